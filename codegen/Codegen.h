@@ -1,0 +1,48 @@
+//===- Codegen.h - Loop IR to object files and C headers --------*- C++ -*-===//
+//
+// The firmware contract lives here: emitObject() writes the code and the
+// weights (in a read-only section of their own) of a Program as one
+// relocatable object whose only global symbol is `<name>_run` (plus the
+// runtime functions it calls as undefined symbols); emitHeader() writes the
+// C header that declares it. See docs/abi.md.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TIDAL_CODEGEN_CODEGEN_H
+#define TIDAL_CODEGEN_CODEGEN_H
+
+#include "compiler/Loop.h"
+#include "llvm/Support/Error.h"
+#include <string>
+
+namespace llvm {
+class raw_ostream;
+class raw_pwrite_stream;
+} // namespace llvm
+
+namespace tidal {
+
+struct CodegenOptions {
+  /// "x86-64", "cortex-a53" or "nvptx".
+  std::string Target = "x86-64";
+  /// CPU name for LLVM; empty means the host CPU for x86-64, cortex-a53 for
+  /// cortex-a53 and sm_80 for nvptx.
+  std::string CPU;
+  unsigned OptLevel = 2;
+};
+
+/// The widest vector register, in bits, of the target and CPU (for
+/// PassOptions::VectorBits). Errors on an unknown target or CPU.
+llvm::Expected<unsigned> targetVectorBits(const CodegenOptions &Opts);
+
+/// Writes P as a relocatable object file.
+llvm::Error emitObject(const Program &P, const CodegenOptions &Opts,
+                       llvm::raw_pwrite_stream &OS);
+/// Writes P's LLVM IR as text (for debugging and golden tests).
+llvm::Error emitLLVMIR(const Program &P, const CodegenOptions &Opts,
+                       llvm::raw_ostream &OS);
+/// Writes the C header of P.
+void emitHeader(const Program &P, llvm::raw_ostream &OS);
+
+} // namespace tidal
+
+#endif

@@ -1,0 +1,48 @@
+//===- Diagnostics.cpp - Errors a user can cause --------------------------===//
+
+#include "compiler/Diagnostics.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace tidal;
+
+char ModelError::ID = 0;
+
+void ModelError::log(llvm::raw_ostream &OS) const {
+  if (NodeName.empty() && Op.empty()) {
+    OS << Reason;
+    return;
+  }
+  OS << "node '" << NodeName << "' (" << Op;
+  if (Opset > 0)
+    OS << ", opset " << Opset;
+  OS << "): " << Reason;
+}
+
+std::error_code ModelError::convertToErrorCode() const {
+  return llvm::inconvertibleErrorCode();
+}
+
+llvm::Error tidal::modelError(llvm::StringRef NodeName, llvm::StringRef Op,
+                              int64_t Opset, const llvm::Twine &Reason) {
+  return llvm::make_error<ModelError>(NodeName.str(), Op.str(), Opset,
+                                      Reason.str());
+}
+
+llvm::Error tidal::makeError(const llvm::Twine &Msg) {
+  return llvm::make_error<llvm::StringError>(Msg,
+                                             llvm::inconvertibleErrorCode());
+}
+
+bool tidal::reportErrors(llvm::Error E, llvm::raw_ostream &OS) {
+  bool AnyModel = false;
+  llvm::handleAllErrors(
+      std::move(E),
+      [&](const ModelError &M) {
+        AnyModel = true;
+        OS << "error: ";
+        M.log(OS);
+        OS << '\n';
+      },
+      [&](const llvm::ErrorInfoBase &B) { OS << "error: " << B.message() << '\n'; });
+  return AnyModel;
+}

@@ -1,0 +1,308 @@
+//===- Loop.cpp - Loop IR construction ------------------------------------===//
+//
+// Names of the enums and the node constructors. The constructors assert on
+// type errors: a lowering that builds an ill-typed tree is a compiler bug.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Loop.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/ErrorHandling.h"
+#include <cassert>
+
+using namespace tidal;
+
+namespace {
+struct ScalarInfo {
+  const char *Name;
+  unsigned Bits;
+};
+const ScalarInfo Scalars[] = {
+    {"f32", 32}, {"f16", 16}, {"f64", 64}, {"i64", 64}, {"i32", 32}, {"i16", 16},
+    {"i8", 8},   {"u8", 8},   {"u16", 16}, {"u32", 32}, {"u64", 64}, {"bool", 8},
+};
+const char *BinaryNames[] = {"add", "sub", "mul", "div", "mod", "min", "max",
+                             "lt",  "le",  "gt",  "ge",  "eq",  "ne",  "and",
+                             "or",  "xor", "shl", "shr"};
+const char *ForKindNames[] = {"serial",   "parallel",  "vectorized",
+                              "unrolled", "gpu_block", "gpu_thread"};
+const char *DirectiveNames[] = {"split",    "reorder",   "tile",
+                                "vectorize", "unroll",   "parallel",
+                                "gpu_block", "gpu_thread", "compute_at"};
+const char *StorageNames[] = {"input", "output", "weights", "workspace", "temp"};
+
+template <size_t N>
+std::optional<unsigned> lookup(const char *const (&Names)[N], llvm::StringRef S) {
+  for (unsigned I = 0; I < N; ++I)
+    if (S == Names[I])
+      return I;
+  return std::nullopt;
+}
+} // namespace
+
+llvm::StringRef tidal::scalarTypeName(ScalarType T) {
+  return Scalars[static_cast<unsigned>(T)].Name;
+}
+std::optional<ScalarType> tidal::parseScalarType(llvm::StringRef Name) {
+  for (unsigned I = 0; I < std::size(Scalars); ++I)
+    if (Name == Scalars[I].Name)
+      return static_cast<ScalarType>(I);
+  return std::nullopt;
+}
+unsigned tidal::scalarBits(ScalarType T) {
+  return Scalars[static_cast<unsigned>(T)].Bits;
+}
+bool tidal::isFloat(ScalarType T) {
+  return T == ScalarType::F32 || T == ScalarType::F16 || T == ScalarType::F64;
+}
+bool tidal::isSigned(ScalarType T) {
+  return T == ScalarType::I64 || T == ScalarType::I32 || T == ScalarType::I16 ||
+         T == ScalarType::I8;
+}
+ScalarType tidal::scalarTypeOf(ElemType T) {
+  assert(T != ElemType::Bit && "packed bits have no scalar type");
+  // The two enums list the same types in the same order, Bit last.
+  return static_cast<ScalarType>(static_cast<unsigned>(T));
+}
+
+std::string DataType::str() const {
+  std::string S = scalarTypeName(Scalar).str();
+  if (Lanes > 1)
+    S += "x" + std::to_string(Lanes);
+  return S;
+}
+
+llvm::StringRef tidal::binaryOpName(BinaryOp Op) {
+  return BinaryNames[static_cast<unsigned>(Op)];
+}
+std::optional<BinaryOp> tidal::parseBinaryOp(llvm::StringRef Name) {
+  if (auto I = lookup(BinaryNames, Name))
+    return static_cast<BinaryOp>(*I);
+  return std::nullopt;
+}
+llvm::StringRef tidal::forKindName(ForKind K) {
+  return ForKindNames[static_cast<unsigned>(K)];
+}
+std::optional<ForKind> tidal::parseForKind(llvm::StringRef Name) {
+  if (auto I = lookup(ForKindNames, Name))
+    return static_cast<ForKind>(*I);
+  return std::nullopt;
+}
+llvm::StringRef tidal::directiveName(Directive::KindT K) {
+  return DirectiveNames[static_cast<unsigned>(K)];
+}
+llvm::StringRef tidal::storageKindName(StorageKind K) {
+  return StorageNames[static_cast<unsigned>(K)];
+}
+
+const Kernel *Program::findKernel(llvm::StringRef Name) const {
+  for (const Kernel &K : Kernels)
+    if (K.Name == Name)
+      return &K;
+  return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+static std::shared_ptr<ExprNode> node(ExprKind K, DataType T) {
+  auto N = std::make_shared<ExprNode>();
+  N->Kind = K;
+  N->Type = T;
+  return N;
+}
+
+Expr tidal::intImm(int64_t V, DataType T) {
+  auto N = node(ExprKind::IntImm, T);
+  N->IntValue = V;
+  return N;
+}
+
+Expr tidal::floatImm(double V, DataType T) {
+  assert(isFloat(T.Scalar) && "float immediate of a non-float type");
+  auto N = node(ExprKind::FloatImm, T);
+  N->FloatValue = V;
+  return N;
+}
+
+Expr tidal::constant(DataType T, double V) {
+  if (isFloat(T.Scalar))
+    return floatImm(V, T);
+  return intImm(static_cast<int64_t>(V), T);
+}
+
+Expr tidal::var(const std::string &Name, DataType T) {
+  auto N = node(ExprKind::Var, T);
+  N->Name = Name;
+  return N;
+}
+
+static bool isComparison(BinaryOp Op) {
+  return Op >= BinaryOp::LT && Op <= BinaryOp::NE;
+}
+
+Expr tidal::binary(BinaryOp Op, Expr A, Expr B) {
+  assert(A->Type == B->Type && "binary operands of different types");
+  DataType T = isComparison(Op) ? DataType(ScalarType::Bool, A->Type.Lanes)
+                                : A->Type;
+  auto N = node(ExprKind::Binary, T);
+  N->Op = Op;
+  N->Operands = {std::move(A), std::move(B)};
+  return N;
+}
+
+Expr tidal::logicalNot(Expr A) {
+  auto N = node(ExprKind::Not, A->Type);
+  N->Operands = {std::move(A)};
+  return N;
+}
+
+Expr tidal::select(Expr Cond, Expr Then, Expr Else) {
+  assert(Then->Type == Else->Type && "select arms of different types");
+  assert(Cond->Type.Scalar == ScalarType::Bool && "select condition not bool");
+  auto N = node(ExprKind::Select, Then->Type);
+  N->Operands = {std::move(Cond), std::move(Then), std::move(Else)};
+  return N;
+}
+
+Expr tidal::load(const std::string &Buffer, DataType T, Expr Index) {
+  assert(Index->Type.Scalar == ScalarType::I64 && "index is not i64");
+  assert(Index->Type.Lanes == T.Lanes && "index and load lanes differ");
+  auto N = node(ExprKind::Load, T);
+  N->Name = Buffer;
+  N->Operands = {std::move(Index)};
+  return N;
+}
+
+Expr tidal::cast(DataType T, Expr A) {
+  if (A->Type == T)
+    return A;
+  assert(A->Type.Lanes == T.Lanes && "cast changes the lane count");
+  auto N = node(ExprKind::Cast, T);
+  N->Operands = {std::move(A)};
+  return N;
+}
+
+Expr tidal::call(const std::string &Intrinsic, DataType T,
+                 std::vector<Expr> Args) {
+  auto N = node(ExprKind::Call, T);
+  N->Name = Intrinsic;
+  N->Operands = std::move(Args);
+  return N;
+}
+
+Expr tidal::ramp(Expr Base, Expr Stride, unsigned Lanes) {
+  assert(!Base->Type.isVector() && Base->Type == Stride->Type);
+  auto N = node(ExprKind::Ramp, Base->Type.withLanes(Lanes));
+  N->Operands = {std::move(Base), std::move(Stride)};
+  return N;
+}
+
+Expr tidal::broadcast(Expr Scalar, unsigned Lanes) {
+  assert(!Scalar->Type.isVector() && "broadcast of a vector");
+  auto N = node(ExprKind::Broadcast, Scalar->Type.withLanes(Lanes));
+  N->Operands = {std::move(Scalar)};
+  return N;
+}
+
+Expr tidal::operator+(Expr A, Expr B) { return binary(BinaryOp::Add, A, B); }
+Expr tidal::operator-(Expr A, Expr B) { return binary(BinaryOp::Sub, A, B); }
+Expr tidal::operator*(Expr A, Expr B) { return binary(BinaryOp::Mul, A, B); }
+Expr tidal::operator/(Expr A, Expr B) { return binary(BinaryOp::Div, A, B); }
+Expr tidal::operator%(Expr A, Expr B) { return binary(BinaryOp::Mod, A, B); }
+Expr tidal::operator+(Expr A, int64_t B) { return A + intImm(B, A->Type); }
+Expr tidal::operator-(Expr A, int64_t B) { return A - intImm(B, A->Type); }
+Expr tidal::operator*(Expr A, int64_t B) { return A * intImm(B, A->Type); }
+Expr tidal::operator/(Expr A, int64_t B) { return A / intImm(B, A->Type); }
+Expr tidal::operator%(Expr A, int64_t B) { return A % intImm(B, A->Type); }
+Expr tidal::min(Expr A, Expr B) { return binary(BinaryOp::Min, A, B); }
+Expr tidal::max(Expr A, Expr B) { return binary(BinaryOp::Max, A, B); }
+Expr tidal::lt(Expr A, Expr B) { return binary(BinaryOp::LT, A, B); }
+Expr tidal::le(Expr A, Expr B) { return binary(BinaryOp::LE, A, B); }
+Expr tidal::gt(Expr A, Expr B) { return binary(BinaryOp::GT, A, B); }
+Expr tidal::ge(Expr A, Expr B) { return binary(BinaryOp::GE, A, B); }
+Expr tidal::eq(Expr A, Expr B) { return binary(BinaryOp::EQ, A, B); }
+Expr tidal::ne(Expr A, Expr B) { return binary(BinaryOp::NE, A, B); }
+Expr tidal::logicalAnd(Expr A, Expr B) { return binary(BinaryOp::And, A, B); }
+Expr tidal::logicalOr(Expr A, Expr B) { return binary(BinaryOp::Or, A, B); }
+
+//===----------------------------------------------------------------------===//
+// Statements
+//===----------------------------------------------------------------------===//
+
+static std::shared_ptr<StmtNode> stmt(StmtKind K) {
+  auto N = std::make_shared<StmtNode>();
+  N->Kind = K;
+  return N;
+}
+
+Stmt tidal::forLoop(const std::string &Var, Expr Min, Expr Extent, ForKind K,
+                    Stmt Body) {
+  auto N = stmt(StmtKind::For);
+  N->Name = Var;
+  N->Min = std::move(Min);
+  N->Extent = std::move(Extent);
+  N->Loop = K;
+  N->Body = std::move(Body);
+  return N;
+}
+
+Stmt tidal::forRange(const std::string &Var, int64_t Extent, Stmt Body) {
+  return forLoop(Var, intImm(0), intImm(Extent), ForKind::Serial,
+                 std::move(Body));
+}
+
+Stmt tidal::store(const std::string &Buffer, Expr Index, Expr Value) {
+  assert(Index->Type.Scalar == ScalarType::I64 && "index is not i64");
+  assert(Index->Type.Lanes == Value->Type.Lanes && "index and value lanes differ");
+  auto N = stmt(StmtKind::Store);
+  N->Name = Buffer;
+  N->Index = std::move(Index);
+  N->Value = std::move(Value);
+  return N;
+}
+
+Stmt tidal::letStmt(const std::string &Var, Expr Value, Stmt Body) {
+  auto N = stmt(StmtKind::Let);
+  N->Name = Var;
+  N->Value = std::move(Value);
+  N->Body = std::move(Body);
+  return N;
+}
+
+Stmt tidal::allocate(const std::string &Buffer, ScalarType Elem, int64_t Size,
+                     Stmt Body) {
+  auto N = stmt(StmtKind::Allocate);
+  N->Name = Buffer;
+  N->Elem = Elem;
+  N->Size = Size;
+  N->Body = std::move(Body);
+  return N;
+}
+
+Stmt tidal::ifThen(Expr Cond, Stmt Then, Stmt Else) {
+  assert(Cond->Type == DataType(ScalarType::Bool) && "if condition not bool");
+  auto N = stmt(StmtKind::If);
+  N->Cond = std::move(Cond);
+  N->Body = std::move(Then);
+  N->Else = std::move(Else);
+  return N;
+}
+
+Stmt tidal::seq(std::vector<Stmt> Stmts) {
+  std::vector<Stmt> Flat;
+  for (Stmt &S : Stmts) {
+    if (!S)
+      continue;
+    if (S->Kind == StmtKind::Seq)
+      Flat.insert(Flat.end(), S->Stmts.begin(), S->Stmts.end());
+    else
+      Flat.push_back(std::move(S));
+  }
+  if (Flat.size() == 1)
+    return Flat.front();
+  auto N = stmt(StmtKind::Seq);
+  N->Stmts = std::move(Flat);
+  return N;
+}

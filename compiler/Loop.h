@@ -1,0 +1,282 @@
+//===- Loop.h - The loop IR -------------------------------------*- C++ -*-===//
+//
+// The loop IR: one Kernel per fused group of graph operations, written as
+// statements over flat buffers, and a Program that says in which order the
+// kernels run and where each of their buffers lives (a graph input or
+// output, the weights section, or the workspace).
+//
+// Expressions and statements are immutable trees shared by pointer (as in
+// Halide): passes build new trees rather than editing old ones. Every
+// expression has a DataType (scalar type and lane count); index arithmetic
+// is i64. Buffers are addressed by a flat element index.
+//
+// Both levels print as text and parse back (LoopPrinter.cpp, LoopParser.cpp);
+// verifyKernel()/verifyProgram() check scoping and types.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TIDAL_COMPILER_LOOP_H
+#define TIDAL_COMPILER_LOOP_H
+
+#include "compiler/Types.h"
+#include "llvm/Support/Error.h"
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llvm {
+class raw_ostream;
+}
+
+namespace tidal {
+
+/// Scalar types of the loop IR. Bit-packed data is held in integer words.
+enum class ScalarType : uint8_t {
+  F32, F16, F64, I64, I32, I16, I8, U8, U16, U32, U64, Bool
+};
+llvm::StringRef scalarTypeName(ScalarType T);
+std::optional<ScalarType> parseScalarType(llvm::StringRef Name);
+unsigned scalarBits(ScalarType T); // Bool is 8 in memory, i1 in registers
+bool isFloat(ScalarType T);
+bool isSigned(ScalarType T);
+/// The storage scalar type of a graph element type (Bit has none: asserts).
+ScalarType scalarTypeOf(ElemType T);
+
+/// A scalar type and a lane count (1 = scalar).
+struct DataType {
+  ScalarType Scalar = ScalarType::I64;
+  unsigned Lanes = 1;
+  DataType() = default;
+  DataType(ScalarType S, unsigned L = 1) : Scalar(S), Lanes(L) {}
+  bool isVector() const { return Lanes > 1; }
+  DataType withLanes(unsigned L) const { return DataType(Scalar, L); }
+  bool operator==(const DataType &O) const {
+    return Scalar == O.Scalar && Lanes == O.Lanes;
+  }
+  bool operator!=(const DataType &O) const { return !(*this == O); }
+  /// `f32` or `f32x8`.
+  std::string str() const;
+};
+
+enum class ExprKind : uint8_t {
+  IntImm, FloatImm, Var, Binary, Not, Select, Load, Cast, Call, Ramp, Broadcast
+};
+
+enum class BinaryOp : uint8_t {
+  Add, Sub, Mul,
+  Div,  // float division; for integers, truncating (C semantics)
+  Mod,  // integers: C remainder; floats: fmod
+  Min, Max,
+  LT, LE, GT, GE, EQ, NE, // result is Bool with the operands' lanes
+  And, Or, Xor,           // Bool or integers
+  Shl, Shr                // integers; Shr is arithmetic for signed types
+};
+llvm::StringRef binaryOpName(BinaryOp Op);
+std::optional<BinaryOp> parseBinaryOp(llvm::StringRef Name);
+
+struct ExprNode;
+using Expr = std::shared_ptr<const ExprNode>;
+
+/// One expression node. Which fields are meaningful depends on Kind:
+///   IntImm     IntValue              FloatImm  FloatValue
+///   Var        Name                  Binary    Op, Operands[0..1]
+///   Not        Operands[0]           Select    Operands = {cond, then, else}
+///   Load       Name (buffer), Operands[0] = index (scalar i64 or a Ramp)
+///   Cast       Operands[0], converted to Type
+///   Call       Name (intrinsic, see below), Operands = arguments
+///   Ramp       Operands = {base, stride}, Type.Lanes lanes
+///   Broadcast  Operands[0] (scalar), Type.Lanes lanes
+/// Intrinsics: sqrt exp log erf tanh sigmoid pow sin cos floor ceil round
+/// (half to even) abs fma popcount. Math intrinsics on floats become calls to
+/// the runtime's tidal_* math functions or to inline instructions; codegen
+/// decides.
+struct ExprNode {
+  ExprKind Kind;
+  DataType Type;
+  int64_t IntValue = 0;
+  double FloatValue = 0;
+  BinaryOp Op = BinaryOp::Add;
+  std::string Name;
+  std::vector<Expr> Operands;
+};
+
+// Constructors. They assert on type mismatches (compiler bugs); the parser
+// checks types itself before calling them.
+Expr intImm(int64_t V, DataType T = DataType(ScalarType::I64));
+Expr floatImm(double V, DataType T = DataType(ScalarType::F32));
+/// A constant of type T (int or float) holding V.
+Expr constant(DataType T, double V);
+Expr var(const std::string &Name, DataType T = DataType(ScalarType::I64));
+Expr binary(BinaryOp Op, Expr A, Expr B);
+Expr logicalNot(Expr A);
+Expr select(Expr Cond, Expr Then, Expr Else);
+Expr load(const std::string &Buffer, DataType T, Expr Index);
+Expr cast(DataType T, Expr A);
+Expr call(const std::string &Intrinsic, DataType T, std::vector<Expr> Args);
+Expr ramp(Expr Base, Expr Stride, unsigned Lanes);
+Expr broadcast(Expr Scalar, unsigned Lanes);
+
+// Arithmetic sugar for lowering code. Integer immediates mix with i64 exprs.
+Expr operator+(Expr A, Expr B);
+Expr operator-(Expr A, Expr B);
+Expr operator*(Expr A, Expr B);
+Expr operator/(Expr A, Expr B);
+Expr operator%(Expr A, Expr B);
+Expr operator+(Expr A, int64_t B);
+Expr operator-(Expr A, int64_t B);
+Expr operator*(Expr A, int64_t B);
+Expr operator/(Expr A, int64_t B);
+Expr operator%(Expr A, int64_t B);
+Expr min(Expr A, Expr B);
+Expr max(Expr A, Expr B);
+Expr lt(Expr A, Expr B);
+Expr le(Expr A, Expr B);
+Expr gt(Expr A, Expr B);
+Expr ge(Expr A, Expr B);
+Expr eq(Expr A, Expr B);
+Expr ne(Expr A, Expr B);
+Expr logicalAnd(Expr A, Expr B);
+Expr logicalOr(Expr A, Expr B);
+
+/// How a loop runs. Set by the schedule; codegen and later passes act on it.
+enum class ForKind : uint8_t {
+  Serial, Parallel, Vectorized, Unrolled, GpuBlock, GpuThread
+};
+llvm::StringRef forKindName(ForKind K);
+std::optional<ForKind> parseForKind(llvm::StringRef Name);
+
+enum class StmtKind : uint8_t { For, Store, Let, Allocate, If, Seq };
+
+struct StmtNode;
+using Stmt = std::shared_ptr<const StmtNode>;
+
+/// One statement node. Fields by Kind:
+///   For       Name (loop var, i64), Min, Extent, Loop, Body
+///   Store     Name (buffer), Index, Value
+///   Let       Name (var), Value, Body    (the var is Value's type)
+///   Allocate  Name (buffer), Elem, Size (elements), Body: a local buffer
+///   If        Cond, Body (then), Else (may be null)
+///   Seq       Stmts, in order
+struct StmtNode {
+  StmtKind Kind;
+  std::string Name;
+  ForKind Loop = ForKind::Serial;
+  ScalarType Elem = ScalarType::F32;
+  int64_t Size = 0;
+  Expr Min, Extent, Index, Value, Cond;
+  Stmt Body, Else;
+  std::vector<Stmt> Stmts;
+};
+
+Stmt forLoop(const std::string &Var, Expr Min, Expr Extent, ForKind K, Stmt Body);
+/// A serial loop from 0 to Extent.
+Stmt forRange(const std::string &Var, int64_t Extent, Stmt Body);
+Stmt store(const std::string &Buffer, Expr Index, Expr Value);
+Stmt letStmt(const std::string &Var, Expr Value, Stmt Body);
+Stmt allocate(const std::string &Buffer, ScalarType Elem, int64_t Size, Stmt Body);
+Stmt ifThen(Expr Cond, Stmt Then, Stmt Else = nullptr);
+/// A sequence; nested sequences are flattened and a single statement is
+/// returned as is.
+Stmt seq(std::vector<Stmt> Stmts);
+
+/// A kernel parameter: a flat buffer of Size elements.
+struct BufferDecl {
+  std::string Name;
+  ScalarType Elem = ScalarType::F32;
+  int64_t Size = 0;
+  /// Inputs are read-only; codegen marks them noalias/readonly.
+  bool ReadOnly = true;
+};
+
+/// One scheduling directive, keyed by loop name. Directives apply in order.
+///   Split      Loops = {loop, outer, inner}, Factor: inner extent
+///   Reorder    Loops = new order of the named loops (outermost first)
+///   Tile       Loops = {x, y, xo, yo, xi, yi}, Factors = {fx, fy}
+///   Vectorize  Loops = {loop}; the loop's extent is the lane count
+///   Unroll     Loops = {loop}
+///   Parallel   Loops = {loop}
+///   GpuBlock   Loops = {loop}         GpuThread  Loops = {loop}
+///   ComputeAt  Loops = {producer loop, consumer loop}
+struct Directive {
+  enum KindT : uint8_t {
+    Split, Reorder, Tile, Vectorize, Unroll, Parallel, GpuBlock, GpuThread,
+    ComputeAt
+  } Kind;
+  std::vector<std::string> Loops;
+  std::vector<int64_t> Factors;
+};
+llvm::StringRef directiveName(Directive::KindT K);
+using Schedule = std::vector<Directive>;
+
+/// A kernel: a function of its buffers.
+struct Kernel {
+  std::string Name;
+  std::vector<BufferDecl> Params;
+  Stmt Body;
+  /// The schedule waiting to be applied by the schedule pass (cleared then).
+  Schedule Sched;
+};
+
+/// Where a kernel argument lives at run time.
+enum class StorageKind : uint8_t {
+  Input,     // Index-th graph input (the user's buffer)
+  Output,    // Index-th graph output (the user's buffer)
+  Weights,   // Offset bytes into the weights section
+  Workspace, // Offset bytes into the workspace (after memory planning)
+  Temp       // Index-th temporary, before memory planning gives it an offset
+};
+llvm::StringRef storageKindName(StorageKind K);
+
+struct BufferBinding {
+  StorageKind Storage;
+  int64_t Index = 0;
+  int64_t Offset = 0;
+  bool operator==(const BufferBinding &O) const {
+    return Storage == O.Storage && Index == O.Index && Offset == O.Offset;
+  }
+};
+
+struct KernelCall {
+  std::string Kernel;
+  std::vector<BufferBinding> Args;
+};
+
+/// A graph input or output as the C header declares it.
+struct IOInfo {
+  std::string Name;
+  TensorType Type;
+};
+
+/// The whole lowered model.
+struct Program {
+  std::string Name = "model";
+  std::vector<IOInfo> Inputs, Outputs;
+  /// The weights section's bytes; every weight starts 64-byte aligned.
+  std::vector<uint8_t> Weights;
+  /// Bytes of each temporary (StorageKind::Temp, by index).
+  std::vector<int64_t> TempSizes;
+  /// Bytes of the workspace, set by memory planning.
+  int64_t WorkspaceSize = 0;
+  std::vector<Kernel> Kernels;
+  /// In execution order.
+  std::vector<KernelCall> Calls;
+
+  const Kernel *findKernel(llvm::StringRef Name) const;
+};
+
+llvm::Error verifyKernel(const Kernel &K);
+llvm::Error verifyProgram(const Program &P);
+
+struct LoopPrintOptions {
+  /// Print the weights as `weights <N bytes elided>` (no longer parses).
+  bool ElideWeights = false;
+};
+void printExpr(const Expr &E, llvm::raw_ostream &OS);
+void printStmt(const Stmt &S, llvm::raw_ostream &OS, unsigned Indent = 0);
+void printKernel(const Kernel &K, llvm::raw_ostream &OS);
+void printProgram(const Program &P, llvm::raw_ostream &OS,
+                  const LoopPrintOptions &Opts = {});
+llvm::Expected<std::unique_ptr<Program>> parseProgram(llvm::StringRef Text);
+
+} // namespace tidal
+
+#endif

@@ -1,0 +1,88 @@
+//===- PassManager.h - Running named passes over a module -------*- C++ -*-===//
+//
+// The mechanism only: a Module holds the graph IR and, once lowered, the
+// loop-level Program; a pass is a named function over the Module. The
+// registry of pass names and the default pipeline live in passes/
+// (passes/Passes.def), so this floor knows no concrete pass.
+//
+// After each pass the manager verifies whichever IR is current (the
+// Program once it exists) and prints it when --print-after names the pass.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TIDAL_COMPILER_PASSMANAGER_H
+#define TIDAL_COMPILER_PASSMANAGER_H
+
+#include "compiler/Graph.h"
+#include "compiler/Loop.h"
+#include "llvm/Support/Error.h"
+#include <set>
+#include <string>
+#include <vector>
+
+namespace llvm {
+class raw_ostream;
+}
+
+namespace tidal {
+
+/// What the passes may know about the target. Typed options, no globals.
+struct PassOptions {
+  /// "x86-64", "cortex-a53" or "nvptx".
+  std::string Target = "x86-64";
+  /// Widest vector register in bits the schedule may use (512 with AVX-512,
+  /// 256 with AVX2, 128 for NEON).
+  unsigned VectorBits = 256;
+  /// -O level, 0 to 3. At 0 the schedule leaves loops serial.
+  unsigned OptLevel = 2;
+};
+
+/// The unit passes work on.
+struct Module {
+  std::unique_ptr<Graph> G;
+  /// Null until the lowering pass has run.
+  std::unique_ptr<Program> P;
+};
+
+using PassFn = llvm::Error (*)(Module &, const PassOptions &);
+
+/// A registered pass.
+struct PassInfo {
+  const char *Name;
+  const char *Description;
+  PassFn Run;
+};
+
+/// Runs passes in order, verifying and printing between them.
+class PassManager {
+public:
+  explicit PassManager(llvm::raw_ostream &PrintOS) : PrintOS(PrintOS) {}
+
+  void add(const PassInfo *P) { Passes.push_back(P); }
+  void printAfter(const std::string &Name) { PrintAfterNames.insert(Name); }
+  void printAfterAll(bool On = true) { PrintAll = On; }
+  /// Verification after every pass is on by default.
+  void verifyEach(bool On) { Verify = On; }
+  void printOptions(const GraphPrintOptions &G, const LoopPrintOptions &L) {
+    GraphOpts = G;
+    LoopOpts = L;
+  }
+
+  /// Runs every pass; stops at the first error, which names the pass when
+  /// the verifier (not the pass itself) failed.
+  llvm::Error run(Module &M, const PassOptions &Opts);
+
+private:
+  void print(const Module &M, const PassInfo &P);
+
+  llvm::raw_ostream &PrintOS;
+  std::vector<const PassInfo *> Passes;
+  std::set<std::string> PrintAfterNames;
+  bool PrintAll = false;
+  bool Verify = true;
+  GraphPrintOptions GraphOpts;
+  LoopPrintOptions LoopOpts;
+};
+
+} // namespace tidal
+
+#endif

@@ -1,0 +1,96 @@
+//===- Lowering.h - Lowering graph operations to loop nests -----*- C++ -*-===//
+//
+// The lower-to-loops pass makes one Kernel per fused group (see
+// FuseElementwise.cpp: a group is an anchor node followed by the
+// elementwise nodes fused into it, all carrying the same `group`
+// attribute). Each operation kind has one lowering function, declared here
+// from Ops.def; it writes the anchor's loop nest through a KernelBuilder.
+//
+// The anchor never stores its result itself: it calls storeResult() with the
+// output element's multi-dimensional index and value, and the builder
+// applies the group's elementwise epilogue (loading the epilogue nodes'
+// other operands, broadcast to that index) before storing into the group's
+// final output buffer. So every operation fuses with every elementwise
+// chain, and lowerings never know whether they are fused.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TIDAL_PASSES_LOWER_LOWERING_H
+#define TIDAL_PASSES_LOWER_LOWERING_H
+
+#include "compiler/Graph.h"
+#include "compiler/Loop.h"
+#include "compiler/PassManager.h"
+#include <functional>
+#include <map>
+
+namespace tidal {
+namespace lower {
+
+/// Builds the kernel of one fused group.
+class KernelBuilder {
+public:
+  /// Anchor is the group's first node; Epilogue the elementwise nodes fused
+  /// after it, in order (each consumes the previous one's result).
+  KernelBuilder(std::string KernelName, const Node &Anchor,
+                std::vector<const Node *> Epilogue, const PassOptions &Opts);
+
+  const PassOptions &options() const { return Opts; }
+
+  /// The kernel parameter holding graph value V (added on first use).
+  /// Values are read-only parameters, except the group's final result.
+  const std::string &buffer(const Value *V);
+  /// Loads V at a multi-dimensional index, one i64 expression per dimension
+  /// of V's shape (none for a scalar).
+  Expr loadAt(const Value *V, const std::vector<Expr> &Idx);
+  /// Loads V broadcast numpy-style to a shape of rank Idx.size(): V's
+  /// trailing dimensions align with Idx's, size-1 dimensions read index 0.
+  Expr loadBroadcast(const Value *V, const std::vector<Expr> &Idx);
+  /// Stores the anchor's result element at Idx (in the anchor's result
+  /// shape) after applying the epilogue.
+  Stmt storeResult(const std::vector<Expr> &Idx, Expr Value);
+  /// The flat row-major index of Idx in Shape.
+  static Expr flatIndex(const std::vector<int64_t> &Shape,
+                        const std::vector<Expr> &Idx);
+
+  /// A variable name unique in this kernel, made from Hint.
+  std::string freshName(llvm::StringRef Hint);
+  /// Serial loops over every index of Shape (outermost first); Body gets
+  /// the index variables. A rank-0 shape gives Body({}) without loops.
+  Stmt loopNest(const std::vector<int64_t> &Shape, llvm::StringRef Hint,
+                const std::function<Stmt(const std::vector<Expr> &)> &Body);
+
+  /// Finishes the kernel with Body. Params come in first-use order.
+  Kernel finish(Stmt Body);
+  /// The graph values behind the kernel's parameters, in parameter order.
+  const std::vector<const Value *> &paramValues() const { return ParamValues; }
+
+private:
+  std::string Name;
+  const Node &Anchor;
+  std::vector<const Node *> Epilogue;
+  const PassOptions &Opts;
+  std::vector<BufferDecl> Params;
+  std::vector<const Value *> ParamValues;
+  std::map<const Value *, unsigned> ParamIndex;
+  std::map<std::string, unsigned> NameCounts;
+};
+
+/// The scalar computation of an elementwise node (Unary/Binary/Ternary
+/// category, and Copy/Cast) on already-loaded operand values. Used both by
+/// the elementwise lowerings and by storeResult() for epilogues.
+llvm::Expected<Expr> elementwiseExpr(const Node &N,
+                                     const std::vector<Expr> &Operands);
+
+/// Every operation's lowering. One that the lowering does not support for
+/// the node's types returns a ModelError naming the node.
+#define TIDAL_OP(Id, MinOps, MaxOps, Cat)                                      \
+  llvm::Expected<Stmt> lower##Id(const Node &N, KernelBuilder &B);
+#include "compiler/Ops.def"
+
+/// Dispatches on N.Kind.
+llvm::Expected<Stmt> lowerNode(const Node &N, KernelBuilder &B);
+
+} // namespace lower
+} // namespace tidal
+
+#endif
