@@ -165,6 +165,11 @@ private:
   std::set<std::string> TakenNames;
 };
 
+/// The int64 attribute that marks the members of a fused group: set by the
+/// fuse-elementwise pass, read by lower-to-loops, checked by verifyGraph().
+/// It is not `group`, which is Conv's group count.
+inline constexpr const char FusionGroupAttr[] = "fusion_group";
+
 /// Infers the result types of an operation of kind K from its operand types
 /// and attributes. This is the single statement of each operation's type
 /// rules, used by the frontend after it normalizes a node and by the

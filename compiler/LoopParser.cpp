@@ -1,7 +1,1107 @@
-// STUB: replaced by its owner.
-#include "compiler/Loop.h"
+//===- LoopParser.cpp - Text to loop IR -----------------------------------===//
+//
+// Reads the text LoopPrinter.cpp writes (grammar in docs/loop-ir.md) back
+// into a Program. The parser checks what the node constructors assert on
+// (operand types, lane counts) and reports it as `line:col: message`, so no
+// input text can crash it; scoping and everything else is the verifier's
+// job (verifyProgram), which callers run after parsing. Nesting is limited
+// so that hostile input cannot exhaust the stack.
+//
+//===----------------------------------------------------------------------===//
+
 #include "compiler/Diagnostics.h"
+#include "compiler/Loop.h"
+#include "llvm/ADT/StringExtras.h"
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 
 using namespace tidal;
 
-llvm::Expected<std::unique_ptr<Program>> tidal::parseProgram(llvm::StringRef) { return makeError("not implemented yet"); }
+namespace {
+
+enum class Tok : uint8_t {
+  Eof, Ident, Percent, At, Int, Float, Hex, String, Punct, Bad
+};
+
+struct Token {
+  Tok Kind = Tok::Eof;
+  std::string Text; // identifier, decoded name or string, digits, or punct
+  unsigned Line = 1, Col = 1;
+};
+
+bool isNameChar(char C) { return llvm::isAlnum(C) || C == '_' || C == '.'; }
+
+/// Splits the text into tokens; `//` starts a comment to the end of line.
+class Lexer {
+public:
+  explicit Lexer(llvm::StringRef Text) : Text(Text) {}
+  Token next();
+
+private:
+  char peek(size_t Ahead = 0) const {
+    return Pos + Ahead < Text.size() ? Text[Pos + Ahead] : '\0';
+  }
+  void advance() {
+    if (Text[Pos++] == '\n') {
+      ++Line;
+      Col = 1;
+    } else {
+      ++Col;
+    }
+  }
+  void skipSpace();
+  void lexWhile(Token &T, bool (*Pred)(char));
+  void lexNumber(Token &T);
+  bool lexQuoted(Token &T);
+  void lexName(Token &T, Tok Kind);
+
+  llvm::StringRef Text;
+  size_t Pos = 0;
+  unsigned Line = 1, Col = 1;
+};
+
+void Lexer::skipSpace() {
+  while (Pos < Text.size()) {
+    char C = peek();
+    if (C == '/' && peek(1) == '/') {
+      while (Pos < Text.size() && peek() != '\n')
+        advance();
+    } else if (C == ' ' || C == '\t' || C == '\n' || C == '\r') {
+      advance();
+    } else {
+      return;
+    }
+  }
+}
+
+void Lexer::lexWhile(Token &T, bool (*Pred)(char)) {
+  while (Pos < Text.size() && Pred(peek())) {
+    T.Text += peek();
+    advance();
+  }
+}
+
+static bool isDigitChar(char C) { return llvm::isDigit(C); }
+static bool isHexChar(char C) { return llvm::isHexDigit(C); }
+
+void Lexer::lexNumber(Token &T) {
+  if (peek() == '0' && (peek(1) == 'x' || peek(1) == 'X')) {
+    advance();
+    advance();
+    T.Kind = Tok::Hex;
+    lexWhile(T, isHexChar);
+    return;
+  }
+  T.Kind = Tok::Int;
+  lexWhile(T, isDigitChar);
+  if (peek() == '.') {
+    T.Kind = Tok::Float;
+    T.Text += '.';
+    advance();
+    lexWhile(T, isDigitChar);
+  }
+  bool Sign = peek(1) == '+' || peek(1) == '-';
+  if ((peek() == 'e' || peek() == 'E') && llvm::isDigit(peek(Sign ? 2 : 1))) {
+    T.Kind = Tok::Float;
+    T.Text += peek();
+    advance();
+    if (Sign) {
+      T.Text += peek();
+      advance();
+    }
+    lexWhile(T, isDigitChar);
+  }
+}
+
+/// Reads a "..." literal with \XX hex escapes into T.Text.
+bool Lexer::lexQuoted(Token &T) {
+  advance(); // the opening quote
+  while (Pos < Text.size() && peek() != '"' && peek() != '\n') {
+    if (peek() != '\\') {
+      T.Text += peek();
+      advance();
+      continue;
+    }
+    if (!llvm::isHexDigit(peek(1)) || !llvm::isHexDigit(peek(2)))
+      return false;
+    T.Text += static_cast<char>(llvm::hexDigitValue(peek(1)) * 16 +
+                                llvm::hexDigitValue(peek(2)));
+    advance();
+    advance();
+    advance();
+  }
+  if (peek() != '"')
+    return false;
+  advance();
+  return true;
+}
+
+void Lexer::lexName(Token &T, Tok Kind) {
+  advance(); // the sigil
+  T.Kind = Kind;
+  if (peek() == '"') {
+    if (!lexQuoted(T))
+      T.Kind = Tok::Bad;
+    return;
+  }
+  lexWhile(T, isNameChar);
+}
+
+Token Lexer::next() {
+  skipSpace();
+  Token T;
+  T.Line = Line;
+  T.Col = Col;
+  if (Pos >= Text.size())
+    return T;
+  char C = peek();
+  if (llvm::isDigit(C)) {
+    lexNumber(T);
+  } else if (llvm::isAlpha(C) || C == '_') {
+    T.Kind = Tok::Ident;
+    lexWhile(T, isNameChar);
+  } else if ((C == '%' || C == '@') && (isNameChar(peek(1)) || peek(1) == '"')) {
+    lexName(T, C == '%' ? Tok::Percent : Tok::At);
+  } else if (C == '"') {
+    T.Kind = Tok::String;
+    if (!lexQuoted(T))
+      T.Kind = Tok::Bad;
+  } else if (llvm::StringRef("()[]{},:;=+-*/%<>").contains(C)) {
+    T.Kind = Tok::Punct;
+    T.Text = C;
+    advance();
+  } else {
+    T.Kind = Tok::Bad;
+    T.Text = C;
+    advance();
+  }
+  return T;
+}
+
+/// Recursive-descent parser. Every parse function returns false (or null)
+/// after recording the first error; later errors are ignored.
+class Parser {
+public:
+  explicit Parser(llvm::StringRef Text) : Lex(Text) { Cur = Lex.next(); }
+  llvm::Expected<std::unique_ptr<Program>> parse();
+
+private:
+  static constexpr unsigned MaxDepth = 1000;
+
+  // Tokens.
+  void consume() { Cur = Lex.next(); }
+  bool isPunct(char C) const {
+    return Cur.Kind == Tok::Punct && Cur.Text.size() == 1 && Cur.Text[0] == C;
+  }
+  bool isWord(llvm::StringRef W) const {
+    return Cur.Kind == Tok::Ident && Cur.Text == W;
+  }
+  bool fail(const llvm::Twine &Msg) { return failAt(Cur, Msg); }
+  bool failAt(const Token &T, const llvm::Twine &Msg);
+  bool expectPunct(char C);
+  bool expectWord(llvm::StringRef W);
+  bool parseName(Tok Kind, std::string &Name);
+  bool parseInt(int64_t &V);
+  bool parseDouble(double &V);
+  bool parseDataType(DataType &T);
+  bool parseScalar(ScalarType &T);
+  template <typename F> bool parseList(char Close, F Item);
+
+  // Program items.
+  bool parseItem(Program &P);
+  bool parseIO(std::vector<IOInfo> &List, const char *What);
+  bool parseTensorType(TensorType &T);
+  bool parseQuantization(Quantization &Q);
+  bool parseWeights(Program &P);
+  bool parseTemp(Program &P);
+  bool parseKernel(Program &P);
+  bool parseParam(Kernel &K);
+  bool parseSchedule(Kernel &K);
+  bool parseDirective(Kernel &K);
+  bool parseCall(Program &P);
+  bool parseBinding(KernelCall &C);
+
+  // Statements.
+  Stmt parseBlock();
+  Stmt parseStmt();
+  Stmt parseFor();
+  Stmt parseLet();
+  Stmt parseAllocate();
+  Stmt parseIf();
+  Stmt parseStore();
+
+  // Expressions.
+  Expr parseExpr();
+  Expr parseExprInner();
+  Expr parseNumber(bool Negative);
+  Expr parseVar();
+  Expr parseParen();
+  Expr parseBinaryCall(BinaryOp Op);
+  Expr parseNot();
+  Expr parseSelect();
+  Expr parseLoad();
+  Expr parseCast();
+  Expr parseCall();
+  Expr parseRamp();
+  Expr parseBroadcast();
+  bool parseSuffix(DataType &T, DataType Default);
+  bool parseLanes(unsigned &Lanes);
+  bool parseArgs(std::vector<Expr> &Args, unsigned Count);
+  Expr makeBinary(const Token &At, BinaryOp Op, Expr A, Expr B);
+
+  Lexer Lex;
+  Token Cur;
+  unsigned Depth = 0;
+  std::string Error;
+};
+
+/// Counts nesting depth for the lifetime of a parse call.
+struct DepthGuard {
+  unsigned &D;
+  explicit DepthGuard(unsigned &D) : D(D) { ++D; }
+  ~DepthGuard() { --D; }
+};
+
+bool Parser::failAt(const Token &T, const llvm::Twine &Msg) {
+  if (!Error.empty())
+    return false;
+  std::string Text = Msg.str();
+  if (T.Kind == Tok::Eof && !llvm::StringRef(Text).starts_with("unexpected end"))
+    Text = "unexpected end of text: " + Text;
+  Error = (llvm::Twine(T.Line) + ":" + llvm::Twine(T.Col) + ": " + Text).str();
+  return false;
+}
+
+bool Parser::expectPunct(char C) {
+  if (!isPunct(C))
+    return fail(llvm::Twine("expected '") + llvm::Twine(C) + "'");
+  consume();
+  return true;
+}
+
+bool Parser::expectWord(llvm::StringRef W) {
+  if (!isWord(W))
+    return fail("expected '" + W + "'");
+  consume();
+  return true;
+}
+
+bool Parser::parseName(Tok Kind, std::string &Name) {
+  if (Cur.Kind != Kind)
+    return fail(Kind == Tok::Percent ? "expected a %name" : "expected an @name");
+  Name = Cur.Text;
+  consume();
+  return true;
+}
+
+bool Parser::parseInt(int64_t &V) {
+  Token Start = Cur;
+  bool Neg = isPunct('-');
+  if (Neg)
+    consume();
+  if (Cur.Kind != Tok::Int)
+    return fail("expected an integer");
+  uint64_t U = 0;
+  if (llvm::StringRef(Cur.Text).getAsInteger(10, U) ||
+      U > uint64_t(INT64_MAX) + (Neg ? 1 : 0))
+    return failAt(Start, "integer out of range");
+  V = Neg ? static_cast<int64_t>(0 - U) : static_cast<int64_t>(U);
+  consume();
+  return true;
+}
+
+/// A number as in a quantization scale: optional `-`, then digits, a
+/// decimal fraction, `inf` or `nan`.
+bool Parser::parseDouble(double &V) {
+  bool Neg = isPunct('-');
+  if (Neg)
+    consume();
+  if (Cur.Kind == Tok::Int || Cur.Kind == Tok::Float)
+    V = std::strtod(Cur.Text.c_str(), nullptr);
+  else if (isWord("inf"))
+    V = INFINITY;
+  else if (isWord("nan"))
+    V = NAN;
+  else
+    return fail("expected a number");
+  if (Neg)
+    V = -V;
+  consume();
+  return true;
+}
+
+bool Parser::parseScalar(ScalarType &T) {
+  std::optional<ScalarType> S;
+  if (Cur.Kind == Tok::Ident)
+    S = parseScalarType(Cur.Text);
+  if (!S)
+    return fail("expected a scalar type");
+  T = *S;
+  consume();
+  return true;
+}
+
+/// `f32` or `f32x8` (2 to 1024 lanes).
+bool Parser::parseDataType(DataType &T) {
+  if (Cur.Kind != Tok::Ident)
+    return fail("expected a type");
+  llvm::StringRef Text = Cur.Text;
+  if (auto S = parseScalarType(Text)) {
+    T = DataType(*S);
+    consume();
+    return true;
+  }
+  auto [Base, LaneText] = Text.rsplit('x');
+  auto S = parseScalarType(Base);
+  unsigned Lanes = 0;
+  if (!S || LaneText.getAsInteger(10, Lanes) || Lanes < 2 || Lanes > 1024)
+    return fail("expected a type such as f32 or f32x8");
+  T = DataType(*S, Lanes);
+  consume();
+  return true;
+}
+
+/// Items separated by commas up to (and consuming) Close.
+template <typename F> bool Parser::parseList(char Close, F Item) {
+  if (isPunct(Close)) {
+    consume();
+    return true;
+  }
+  while (true) {
+    if (!Item())
+      return false;
+    if (isPunct(Close)) {
+      consume();
+      return true;
+    }
+    if (!expectPunct(','))
+      return false;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Program items
+//===----------------------------------------------------------------------===//
+
+llvm::Expected<std::unique_ptr<Program>> Parser::parse() {
+  auto P = std::make_unique<Program>();
+  bool Ok = expectWord("program") && parseName(Tok::At, P->Name) &&
+            expectPunct('{');
+  while (Ok && !isPunct('}'))
+    Ok = parseItem(*P);
+  if (Ok) {
+    consume();
+    if (Cur.Kind != Tok::Eof)
+      Ok = fail("expected the end of the text after the program");
+  }
+  if (!Ok && Error.empty())
+    fail("malformed input");
+  if (!Ok)
+    return makeError(Error);
+  return std::move(P);
+}
+
+bool Parser::parseItem(Program &P) {
+  if (Cur.Kind == Tok::Eof)
+    return fail("unexpected end of text: expected '}'");
+  if (Cur.Kind == Tok::Bad)
+    return fail("unexpected character '" + Cur.Text + "'");
+  if (isWord("input"))
+    return parseIO(P.Inputs, "input");
+  if (isWord("output"))
+    return parseIO(P.Outputs, "output");
+  if (isWord("weights"))
+    return parseWeights(P);
+  if (isWord("temp"))
+    return parseTemp(P);
+  if (isWord("workspace")) {
+    consume();
+    return parseInt(P.WorkspaceSize);
+  }
+  if (isWord("kernel"))
+    return parseKernel(P);
+  if (isWord("call"))
+    return parseCall(P);
+  return fail("expected input, output, weights, temp, workspace, kernel or "
+              "call");
+}
+
+/// `input N "name" : type`, N counting from 0 in order.
+bool Parser::parseIO(std::vector<IOInfo> &List, const char *What) {
+  consume();
+  Token At = Cur;
+  int64_t Index = 0;
+  if (!parseInt(Index))
+    return false;
+  if (Index != static_cast<int64_t>(List.size()))
+    return failAt(At, llvm::Twine(What) + " " + llvm::Twine(Index) +
+                          " out of order: expected " + llvm::Twine(List.size()));
+  IOInfo IO;
+  if (Cur.Kind != Tok::String)
+    return fail("expected a quoted name");
+  IO.Name = Cur.Text;
+  consume();
+  if (!expectPunct(':') || !parseTensorType(IO.Type))
+    return false;
+  List.push_back(std::move(IO));
+  return true;
+}
+
+/// `f32[1,3,8,8]`, optionally followed by `q(scales; zero points; axis)`.
+bool Parser::parseTensorType(TensorType &T) {
+  std::optional<ElemType> E;
+  if (Cur.Kind == Tok::Ident)
+    E = parseElemType(Cur.Text);
+  if (!E)
+    return fail("expected an element type");
+  T.Elem = *E;
+  consume();
+  if (!expectPunct('[') || !parseList(']', [&] {
+        int64_t D = 0;
+        if (!parseInt(D))
+          return false;
+        T.Shape.push_back(D);
+        return true;
+      }))
+    return false;
+  if (!isWord("q"))
+    return true;
+  consume();
+  Quantization Q;
+  if (!parseQuantization(Q))
+    return false;
+  T.Quant = std::move(Q);
+  return true;
+}
+
+bool Parser::parseQuantization(Quantization &Q) {
+  if (!expectPunct('('))
+    return false;
+  auto ParseScales = [&] {
+    double V = 0;
+    if (!parseDouble(V))
+      return false;
+    Q.Scales.push_back(static_cast<float>(V));
+    return true;
+  };
+  auto ParseZeros = [&] {
+    int64_t V = 0;
+    if (!parseInt(V))
+      return false;
+    Q.ZeroPoints.push_back(V);
+    return true;
+  };
+  int64_t Axis = 0;
+  if (!parseList(';', ParseScales) || !parseList(';', ParseZeros) ||
+      !parseInt(Axis))
+    return false;
+  Q.Axis = static_cast<int>(Axis);
+  return expectPunct(')');
+}
+
+/// `weights N 0xHEX`; the elided form `weights N <elided>` is an error.
+bool Parser::parseWeights(Program &P) {
+  consume();
+  int64_t Size = 0;
+  if (!parseInt(Size))
+    return false;
+  if (isPunct('<'))
+    return fail("the weights were elided when this program was printed; "
+                "it cannot be parsed back");
+  if (Cur.Kind != Tok::Hex)
+    return fail("expected the weights as 0x followed by hex digits");
+  if (Size < 0 || static_cast<uint64_t>(Size) * 2 != Cur.Text.size())
+    return fail("the weights' hex digits do not hold " + llvm::Twine(Size) +
+                " bytes");
+  P.Weights.resize(Size);
+  for (int64_t I = 0; I < Size; ++I)
+    P.Weights[I] = llvm::hexDigitValue(Cur.Text[2 * I]) * 16 +
+                   llvm::hexDigitValue(Cur.Text[2 * I + 1]);
+  consume();
+  return true;
+}
+
+/// `temp N : BYTES`, N counting from 0 in order.
+bool Parser::parseTemp(Program &P) {
+  consume();
+  Token At = Cur;
+  int64_t Index = 0, Size = 0;
+  if (!parseInt(Index))
+    return false;
+  if (Index != static_cast<int64_t>(P.TempSizes.size()))
+    return failAt(At, "temp " + llvm::Twine(Index) + " out of order: expected " +
+                          llvm::Twine(P.TempSizes.size()));
+  if (!expectPunct(':') || !parseInt(Size))
+    return false;
+  P.TempSizes.push_back(Size);
+  return true;
+}
+
+bool Parser::parseKernel(Program &P) {
+  consume();
+  Kernel K;
+  if (!parseName(Tok::At, K.Name) || !expectPunct('(') ||
+      !parseList(')', [&] { return parseParam(K); }))
+    return false;
+  K.Body = parseBlock();
+  if (!K.Body)
+    return false;
+  if (isWord("schedule") && !parseSchedule(K))
+    return false;
+  P.Kernels.push_back(std::move(K));
+  return true;
+}
+
+/// `%x: f32[192]`, optionally `readonly`.
+bool Parser::parseParam(Kernel &K) {
+  BufferDecl B;
+  if (!parseName(Tok::Percent, B.Name) || !expectPunct(':') ||
+      !parseScalar(B.Elem) || !expectPunct('[') || !parseInt(B.Size) ||
+      !expectPunct(']'))
+    return false;
+  B.ReadOnly = isWord("readonly");
+  if (B.ReadOnly)
+    consume();
+  K.Params.push_back(std::move(B));
+  return true;
+}
+
+bool Parser::parseSchedule(Kernel &K) {
+  consume();
+  if (!expectPunct('{'))
+    return false;
+  while (!isPunct('}'))
+    if (!parseDirective(K))
+      return false;
+  consume();
+  return true;
+}
+
+/// `split %i, %i.o, %i.i by 8`: a directive name, loop names, and factors.
+/// The arity is the schedule pass's to check.
+bool Parser::parseDirective(Kernel &K) {
+  Directive D;
+  bool Known = false;
+  for (unsigned I = 0; I <= Directive::ComputeAt && !Known; ++I) {
+    auto Kind = static_cast<Directive::KindT>(I);
+    if (isWord(directiveName(Kind))) {
+      D.Kind = Kind;
+      Known = true;
+    }
+  }
+  if (!Known)
+    return fail("expected a schedule directive");
+  consume();
+  if (Cur.Kind == Tok::Percent) {
+    while (true) {
+      std::string Loop;
+      if (!parseName(Tok::Percent, Loop))
+        return false;
+      D.Loops.push_back(std::move(Loop));
+      if (!isPunct(','))
+        break;
+      consume();
+    }
+  }
+  if (isWord("by")) {
+    do {
+      consume();
+      int64_t F = 0;
+      if (!parseInt(F))
+        return false;
+      D.Factors.push_back(F);
+    } while (isPunct(','));
+  }
+  K.Sched.push_back(std::move(D));
+  return true;
+}
+
+bool Parser::parseCall(Program &P) {
+  consume();
+  KernelCall C;
+  if (!parseName(Tok::At, C.Kernel) || !expectPunct('(') ||
+      !parseList(')', [&] { return parseBinding(C); }))
+    return false;
+  P.Calls.push_back(std::move(C));
+  return true;
+}
+
+/// `input 0`, `output 0`, `temp 0`, `weights @64` or `workspace @64`.
+bool Parser::parseBinding(KernelCall &C) {
+  static const StorageKind Kinds[] = {StorageKind::Input, StorageKind::Output,
+                                      StorageKind::Weights,
+                                      StorageKind::Workspace, StorageKind::Temp};
+  for (StorageKind K : Kinds) {
+    if (!isWord(storageKindName(K)))
+      continue;
+    consume();
+    BufferBinding B{K, 0, 0};
+    if (K == StorageKind::Weights || K == StorageKind::Workspace) {
+      uint64_t Off = 0;
+      if (Cur.Kind != Tok::At || llvm::StringRef(Cur.Text).getAsInteger(10, Off) ||
+          Off > uint64_t(INT64_MAX))
+        return fail("expected a byte offset such as @64");
+      B.Offset = static_cast<int64_t>(Off);
+      consume();
+    } else if (!parseInt(B.Index)) {
+      return false;
+    }
+    C.Args.push_back(B);
+    return true;
+  }
+  return fail("expected input, output, weights, workspace or temp");
+}
+
+//===----------------------------------------------------------------------===//
+// Statements
+//===----------------------------------------------------------------------===//
+
+/// `{ stmt* }`: no statement gives an empty Seq, one gives itself.
+Stmt Parser::parseBlock() {
+  DepthGuard G(Depth);
+  if (Depth > MaxDepth) {
+    fail("statements nested too deeply");
+    return nullptr;
+  }
+  if (!expectPunct('{'))
+    return nullptr;
+  std::vector<Stmt> Stmts;
+  while (!isPunct('}')) {
+    Stmt S = parseStmt();
+    if (!S)
+      return nullptr;
+    Stmts.push_back(std::move(S));
+  }
+  consume();
+  return seq(std::move(Stmts));
+}
+
+Stmt Parser::parseStmt() {
+  if (isWord("for"))
+    return parseFor();
+  if (isWord("let"))
+    return parseLet();
+  if (isWord("allocate"))
+    return parseAllocate();
+  if (isWord("if"))
+    return parseIf();
+  if (Cur.Kind == Tok::Percent)
+    return parseStore();
+  if (Cur.Kind == Tok::Eof)
+    fail("unexpected end of text: expected '}'");
+  else
+    fail("expected a statement (for, let, allocate, if or a store)");
+  return nullptr;
+}
+
+/// `for %i from MIN extent EXTENT KIND { ... }`.
+Stmt Parser::parseFor() {
+  consume();
+  std::string Name;
+  if (!parseName(Tok::Percent, Name) || !expectWord("from"))
+    return nullptr;
+  Expr Min = parseExpr();
+  if (!Min || !expectWord("extent"))
+    return nullptr;
+  Expr Extent = parseExpr();
+  if (!Extent)
+    return nullptr;
+  std::optional<ForKind> Kind;
+  if (Cur.Kind == Tok::Ident)
+    Kind = parseForKind(Cur.Text);
+  if (!Kind) {
+    fail("expected a loop kind (serial, parallel, vectorized, unrolled, "
+         "gpu_block, gpu_thread)");
+    return nullptr;
+  }
+  consume();
+  Stmt Body = parseBlock();
+  if (!Body)
+    return nullptr;
+  return forLoop(Name, Min, Extent, *Kind, Body);
+}
+
+Stmt Parser::parseLet() {
+  consume();
+  std::string Name;
+  if (!parseName(Tok::Percent, Name) || !expectPunct('='))
+    return nullptr;
+  Expr Value = parseExpr();
+  if (!Value)
+    return nullptr;
+  Stmt Body = parseBlock();
+  if (!Body)
+    return nullptr;
+  return letStmt(Name, Value, Body);
+}
+
+Stmt Parser::parseAllocate() {
+  consume();
+  std::string Name;
+  ScalarType Elem = ScalarType::F32;
+  int64_t Size = 0;
+  if (!parseName(Tok::Percent, Name) || !expectPunct(':') ||
+      !parseScalar(Elem) || !expectPunct('[') || !parseInt(Size) ||
+      !expectPunct(']'))
+    return nullptr;
+  Stmt Body = parseBlock();
+  if (!Body)
+    return nullptr;
+  return allocate(Name, Elem, Size, Body);
+}
+
+Stmt Parser::parseIf() {
+  consume();
+  Token At = Cur;
+  Expr Cond = parseExpr();
+  if (!Cond)
+    return nullptr;
+  if (Cond->Type != DataType(ScalarType::Bool)) {
+    failAt(At, "if condition must be a scalar bool, not " + Cond->Type.str());
+    return nullptr;
+  }
+  Stmt Then = parseBlock();
+  if (!Then)
+    return nullptr;
+  Stmt Else;
+  if (isWord("else")) {
+    consume();
+    Else = parseBlock();
+    if (!Else)
+      return nullptr;
+  }
+  return ifThen(Cond, Then, Else);
+}
+
+/// `%buf[INDEX] = VALUE`.
+Stmt Parser::parseStore() {
+  std::string Name = Cur.Text;
+  consume();
+  if (!expectPunct('['))
+    return nullptr;
+  Token At = Cur;
+  Expr Index = parseExpr();
+  if (!Index || !expectPunct(']') || !expectPunct('='))
+    return nullptr;
+  Expr Value = parseExpr();
+  if (!Value)
+    return nullptr;
+  if (Index->Type != DataType(ScalarType::I64, Value->Type.Lanes)) {
+    failAt(At, "store index must be i64 with the value's " +
+                   llvm::Twine(Value->Type.Lanes) + " lanes, not " +
+                   Index->Type.str());
+    return nullptr;
+  }
+  return store(Name, Index, Value);
+}
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+Expr Parser::parseExpr() {
+  DepthGuard G(Depth);
+  if (Depth > MaxDepth) {
+    fail("expression nested too deeply");
+    return nullptr;
+  }
+  return parseExprInner();
+}
+
+Expr Parser::parseExprInner() {
+  if (isPunct('-')) {
+    consume();
+    return parseNumber(/*Negative=*/true);
+  }
+  if (Cur.Kind == Tok::Int || Cur.Kind == Tok::Float || isWord("inf") ||
+      isWord("nan"))
+    return parseNumber(false);
+  if (Cur.Kind == Tok::Percent)
+    return parseVar();
+  if (isPunct('('))
+    return parseParen();
+  if (Cur.Kind == Tok::Ident) {
+    if (auto Op = parseBinaryOp(Cur.Text))
+      return parseBinaryCall(*Op);
+    if (Cur.Text == "not")
+      return parseNot();
+    if (Cur.Text == "select")
+      return parseSelect();
+    if (Cur.Text == "load")
+      return parseLoad();
+    if (Cur.Text == "cast")
+      return parseCast();
+    if (Cur.Text == "call")
+      return parseCall();
+    if (Cur.Text == "ramp")
+      return parseRamp();
+    if (Cur.Text == "broadcast")
+      return parseBroadcast();
+  }
+  if (Cur.Kind == Tok::Eof)
+    fail("unexpected end of text: expected an expression");
+  else
+    fail("expected an expression");
+  return nullptr;
+}
+
+/// `:TYPE` if present, else Default.
+bool Parser::parseSuffix(DataType &T, DataType Default) {
+  T = Default;
+  if (!isPunct(':'))
+    return true;
+  consume();
+  return parseDataType(T);
+}
+
+/// An integer or float immediate, after an optional `-` already consumed.
+Expr Parser::parseNumber(bool Negative) {
+  Token Lit = Cur;
+  bool IsFloat = Cur.Kind == Tok::Float || Cur.Kind == Tok::Ident;
+  if (Cur.Kind != Tok::Int && !IsFloat) {
+    fail("expected a number after '-'");
+    return nullptr;
+  }
+  if (IsFloat && Cur.Kind == Tok::Ident && Cur.Text != "inf" &&
+      Cur.Text != "nan") {
+    fail("expected a number after '-'");
+    return nullptr;
+  }
+  consume();
+  DataType T;
+  if (!parseSuffix(T, IsFloat ? DataType(ScalarType::F32)
+                              : DataType(ScalarType::I64)))
+    return nullptr;
+  if (!IsFloat) {
+    uint64_t U = 0;
+    if (llvm::StringRef(Lit.Text).getAsInteger(10, U) ||
+        U > uint64_t(INT64_MAX) + (Negative ? 1 : 0)) {
+      failAt(Lit, "integer immediate out of range");
+      return nullptr;
+    }
+    return intImm(Negative ? static_cast<int64_t>(0 - U)
+                           : static_cast<int64_t>(U),
+                  T);
+  }
+  if (!isFloat(T.Scalar)) {
+    failAt(Lit, "float immediate of non-float type " + T.str());
+    return nullptr;
+  }
+  double V = Lit.Text == "inf"   ? INFINITY
+             : Lit.Text == "nan" ? NAN
+                                 : std::strtod(Lit.Text.c_str(), nullptr);
+  return floatImm(Negative ? -V : V, T);
+}
+
+Expr Parser::parseVar() {
+  std::string Name = Cur.Text;
+  consume();
+  DataType T;
+  if (!parseSuffix(T, DataType(ScalarType::I64)))
+    return nullptr;
+  return var(Name, T);
+}
+
+Expr Parser::makeBinary(const Token &At, BinaryOp Op, Expr A, Expr B) {
+  if (A->Type != B->Type) {
+    failAt(At, binaryOpName(Op) + " of different types " + A->Type.str() +
+                   " and " + B->Type.str());
+    return nullptr;
+  }
+  return binary(Op, A, B);
+}
+
+/// `(A + B)` and the other infix operators, or a parenthesized expression.
+Expr Parser::parseParen() {
+  consume();
+  Expr A = parseExpr();
+  if (!A)
+    return nullptr;
+  if (isPunct(')')) {
+    consume();
+    return A;
+  }
+  Token OpTok = Cur;
+  static const std::pair<char, BinaryOp> Infix[] = {
+      {'+', BinaryOp::Add}, {'-', BinaryOp::Sub}, {'*', BinaryOp::Mul},
+      {'/', BinaryOp::Div}, {'%', BinaryOp::Mod}};
+  std::optional<BinaryOp> Op;
+  for (auto [C, O] : Infix)
+    if (isPunct(C))
+      Op = O;
+  if (!Op) {
+    fail("expected ')' or one of + - * / %");
+    return nullptr;
+  }
+  consume();
+  Expr B = parseExpr();
+  if (!B || !expectPunct(')'))
+    return nullptr;
+  return makeBinary(OpTok, *Op, A, B);
+}
+
+/// Exactly Count comma-separated expressions in parentheses.
+bool Parser::parseArgs(std::vector<Expr> &Args, unsigned Count) {
+  if (!expectPunct('('))
+    return false;
+  for (unsigned I = 0; I < Count; ++I) {
+    if (I && !expectPunct(','))
+      return false;
+    Expr E = parseExpr();
+    if (!E)
+      return false;
+    Args.push_back(std::move(E));
+  }
+  return expectPunct(')');
+}
+
+Expr Parser::parseBinaryCall(BinaryOp Op) {
+  Token At = Cur;
+  consume();
+  std::vector<Expr> Args;
+  if (!parseArgs(Args, 2))
+    return nullptr;
+  return makeBinary(At, Op, Args[0], Args[1]);
+}
+
+Expr Parser::parseNot() {
+  consume();
+  std::vector<Expr> Args;
+  if (!parseArgs(Args, 1))
+    return nullptr;
+  return logicalNot(Args[0]);
+}
+
+Expr Parser::parseSelect() {
+  Token At = Cur;
+  consume();
+  std::vector<Expr> Args;
+  if (!parseArgs(Args, 3))
+    return nullptr;
+  if (Args[0]->Type.Scalar != ScalarType::Bool) {
+    failAt(At, "select condition must be bool, not " + Args[0]->Type.str());
+    return nullptr;
+  }
+  if (Args[1]->Type != Args[2]->Type) {
+    failAt(At, "select arms of different types " + Args[1]->Type.str() +
+                   " and " + Args[2]->Type.str());
+    return nullptr;
+  }
+  return select(Args[0], Args[1], Args[2]);
+}
+
+/// `load %buf[INDEX]:TYPE`.
+Expr Parser::parseLoad() {
+  Token At = Cur;
+  consume();
+  std::string Name;
+  if (!parseName(Tok::Percent, Name) || !expectPunct('['))
+    return nullptr;
+  Expr Index = parseExpr();
+  DataType T;
+  if (!Index || !expectPunct(']') ||
+      !parseSuffix(T, DataType(ScalarType::I64)))
+    return nullptr;
+  if (Index->Type != DataType(ScalarType::I64, T.Lanes)) {
+    failAt(At, "load index must be i64 with the result's " +
+                   llvm::Twine(T.Lanes) + " lanes, not " + Index->Type.str());
+    return nullptr;
+  }
+  return load(Name, T, Index);
+}
+
+/// `cast(A):TYPE`. Built directly: cast() would drop a same-type cast.
+Expr Parser::parseCast() {
+  Token At = Cur;
+  consume();
+  std::vector<Expr> Args;
+  DataType T;
+  if (!parseArgs(Args, 1) || !expectPunct(':') || !parseDataType(T))
+    return nullptr;
+  if (Args[0]->Type.Lanes != T.Lanes) {
+    failAt(At, "cast from " + Args[0]->Type.str() + " to " + T.str() +
+                   " changes the lane count");
+    return nullptr;
+  }
+  auto N = std::make_shared<ExprNode>();
+  N->Kind = ExprKind::Cast;
+  N->Type = T;
+  N->Operands = {Args[0]};
+  return N;
+}
+
+/// `call @name(ARGS):TYPE`.
+Expr Parser::parseCall() {
+  consume();
+  std::string Name;
+  if (!parseName(Tok::At, Name) || !expectPunct('('))
+    return nullptr;
+  std::vector<Expr> Args;
+  bool Ok = parseList(')', [&] {
+    Expr E = parseExpr();
+    if (!E)
+      return false;
+    Args.push_back(std::move(E));
+    return true;
+  });
+  DataType T;
+  if (!Ok || !parseSuffix(T, DataType(ScalarType::I64)))
+    return nullptr;
+  return call(Name, T, std::move(Args));
+}
+
+bool Parser::parseLanes(unsigned &Lanes) {
+  Token At = Cur;
+  int64_t V = 0;
+  if (!parseInt(V))
+    return false;
+  if (V < 1 || V > 1024)
+    return failAt(At, "lane count must be 1 to 1024");
+  Lanes = static_cast<unsigned>(V);
+  return true;
+}
+
+/// `ramp(BASE, STRIDE, LANES)`.
+Expr Parser::parseRamp() {
+  Token At = Cur;
+  consume();
+  if (!expectPunct('('))
+    return nullptr;
+  Expr Base = parseExpr();
+  if (!Base || !expectPunct(','))
+    return nullptr;
+  Expr Stride = parseExpr();
+  unsigned Lanes = 1;
+  if (!Stride || !expectPunct(',') || !parseLanes(Lanes) || !expectPunct(')'))
+    return nullptr;
+  if (Base->Type.isVector() || Base->Type != Stride->Type) {
+    failAt(At, "ramp base and stride must be scalars of one type, not " +
+                   Base->Type.str() + " and " + Stride->Type.str());
+    return nullptr;
+  }
+  return ramp(Base, Stride, Lanes);
+}
+
+/// `broadcast(SCALAR, LANES)`.
+Expr Parser::parseBroadcast() {
+  Token At = Cur;
+  consume();
+  if (!expectPunct('('))
+    return nullptr;
+  Expr Scalar = parseExpr();
+  unsigned Lanes = 1;
+  if (!Scalar || !expectPunct(',') || !parseLanes(Lanes) || !expectPunct(')'))
+    return nullptr;
+  if (Scalar->Type.isVector()) {
+    failAt(At, "broadcast of a vector " + Scalar->Type.str());
+    return nullptr;
+  }
+  return broadcast(Scalar, Lanes);
+}
+
+} // namespace
+
+llvm::Expected<std::unique_ptr<Program>> tidal::parseProgram(llvm::StringRef Text) {
+  return Parser(Text).parse();
+}

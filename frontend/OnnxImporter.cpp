@@ -1,9 +1,425 @@
-// STUB: replaced by its owner.
-#include "frontend/OnnxImporter.h"
-#include "compiler/Diagnostics.h"
+//===- OnnxImporter.cpp - ONNX models to graph IR -------------------------===//
+//
+// Reads the model, fixes the graph inputs' shapes (symbolic dimensions are
+// resolved by --input-shape or refused), then imports the nodes in
+// topological order: each node is checked against the operator table (its
+// domain, whether Tidal imports it, whether the model's opset is one Tidal
+// knows) and handed to its operator's importer. Initializers are constants,
+// created where first used; initializers also listed as graph inputs (as old
+// exporters do) are constants too, not run-time inputs.
+//
+// A node that cannot be imported is reported and its results are marked
+// failed; nodes that read a failed value are skipped silently (their own
+// problem, if any, would be a consequence) but still checked for being an
+// unsupported operator, so that every unsupported operator of a model is
+// reported at once. Nodes whose inputs are never defined (dangling names or
+// cycles) are reported too. The importer never aborts on a malformed model.
+//
+// Finally nodes whose results nothing reads are dropped: folding leaves the
+// constants of the shape sub-graphs behind.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/ImporterImpl.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace tidal;
+using namespace tidal::onnximport;
 
-llvm::Expected<std::unique_ptr<Graph>> tidal::importOnnxModel(llvm::StringRef, const ImportOptions &) { return makeError("not implemented yet"); }
-llvm::Expected<Tensor> tidal::readTensorProtoFile(llvm::StringRef) { return makeError("not implemented yet"); }
-llvm::Expected<std::string> tidal::describeOnnxModel(llvm::StringRef) { return makeError("not implemented yet"); }
+namespace {
+
+llvm::Error graphError(const llvm::Twine &Reason) {
+  return modelError("", "", 0, Reason);
+}
+
+class ModelImporter {
+public:
+  ModelImporter(const onnx::ModelProto &Model, std::string BaseDir,
+                const ImportOptions &Opts)
+      : Model(Model), Opts(Opts), G(std::make_unique<Graph>()),
+        M{*G, std::move(BaseDir), {}, {}, {}, {}} {}
+
+  llvm::Expected<std::unique_ptr<Graph>> run();
+
+private:
+  void readOpsets();
+  void importInputs();
+  llvm::Expected<TensorType> inputType(const onnx::ValueInfoProto &VI);
+  void importNodes();
+  bool ready(const onnx::NodeProto &P) const;
+  void importNode(const onnx::NodeProto &P, size_t Index);
+  std::optional<std::string> checkNode(const onnx::NodeProto &P,
+                                       int64_t &Opset);
+  std::optional<std::string> materializeInputs(const onnx::NodeProto &P);
+  void recordOutputs(const onnx::NodeProto &P, NodeImporter &N);
+  void reportStuck(const std::vector<size_t> &Pending);
+  void importOutputs();
+  void checkOutputType(const onnx::ValueInfoProto &VI, const Value *V);
+  void dropDeadNodes();
+
+  const onnx::ModelProto &Model;
+  const ImportOptions &Opts;
+  std::unique_ptr<Graph> G;
+  ModelState M;
+  std::optional<int64_t> DefaultOpset;
+  ErrorCollector Errors;
+};
+
+std::string nodeName(const onnx::NodeProto &P, size_t Index) {
+  if (!P.name().empty())
+    return P.name();
+  return P.op_type() + "_" + std::to_string(Index);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Opsets and inputs
+//===----------------------------------------------------------------------===//
+
+void ModelImporter::readOpsets() {
+  for (const auto &O : Model.opset_import())
+    if (O.domain().empty() || O.domain() == "ai.onnx")
+      DefaultOpset = O.version();
+  // Models before IR version 3 carry no opset_import: they use opset 1.
+  if (Model.opset_import_size() == 0)
+    DefaultOpset = 1;
+}
+
+llvm::Expected<TensorType>
+ModelImporter::inputType(const onnx::ValueInfoProto &VI) {
+  const std::string &Name = VI.name();
+  if (!VI.type().has_tensor_type())
+    return graphError("input '" + Name +
+                      "' is not a tensor (sequences, maps, optionals and "
+                      "sparse tensors are not supported)");
+  const auto &TT = VI.type().tensor_type();
+  std::optional<ElemType> Elem = elemTypeFromOnnx(TT.elem_type());
+  if (!Elem)
+    return graphError("input '" + Name + "' has element type " +
+                      onnxTypeName(TT.elem_type()) +
+                      ", which is not supported");
+  std::vector<int64_t> Shape;
+  std::vector<std::string> Shown;
+  for (const auto &D : TT.shape().dim()) {
+    bool Fixed = D.has_dim_value() && D.dim_value() >= 0;
+    Shape.push_back(Fixed ? D.dim_value() : -1);
+    Shown.push_back(Fixed ? std::to_string(D.dim_value())
+                          : D.has_dim_param() ? D.dim_param() : "?");
+  }
+  std::string ShownStr = "[" + llvm::join(Shown, ",") + "]";
+  auto Given = Opts.InputShapes.find(Name);
+  if (Given != Opts.InputShapes.end()) {
+    if (TT.has_shape() && Given->second.size() != Shape.size())
+      return graphError("--input-shape gives input '" + Name + "' rank " +
+                        llvm::Twine(Given->second.size()) +
+                        ", but the model declares " + ShownStr);
+    for (size_t I = 0; I < Given->second.size(); ++I) {
+      int64_t D = Given->second[I];
+      if (D < 0 || (TT.has_shape() && Shape[I] >= 0 && Shape[I] != D))
+        return graphError("--input-shape for input '" + Name +
+                          "' contradicts its declared shape " + ShownStr +
+                          " at dimension " + llvm::Twine(I));
+    }
+    if (!reasonableShape(Given->second))
+      return graphError("--input-shape for input '" + Name + "' is too large");
+    return TensorType(*Elem, Given->second);
+  }
+  bool Symbolic = !TT.has_shape() || llvm::is_contained(Shape, -1);
+  if (Symbolic)
+    return graphError(
+        "input '" + Name + "' has " +
+        (TT.has_shape() ? "symbolic dimensions " + ShownStr
+                        : std::string("no declared shape")) +
+        "; Tidal compiles static shapes only: pass --input-shape " + Name +
+        "=AxBxC (e.g. 1x3x224x224) to fix them");
+  if (!reasonableShape(Shape))
+    return graphError("input '" + Name + "' is too large: " + ShownStr);
+  return TensorType(*Elem, Shape);
+}
+
+void ModelImporter::importInputs() {
+  std::set<std::string> Inits;
+  for (const auto &T : Model.graph().initializer()) {
+    Inits.insert(T.name());
+    M.Initializers[T.name()] = &T;
+  }
+  std::set<std::string> RuntimeInputs;
+  for (const auto &VI : Model.graph().input()) {
+    if (Inits.count(VI.name()))
+      continue; // an old-style initializer listed as input: a constant
+    if (M.Values.count(VI.name())) {
+      Errors.add(graphError("input '" + VI.name() + "' is listed twice"));
+      continue;
+    }
+    RuntimeInputs.insert(VI.name());
+    auto T = inputType(VI);
+    if (!T) {
+      Errors.add(T.takeError());
+      M.Failed.insert(VI.name());
+      continue;
+    }
+    M.Values[VI.name()] = G->addInput(sanitizeName(VI.name()), *T);
+  }
+  for (const auto &[Name, Shape] : Opts.InputShapes)
+    if (!RuntimeInputs.count(Name))
+      Errors.add(graphError(
+          "--input-shape names '" + Name +
+          "', which is not an input of the model (inputs: " +
+          llvm::join(RuntimeInputs.begin(), RuntimeInputs.end(), ", ") + ")"));
+}
+
+//===----------------------------------------------------------------------===//
+// Nodes
+//===----------------------------------------------------------------------===//
+
+bool ModelImporter::ready(const onnx::NodeProto &P) const {
+  for (const std::string &In : P.input())
+    if (!In.empty() && !M.Values.count(In) && !M.Initializers.count(In) &&
+        !M.Failed.count(In))
+      return false;
+  return true;
+}
+
+// The checks that do not need the node's inputs: domain, operator, opset.
+std::optional<std::string> ModelImporter::checkNode(const onnx::NodeProto &P,
+                                                    int64_t &Opset) {
+  if (!P.domain().empty() && P.domain() != "ai.onnx")
+    return "operator domain '" + P.domain() + "' is not supported";
+  if (!DefaultOpset)
+    return std::string("the model does not import the default ONNX opset");
+  Opset = *DefaultOpset;
+  const OpEntry *Op = findOp(P.op_type());
+  if (!Op)
+    return "operator " + P.op_type() + " is not supported";
+  if (auto Why = checkOpset(*Op, Opset))
+    return Why;
+  for (const std::string &Out : P.output())
+    if (!Out.empty() && (M.Values.count(Out) || M.Initializers.count(Out) ||
+                         M.Failed.count(Out)))
+      return "output '" + Out + "' is already defined elsewhere";
+  return std::nullopt;
+}
+
+// Turns the initializers the node reads into Constant nodes.
+std::optional<std::string>
+ModelImporter::materializeInputs(const onnx::NodeProto &P) {
+  for (const std::string &In : P.input()) {
+    if (In.empty() || M.Values.count(In))
+      continue;
+    auto It = M.Initializers.find(In);
+    if (It == M.Initializers.end())
+      continue;
+    auto T = tensorFromProto(*It->second, M.BaseDir);
+    if (!T)
+      return "initializer '" + In + "': " + llvm::toString(T.takeError());
+    M.Values[In] = G->createConstant(sanitizeName(In), std::move(*T));
+  }
+  return std::nullopt;
+}
+
+void ModelImporter::importNode(const onnx::NodeProto &P, size_t Index) {
+  std::string Name = nodeName(P, Index);
+  int64_t Opset = DefaultOpset.value_or(0);
+  auto MarkFailed = [&] {
+    for (const std::string &Out : P.output())
+      if (!Out.empty() && !M.Values.count(Out))
+        M.Failed.insert(Out);
+  };
+  auto Reject = [&](const std::string &Why) {
+    Errors.add(modelError(Name, P.op_type(), Opset, Why));
+    MarkFailed();
+  };
+  if (auto Why = checkNode(P, Opset))
+    return Reject(*Why);
+  for (const std::string &In : P.input())
+    if (!In.empty() && M.Failed.count(In))
+      return MarkFailed();
+  if (auto Why = materializeInputs(P))
+    return Reject(*Why);
+  NodeImporter N(M, P, Name, Opset);
+  findOp(P.op_type())->Import(N);
+  N.checkUnreadInputs();
+  if (!N.failed())
+    for (unsigned I = 0; I < N.numOutputs(); ++I)
+      if (N.outputUsed(I) && !N.output(I))
+        N.fail("output " + llvm::Twine(I) + " ('" + P.output(I) +
+               "') is not supported");
+  if (N.failed())
+    return Reject(*N.failure());
+  recordOutputs(P, N);
+}
+
+// Binds the node's ONNX output names, naming the values made for them.
+void ModelImporter::recordOutputs(const onnx::NodeProto &P, NodeImporter &N) {
+  std::set<Value *> Renamed;
+  for (unsigned I = 0; I < N.numOutputs(); ++I) {
+    Value *V = N.output(I);
+    if (P.output(I).empty() || !V)
+      continue;
+    M.Values[P.output(I)] = V;
+    if (N.Created.count(V) && Renamed.insert(V).second)
+      V->Name = G->uniqueName(sanitizeName(P.output(I)));
+  }
+}
+
+void ModelImporter::reportStuck(const std::vector<size_t> &Pending) {
+  std::set<std::string> ProducedByStuck;
+  for (size_t I : Pending)
+    for (const std::string &Out : Model.graph().node(I).output())
+      ProducedByStuck.insert(Out);
+  for (size_t I : Pending) {
+    const onnx::NodeProto &P = Model.graph().node(I);
+    for (const std::string &In : P.input()) {
+      if (In.empty() || M.Values.count(In) || M.Initializers.count(In) ||
+          M.Failed.count(In))
+        continue;
+      std::string Why =
+          ProducedByStuck.count(In)
+              ? "input '" + In + "' depends on this node's own result (cycle)"
+              : "input '" + In +
+                    "' is not produced by any node, initializer or graph input";
+      Errors.add(modelError(nodeName(P, I), P.op_type(),
+                            DefaultOpset.value_or(0), Why));
+      break;
+    }
+  }
+}
+
+void ModelImporter::importNodes() {
+  const auto &Nodes = Model.graph().node();
+  for (const auto &P : Nodes)
+    for (const std::string &In : P.input())
+      M.Used.insert(In);
+  for (const auto &VI : Model.graph().output())
+    M.Used.insert(VI.name());
+  // ONNX requires topological order; a node that comes too early waits for
+  // its inputs, so any order imports, and what never becomes ready is a
+  // cycle or a dangling name.
+  std::vector<size_t> Pending;
+  for (int I = 0; I < Nodes.size(); ++I)
+    Pending.push_back(I);
+  bool Progress = true;
+  while (Progress && !Pending.empty()) {
+    Progress = false;
+    std::vector<size_t> Next;
+    for (size_t I : Pending) {
+      if (ready(Nodes.Get(I))) {
+        importNode(Nodes.Get(I), I);
+        Progress = true;
+      } else {
+        Next.push_back(I);
+      }
+    }
+    Pending = std::move(Next);
+  }
+  reportStuck(Pending);
+}
+
+//===----------------------------------------------------------------------===//
+// Outputs
+//===----------------------------------------------------------------------===//
+
+void ModelImporter::checkOutputType(const onnx::ValueInfoProto &VI,
+                                    const Value *V) {
+  if (!VI.type().has_tensor_type())
+    return;
+  const auto &TT = VI.type().tensor_type();
+  std::optional<ElemType> Elem = elemTypeFromOnnx(TT.elem_type());
+  bool Mismatch = TT.elem_type() != 0 && Elem != V->Type.Elem;
+  if (TT.has_shape()) {
+    Mismatch |= static_cast<size_t>(TT.shape().dim_size()) != V->Type.rank();
+    for (int I = 0; !Mismatch && I < TT.shape().dim_size(); ++I)
+      Mismatch |= TT.shape().dim(I).has_dim_value() &&
+                  TT.shape().dim(I).dim_value() != V->Type.Shape[I];
+  }
+  if (Mismatch)
+    Errors.add(graphError("graph output '" + VI.name() +
+                          "' is declared as " + onnxTypeName(TT.elem_type()) +
+                          " with a shape that differs from the " +
+                          V->Type.str() + " Tidal computes for it"));
+}
+
+void ModelImporter::importOutputs() {
+  for (const auto &VI : Model.graph().output()) {
+    const std::string &Name = VI.name();
+    if (M.Failed.count(Name))
+      continue;
+    if (!M.Values.count(Name) && M.Initializers.count(Name)) {
+      auto T = tensorFromProto(*M.Initializers[Name], M.BaseDir);
+      if (!T) {
+        Errors.add(graphError("graph output '" + Name +
+                              "': " + llvm::toString(T.takeError())));
+        continue;
+      }
+      M.Values[Name] = G->createConstant(sanitizeName(Name), std::move(*T));
+    }
+    auto It = M.Values.find(Name);
+    if (It == M.Values.end()) {
+      Errors.add(graphError("graph output '" + Name +
+                            "' is not produced by any node"));
+      continue;
+    }
+    Value *V = It->second;
+    checkOutputType(VI, V);
+    std::string Want = sanitizeName(Name);
+    // Each output needs its own buffer: an input or a repeated value is
+    // copied.
+    if (V->isGraphInput() || G->isGraphOutput(V)) {
+      V = G->createNode(OpKind::Copy, Name, {V}, {V->Type})->result();
+      V->Name = G->uniqueName(Want);
+    } else if (V->Name != Want) {
+      V->Name = G->uniqueName(Want);
+    }
+    G->Outputs.push_back(V);
+  }
+}
+
+void ModelImporter::dropDeadNodes() {
+  std::map<const Value *, unsigned> Uses;
+  for (const auto &N : G->Nodes)
+    for (const Value *Op : N->Operands)
+      ++Uses[Op];
+  for (const Value *Out : G->Outputs)
+    ++Uses[Out];
+  for (auto It = G->Nodes.end(); It != G->Nodes.begin();) {
+    --It;
+    bool Dead = llvm::all_of((*It)->Results, [&](const auto &R) {
+      return Uses[R.get()] == 0;
+    });
+    if (!Dead)
+      continue;
+    for (const Value *Op : (*It)->Operands)
+      --Uses[Op];
+    It = G->Nodes.erase(It);
+  }
+}
+
+llvm::Expected<std::unique_ptr<Graph>> ModelImporter::run() {
+  if (!Model.has_graph())
+    return graphError("the model has no graph");
+  readOpsets();
+  importInputs();
+  importNodes();
+  importOutputs();
+  if (llvm::Error E = Errors.take())
+    return std::move(E);
+  if (G->Outputs.empty())
+    return graphError("the model has no outputs");
+  dropDeadNodes();
+  if (auto E = verifyGraph(*G))
+    return makeError("internal error: the imported graph does not verify: " +
+                     llvm::toString(std::move(E)));
+  return std::move(G);
+}
+
+llvm::Expected<std::unique_ptr<Graph>>
+tidal::importOnnxModel(llvm::StringRef Path, const ImportOptions &Opts) {
+  onnx::ModelProto Model;
+  if (auto E = parseProtoFile(Path, Model, "model"))
+    return std::move(E);
+  std::string Dir = llvm::sys::path::parent_path(Path).str();
+  return ModelImporter(Model, Dir, Opts).run();
+}

@@ -1,6 +1,339 @@
-// STUB: replaced by its owner.
+//===- ApplySchedule.cpp - The apply-schedule pass ------------------------===//
+//
+// Applies each kernel's schedule (Kernel::Sched) in order and clears it.
+//
+//   split %x, %xo, %xi by F   %x becomes %xo (extent E/F, %x's kind) around
+//                             %xi (extent F, serial), with %x = min + %xo*F +
+//                             %xi. When E is not a multiple of F (or not a
+//                             constant), a serial tail loop `%x.tail` runs the
+//                             remaining E%F iterations after the main nest;
+//                             loops inside the tail's copy of the body are
+//                             renamed (suffix `.t`) to keep names unique.
+//   reorder %a, %b, ...       the named loops of one perfect nest take the
+//                             listed order (outermost first); loops of the
+//                             nest that are not named keep their places.
+//   tile %x, %y, %xo, %yo, %xi, %yi by FX, FY
+//                             two splits, then the outer pieces are moved
+//                             above the inner ones (keeping x/y's order).
+//   vectorize, unroll, parallel, gpu_block, gpu_thread %x
+//                             set the loop's kind; vectorize needs a constant
+//                             extent.
+//   compute_at                not supported yet (an error).
+//
+// An illegal directive (unknown loop, wrong arity, factor <= 0, a name
+// already in use, a non-constant extent where one is needed, a reorder of
+// loops that are not one perfect nest) is an llvm::Error naming the kernel
+// and the directive; the kernel is then left as it was. Assumes loop names
+// are unique in each kernel (the verifier checks it).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Diagnostics.h"
 #include "passes/PassRegistry.h"
+#include "passes/loop/LoopUtils.h"
+#include "llvm/Support/raw_ostream.h"
+#include <functional>
 
 using namespace tidal;
+using namespace tidal::loop;
 
-llvm::Error tidal::applySchedule(Module &, const PassOptions &) { return llvm::Error::success(); }
+namespace {
+
+/// Replaces the For named Name by what Fn makes of it.
+class LoopReplacer : public IRMutator {
+public:
+  LoopReplacer(llvm::StringRef Name,
+               std::function<Stmt(const StmtNode &)> Fn)
+      : Name(Name), Fn(std::move(Fn)) {}
+  using IRMutator::mutate;
+  Stmt mutate(const Stmt &S) override {
+    if (S && S->Kind == StmtKind::For && S->Name == Name)
+      return Fn(*S);
+    return IRMutator::mutate(S);
+  }
+
+private:
+  llvm::StringRef Name;
+  std::function<Stmt(const StmtNode &)> Fn;
+};
+
+/// The For named Name in S, or null.
+const StmtNode *findLoop(const Stmt &S, llvm::StringRef Name) {
+  if (!S)
+    return nullptr;
+  if (S->Kind == StmtKind::For && S->Name == Name)
+    return S.get();
+  for (const Stmt *Sub : {&S->Body, &S->Else})
+    if (const StmtNode *L = findLoop(*Sub, Name))
+      return L;
+  for (const Stmt &X : S->Stmts)
+    if (const StmtNode *L = findLoop(X, Name))
+      return L;
+  return nullptr;
+}
+
+/// The directive as the printer writes it, for messages.
+std::string describe(const Directive &D) {
+  std::string S;
+  llvm::raw_string_ostream OS(S);
+  OS << directiveName(D.Kind);
+  for (size_t I = 0; I < D.Loops.size(); ++I)
+    OS << (I ? ", %" : " %") << D.Loops[I];
+  for (size_t I = 0; I < D.Factors.size(); ++I)
+    OS << (I ? ", " : " by ") << D.Factors[I];
+  return OS.str();
+}
+
+/// Applies directives to a copy of one kernel's body.
+class Applier {
+public:
+  explicit Applier(Stmt Body) : Body(std::move(Body)) {
+    collectLoopNames(this->Body, Names);
+  }
+  /// Returns an empty string on success, else what is wrong.
+  std::string apply(const Directive &D);
+  Stmt Body;
+
+private:
+  std::string checkArity(const Directive &D);
+  std::string split(const std::string &Loop, const std::string &Outer,
+                    const std::string &Inner, int64_t Factor);
+  std::string reorder(const std::vector<std::string> &Order);
+  std::string tile(const Directive &D);
+  std::string setKind(const std::string &Loop, ForKind K, bool NeedConst);
+  std::string checkNewName(const std::string &Name, const std::string &Old);
+
+  std::set<std::string> Names;
+};
+
+std::string Applier::checkArity(const Directive &D) {
+  size_t Loops = 1, Factors = 0;
+  switch (D.Kind) {
+  case Directive::Split:
+    Loops = 3, Factors = 1;
+    break;
+  case Directive::Tile:
+    Loops = 6, Factors = 2;
+    break;
+  case Directive::Reorder:
+    if (D.Loops.size() < 2 || !D.Factors.empty())
+      return "reorder needs two or more loops and no factors";
+    return "";
+  case Directive::ComputeAt:
+    Loops = 2;
+    break;
+  default:
+    break;
+  }
+  if (D.Loops.size() != Loops || D.Factors.size() != Factors)
+    return (llvm::Twine(directiveName(D.Kind)) + " needs " +
+            llvm::Twine(Loops) + " loop names and " + llvm::Twine(Factors) +
+            " factors")
+        .str();
+  for (int64_t F : D.Factors)
+    if (F <= 0)
+      return "factor " + std::to_string(F) + " is not positive";
+  return "";
+}
+
+std::string Applier::apply(const Directive &D) {
+  std::string Err = checkArity(D);
+  if (!Err.empty())
+    return Err;
+  const std::vector<std::string> &L = D.Loops;
+  switch (D.Kind) {
+  case Directive::Split:
+    return split(L[0], L[1], L[2], D.Factors[0]);
+  case Directive::Reorder:
+    return reorder(L);
+  case Directive::Tile:
+    return tile(D);
+  case Directive::Vectorize:
+    return setKind(L[0], ForKind::Vectorized, /*NeedConst=*/true);
+  case Directive::Unroll:
+    return setKind(L[0], ForKind::Unrolled, false);
+  case Directive::Parallel:
+    return setKind(L[0], ForKind::Parallel, false);
+  case Directive::GpuBlock:
+    return setKind(L[0], ForKind::GpuBlock, false);
+  case Directive::GpuThread:
+    return setKind(L[0], ForKind::GpuThread, false);
+  case Directive::ComputeAt:
+    return "compute_at is not supported yet";
+  }
+  return "unknown directive";
+}
+
+std::string Applier::checkNewName(const std::string &Name,
+                                  const std::string &Old) {
+  if (Name != Old && Names.count(Name))
+    return "loop name '%" + Name + "' is already in use";
+  return "";
+}
+
+/// E + Min, folded when both are constants or Min is 0.
+Expr plusMin(Expr E, const Expr &Min) {
+  if (constInt(Min) == 0)
+    return E;
+  if (constInt(E) && constInt(Min))
+    return intImm(*constInt(E) + *constInt(Min));
+  return E + Min;
+}
+
+std::string Applier::split(const std::string &Loop, const std::string &Outer,
+                           const std::string &Inner, int64_t Factor) {
+  const StmtNode *L = findLoop(Body, Loop);
+  if (!L)
+    return "unknown loop '%" + Loop + "'";
+  if (Outer == Inner)
+    return "the outer and inner loops need different names";
+  for (const std::string *N : {&Outer, &Inner}) {
+    std::string Err = checkNewName(*N, Loop);
+    if (!Err.empty())
+      return Err;
+  }
+  Names.erase(Loop);
+  Names.insert(Outer);
+  Names.insert(Inner);
+  std::optional<int64_t> E = constInt(L->Extent);
+  Expr F = intImm(Factor);
+  Expr MainExtent = E ? intImm(*E / Factor) : L->Extent / F;
+  bool NeedTail = !E || *E % Factor != 0;
+  std::string TailName = NeedTail ? freshName(Loop + ".tail", Names) : "";
+  Body = LoopReplacer(Loop, [&](const StmtNode &S) {
+           Expr Index = plusMin(var(Outer) * F + var(Inner), S.Min);
+           Stmt Main = forLoop(
+               Outer, intImm(0), MainExtent, S.Loop,
+               forLoop(Inner, intImm(0), F, ForKind::Serial,
+                       substitute(S.Body, Loop, Index)));
+           if (!NeedTail)
+             return Main;
+           Expr TailExtent = E ? intImm(*E % Factor) : S.Extent % F;
+           Expr Start = plusMin(E ? intImm(*E / Factor * Factor) : MainExtent * F,
+                                S.Min);
+           Stmt Copy = renameLoops(S.Body, ".t", Names);
+           Expr TailIndex = constInt(Start) == 0 ? var(TailName)
+                                                  : var(TailName) + Start;
+           Stmt Tail = forLoop(TailName, intImm(0), TailExtent, ForKind::Serial,
+                               substitute(Copy, Loop, TailIndex));
+           return seq({Main, Tail});
+         }).mutate(Body);
+  return "";
+}
+
+/// The chain of perfectly nested loops from the outermost named one down to
+/// the last named one, or a message.
+std::string findNest(const Stmt &Body, const std::vector<std::string> &Order,
+                     std::vector<const StmtNode *> &Chain) {
+  std::set<std::string> Wanted(Order.begin(), Order.end());
+  if (Wanted.size() != Order.size())
+    return "a loop is named twice";
+  for (const std::string &N : Order)
+    if (!findLoop(Body, N))
+      return "unknown loop '%" + N + "'";
+  // The outermost named loop is the one that contains all the others.
+  const StmtNode *Top = nullptr;
+  for (const std::string &N : Order) {
+    const StmtNode *L = findLoop(Body, N);
+    bool All = true;
+    for (const std::string &O : Order)
+      All &= O == N || findLoop(L->Body, O) != nullptr;
+    if (All)
+      Top = L;
+  }
+  if (!Top)
+    return "the loops are not nested in one another";
+  size_t Found = 0;
+  for (const StmtNode *L = Top;; L = L->Body.get()) {
+    Chain.push_back(L);
+    Found += Wanted.count(L->Name);
+    if (Found == Wanted.size())
+      return "";
+    if (!L->Body || L->Body->Kind != StmtKind::For)
+      return "the loops are not a perfect nest (loop '%" + L->Name +
+             "' holds more than one loop)";
+  }
+}
+
+std::string Applier::reorder(const std::vector<std::string> &Order) {
+  std::vector<const StmtNode *> Chain;
+  std::string Err = findNest(Body, Order, Chain);
+  if (!Err.empty())
+    return Err;
+  for (const StmtNode *L : Chain)
+    for (const StmtNode *O : Chain)
+      if (usesVar(L->Min, O->Name) || usesVar(L->Extent, O->Name))
+        return "the bounds of loop '%" + L->Name + "' depend on loop '%" +
+               O->Name + "'";
+  // Named positions in the chain get the named loops in the new order.
+  std::vector<const StmtNode *> NewChain = Chain;
+  size_t Next = 0;
+  for (const StmtNode *&Slot : NewChain)
+    if (std::count(Order.begin(), Order.end(), Slot->Name))
+      Slot = findLoop(Body, Order[Next++]);
+  Stmt Inner = Chain.back()->Body;
+  for (size_t I = NewChain.size(); I-- > 0;) {
+    const StmtNode *L = NewChain[I];
+    Inner = forLoop(L->Name, L->Min, L->Extent, L->Loop, Inner);
+  }
+  Body = LoopReplacer(Chain.front()->Name,
+                      [&](const StmtNode &) { return Inner; })
+             .mutate(Body);
+  return "";
+}
+
+std::string Applier::tile(const Directive &D) {
+  const std::vector<std::string> &L = D.Loops;
+  const StmtNode *X = findLoop(Body, L[0]), *Y = findLoop(Body, L[1]);
+  if (!X || !Y)
+    return "unknown loop '%" + (X ? L[1] : L[0]) + "'";
+  bool XOuter = findLoop(X->Body, L[1]) != nullptr;
+  if (!XOuter && !findLoop(Y->Body, L[0]))
+    return "the loops are not nested in one another";
+  std::string Err = split(L[0], L[2], L[4], D.Factors[0]);
+  if (Err.empty())
+    Err = split(L[1], L[3], L[5], D.Factors[1]);
+  if (!Err.empty())
+    return Err;
+  if (XOuter)
+    return reorder({L[2], L[3], L[4], L[5]});
+  return reorder({L[3], L[2], L[5], L[4]});
+}
+
+std::string Applier::setKind(const std::string &Loop, ForKind K,
+                             bool NeedConst) {
+  const StmtNode *L = findLoop(Body, Loop);
+  if (!L)
+    return "unknown loop '%" + Loop + "'";
+  if (NeedConst && !constInt(L->Extent))
+    return "loop '%" + Loop + "' has no constant extent";
+  Body = LoopReplacer(Loop, [&](const StmtNode &S) {
+           return forLoop(S.Name, S.Min, S.Extent, K, S.Body);
+         }).mutate(Body);
+  return "";
+}
+
+llvm::Error applyKernelSchedule(Kernel &K) {
+  Applier A(K.Body);
+  for (size_t I = 0; I < K.Sched.size(); ++I) {
+    std::string Err = A.apply(K.Sched[I]);
+    if (!Err.empty())
+      return makeError("kernel '" + K.Name + "': schedule directive " +
+                       llvm::Twine(I) + " (" + describe(K.Sched[I]) +
+                       "): " + Err);
+  }
+  K.Body = A.Body;
+  K.Sched.clear();
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Error tidal::applySchedule(Module &M, const PassOptions &) {
+  if (!M.P)
+    return llvm::Error::success();
+  for (Kernel &K : M.P->Kernels)
+    if (llvm::Error E = applyKernelSchedule(K))
+      return E;
+  return llvm::Error::success();
+}

@@ -1,8 +1,175 @@
-// STUB: replaced by its owner.
-#include "passes/lower/Lowering.h"
+//===- KernelBuilder.cpp - Building the kernel of one fused group ---------===//
+//
+// The helpers every lowering writes its loop nest with: kernel parameters
+// made from graph values, index arithmetic over row-major shapes, loops with
+// kernel-unique variable names, and storeResult(), which applies the group's
+// elementwise epilogue before the one store into the group's final result.
+//
+// Names in a kernel (parameters and loop variables) share one namespace and
+// are plain identifiers, unique within the kernel, because schedules address
+// loops by name.
+//
+//===----------------------------------------------------------------------===//
+
 #include "compiler/Diagnostics.h"
+#include "passes/lower/Lowering.h"
+#include "llvm/Support/ErrorHandling.h"
+#include <cassert>
+#include <cctype>
 
 using namespace tidal;
+using namespace tidal::lower;
 
-lower::KernelBuilder::KernelBuilder(std::string KernelName, const Node &Anchor, std::vector<const Node *> Epilogue, const PassOptions &Opts) : Name(KernelName), Anchor(Anchor), Epilogue(Epilogue), Opts(Opts) {}
-llvm::Expected<Stmt> lower::lowerNode(const Node &N, KernelBuilder &) { return modelError(N.Name, opName(N.Kind), 0, "not lowered yet"); }
+/// Makes Hint a plain identifier: [A-Za-z_][A-Za-z0-9_]*.
+static std::string sanitize(llvm::StringRef Hint) {
+  std::string S;
+  for (char C : Hint)
+    S += (std::isalnum(static_cast<unsigned char>(C)) || C == '_') ? C : '_';
+  if (S.empty() || std::isdigit(static_cast<unsigned char>(S[0])))
+    S = "v" + S;
+  return S;
+}
+
+KernelBuilder::KernelBuilder(std::string KernelName, const Node &Anchor,
+                             std::vector<const Node *> Epilogue,
+                             const PassOptions &Opts)
+    : Name(std::move(KernelName)), Anchor(Anchor),
+      Epilogue(std::move(Epilogue)), Opts(Opts) {}
+
+std::string KernelBuilder::freshName(llvm::StringRef Hint) {
+  // NameCounts holds every taken name, mapped to the next suffix to try
+  // when that name is asked for again.
+  std::string Base = sanitize(Hint), Candidate = Base;
+  auto It = NameCounts.find(Base);
+  unsigned Next = It == NameCounts.end() ? 1 : It->second;
+  while (NameCounts.count(Candidate))
+    Candidate = Base + "_" + std::to_string(Next++);
+  if (Candidate != Base)
+    NameCounts[Base] = Next;
+  NameCounts.emplace(Candidate, 1);
+  return Candidate;
+}
+
+const std::string &KernelBuilder::buffer(const Value *V) {
+  auto It = ParamIndex.find(V);
+  if (It != ParamIndex.end())
+    return Params[It->second].Name;
+  const Value *Final =
+      Epilogue.empty() ? Anchor.result() : Epilogue.back()->result();
+  BufferDecl D;
+  D.Name = freshName(V->Name);
+  D.Elem = scalarTypeOf(V->Type.Elem);
+  D.Size = V->Type.numElements();
+  D.ReadOnly = V != Final;
+  ParamIndex[V] = Params.size();
+  Params.push_back(D);
+  ParamValues.push_back(V);
+  return Params.back().Name;
+}
+
+Expr KernelBuilder::flatIndex(const std::vector<int64_t> &Shape,
+                              const std::vector<Expr> &Idx) {
+  assert(Shape.size() == Idx.size() && "index rank differs from shape rank");
+  std::vector<int64_t> Strides = rowMajorStrides(Shape);
+  Expr Flat;
+  for (size_t D = 0; D < Shape.size(); ++D) {
+    // A size-1 dimension's index is always 0.
+    if (Shape[D] == 1)
+      continue;
+    Expr Term = Strides[D] == 1 ? Idx[D] : Idx[D] * Strides[D];
+    Flat = Flat ? Flat + Term : Term;
+  }
+  return Flat ? Flat : intImm(0);
+}
+
+Expr KernelBuilder::loadAt(const Value *V, const std::vector<Expr> &Idx) {
+  const std::string &Buf = buffer(V);
+  return load(Buf, DataType(scalarTypeOf(V->Type.Elem)),
+              flatIndex(V->Type.Shape, Idx));
+}
+
+Expr KernelBuilder::loadBroadcast(const Value *V,
+                                  const std::vector<Expr> &Idx) {
+  const std::vector<int64_t> &Shape = V->Type.Shape;
+  assert(Shape.size() <= Idx.size() && "broadcast to a lower rank");
+  size_t Lead = Idx.size() - Shape.size();
+  std::vector<Expr> Own;
+  for (size_t D = 0; D < Shape.size(); ++D)
+    Own.push_back(Shape[D] == 1 ? intImm(0) : Idx[Lead + D]);
+  return loadAt(V, Own);
+}
+
+Stmt KernelBuilder::loopNest(
+    const std::vector<int64_t> &Shape, llvm::StringRef Hint,
+    const std::function<Stmt(const std::vector<Expr> &)> &Body) {
+  std::vector<Expr> Idx;
+  std::vector<std::string> Names;
+  for (size_t D = 0; D < Shape.size(); ++D) {
+    // A size-1 dimension needs no loop: its index is 0.
+    if (Shape[D] == 1) {
+      Idx.push_back(intImm(0));
+      Names.push_back("");
+      continue;
+    }
+    Names.push_back(freshName(Hint.str() + std::to_string(D)));
+    Idx.push_back(var(Names.back()));
+  }
+  Stmt S = Body(Idx);
+  for (size_t D = Shape.size(); D-- > 0;)
+    if (!Names[D].empty())
+      S = forRange(Names[D], Shape[D], S);
+  return S;
+}
+
+/// Whether E is cheap enough to repeat wherever a formula uses it.
+static bool isTrivial(const Expr &E) {
+  return E->Kind == ExprKind::Var || E->Kind == ExprKind::IntImm ||
+         E->Kind == ExprKind::FloatImm || E->Kind == ExprKind::Load;
+}
+
+Stmt KernelBuilder::storeResult(const std::vector<Expr> &Idx, Expr V) {
+  const Value *Prev = Anchor.result();
+  assert(Idx.size() == Prev->Type.rank() && "index rank differs from result");
+  // Each intermediate value is bound to a variable before the next formula
+  // uses it, so that formulas using an operand twice (Relu, Clip, ...)
+  // do not grow the expression exponentially along a chain.
+  std::vector<std::pair<std::string, Expr>> Lets;
+  for (const Node *E : Epilogue) {
+    if (!isTrivial(V)) {
+      Lets.emplace_back(freshName(Prev->Name), V);
+      V = var(Lets.back().first, V->Type);
+    }
+    std::vector<Expr> Operands;
+    for (const Value *Op : E->Operands)
+      Operands.push_back(Op == Prev ? V : loadBroadcast(Op, Idx));
+    // lower-to-loops has checked every epilogue node with elementwiseExpr()
+    // before building the kernel, so this cannot fail.
+    V = llvm::cantFail(elementwiseExpr(*E, Operands));
+    Prev = E->result();
+  }
+  assert(V->Type == DataType(scalarTypeOf(Prev->Type.Elem)) &&
+         "stored value has another type than the result");
+  const std::string &Buf = buffer(Prev);
+  Stmt S = store(Buf, flatIndex(Prev->Type.Shape, Idx), V);
+  for (size_t I = Lets.size(); I-- > 0;)
+    S = letStmt(Lets[I].first, Lets[I].second, S);
+  return S;
+}
+
+Kernel KernelBuilder::finish(Stmt Body) {
+  Kernel K;
+  K.Name = Name;
+  K.Params = Params;
+  K.Body = Body ? Body : seq({});
+  return K;
+}
+
+llvm::Expected<Stmt> lower::lowerNode(const Node &N, KernelBuilder &B) {
+  switch (N.Kind) {
+#define TIDAL_OP(Id, MinOps, MaxOps, Cat)                                      \
+  case OpKind::Id:                                                             \
+    return lower##Id(N, B);
+#include "compiler/Ops.def"
+  }
+  llvm_unreachable("bad op kind");
+}

@@ -1,9 +1,389 @@
-// STUB: replaced by its owner.
-#include "passes/lower/Lowering.h"
+//===- LowerContraction.cpp - Conv, Gemm and MatMul -----------------------===//
+//
+// Lowers the contractions to loop nests whose innermost loop runs over
+// contiguous output elements held in a local row accumulator, which the
+// default schedule vectorizes.
+//
+// Conv (N-d, grouped, depthwise, strided, dilated, padded, optional bias):
+//
+//   for n, g, mo:  (m = g*Mg + mo; input channels c = g*Cg + ic)
+//     for o1..o(k-1):  allocate acc[Ok]:
+//       for ok: acc[ok] = bias[m] (or 0)
+//       for ic, k1..k(k-1) in their valid ranges, each kk (unrolled):
+//         for ok in kk's valid range: acc[ok] += x[n, c, ...] * w[m, ic, ...]
+//       for ok: storeResult(acc[ok])
+//
+// Padding is handled by loop bounds (NestUtils' windowRow): padded
+// elements are zeros that add nothing, so no read leaves the input and no
+// element is tested. A pointwise convolution (1x1..., stride 1, no pads)
+// is a matrix product per image: its accumulator covers the whole output
+// plane and its innermost loop runs over all spatial positions at once.
+//
+// Gemm and MatMul compute each output row i in the order k, j:
+//   for k: let a = A[i, k]:  for j: acc[j] += a * B[k, j]
+// with rows wider than nest::MaxAccElems done in column blocks. MatMul
+// follows numpy: a 1-D A is a row [1, K] and a 1-D B a column [K, 1], both
+// dropped from the result, and batch axes broadcast. Gemm applies alpha,
+// beta, transA, transB and broadcasts C to [M, N] (C may be absent);
+// beta = 0 ignores C, as the ONNX reference does.
+//
+// Assumes the frontend's normalization: Conv's explicit `pads` (auto_pad
+// resolved), `group` >= 1 (default 1); attributes absent mean ONNX's
+// defaults.
+//
+//===----------------------------------------------------------------------===//
+
 #include "compiler/Diagnostics.h"
+#include "passes/lower/Lowering.h"
+#include "passes/lower/NestUtils.h"
 
 using namespace tidal;
+using namespace tidal::lower;
+using namespace tidal::lower::nest;
 
-llvm::Expected<Stmt> lower::lowerConv(const Node &N, KernelBuilder &) { return modelError(N.Name, "Conv", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerGemm(const Node &N, KernelBuilder &) { return modelError(N.Name, "Gemm", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &) { return modelError(N.Name, "MatMul", 0, "not lowered yet"); }
+namespace {
+
+llvm::Error fail(const Node &N, const llvm::Twine &Why) {
+  return modelError(N.Name, opName(N.Kind), 0, Why);
+}
+
+/// Fails unless every present operand and the result share one type.
+llvm::Error checkSameElem(const Node &N) {
+  for (const Value *V : N.Operands)
+    if (V && V->Type.Elem != N.result()->Type.Elem)
+      return fail(N, "operand %" + V->Name + " has element type " +
+                         elemTypeName(V->Type.Elem) + ", expected " +
+                         elemTypeName(N.result()->Type.Elem));
+  return llvm::Error::success();
+}
+
+const Value *optionalOperand(const Node &N, unsigned I) {
+  return I < N.Operands.size() ? N.Operands[I] : nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Conv
+//===----------------------------------------------------------------------===//
+
+/// The operand shapes of a Conv and its group sizes.
+struct ConvShape {
+  int64_t Batch, C, M, Groups, Cg, Mg;
+  std::vector<int64_t> Kernel, OutSpatial;
+};
+
+llvm::Expected<ConvShape> convShape(const Node &N) {
+  const Value *X = N.Operands[0], *W = N.Operands[1], *Y = N.result();
+  const Value *Bias = optionalOperand(N, 2);
+  const auto &XS = X->Type.Shape, &WS = W->Type.Shape, &YS = Y->Type.Shape;
+  ConvShape S;
+  S.Groups = N.getInt("group", 1);
+  if (XS.size() < 3 || WS.size() != XS.size() || YS.size() != XS.size())
+    return fail(N, "expected input, weights and result of one rank >= 3, got " +
+                       X->Type.str() + ", " + W->Type.str() + " and " +
+                       Y->Type.str());
+  S.Batch = XS[0];
+  S.C = XS[1];
+  S.M = WS[0];
+  if (S.Groups < 1 || S.C % S.Groups || S.M % S.Groups ||
+      WS[1] * S.Groups != S.C)
+    return fail(N, "group " + llvm::Twine(S.Groups) + " does not divide input " +
+                       X->Type.str() + " and weights " + W->Type.str());
+  if (YS[0] != S.Batch || YS[1] != S.M)
+    return fail(N, "result type " + Y->Type.str() + " does not match");
+  if (Bias && Bias->Type.Shape != std::vector<int64_t>{S.M})
+    return fail(N, "bias type " + Bias->Type.str() + " is not [" +
+                       llvm::Twine(S.M) + "]");
+  S.Cg = S.C / S.Groups;
+  S.Mg = S.M / S.Groups;
+  S.Kernel.assign(WS.begin() + 2, WS.end());
+  S.OutSpatial.assign(YS.begin() + 2, YS.end());
+  return S;
+}
+
+/// True when every window is a single element at the output's position.
+bool isPointwise(const std::vector<WindowAxis> &Axes) {
+  for (const WindowAxis &A : Axes)
+    if (A.Kernel != 1 || A.Stride != 1 || A.PadBegin || A.In != A.Out)
+      return false;
+  return true;
+}
+
+/// The values of one (n, m) pair of a convolution.
+struct ConvCtx {
+  KernelBuilder &B;
+  const Node &N;
+  const ConvShape &S;
+  const std::vector<WindowAxis> &Axes;
+  ScalarType T;
+  Expr Batch, Group, OutChan;
+
+  Expr inChan(Expr IC) const { return add(affine(Group, S.Cg, 0), IC); }
+  Expr bias() const {
+    const Value *Bias = optionalOperand(N, 2);
+    return Bias ? B.loadAt(Bias, {OutChan}) : constant(DataType(T), 0);
+  }
+};
+
+/// The whole output plane of (n, m) in one accumulator (pointwise only).
+Stmt convPlane(const ConvCtx &Cx) {
+  KernelBuilder &B = Cx.B;
+  const Value *X = Cx.N.Operands[0], *W = Cx.N.Operands[1];
+  int64_t P = product(Cx.S.OutSpatial);
+  LocalBuf Acc = newBuf(B, "acc", Cx.T);
+  std::string XBuf = B.buffer(X);
+  Stmt Init = loopOver(B, "j", P, [&](Expr J) { return Acc.set(J, Cx.bias()); });
+  Stmt Update = loopOver(B, "c", Cx.S.Cg, [&](Expr IC) {
+    std::vector<Expr> WIdx = {Cx.OutChan, IC};
+    WIdx.resize(2 + Cx.Axes.size(), intImm(0));
+    std::string WV = B.freshName("w");
+    Expr Row = affine(add(affine(Cx.Batch, Cx.S.C, 0), Cx.inChan(IC)), P, 0);
+    return letStmt(WV, B.loadAt(W, WIdx), loopOver(B, "j", P, [&](Expr J) {
+      Expr XV = load(XBuf, DataType(Cx.T), add(Row, J));
+      return Acc.set(J, Acc.at(J) + XV * var(WV, DataType(Cx.T)));
+    }));
+  });
+  Stmt Store = loopBlock(B, Cx.S.OutSpatial, "j",
+                         [&](const std::vector<Expr> &Sp, Expr F) {
+                           std::vector<Expr> Idx = {Cx.Batch, Cx.OutChan};
+                           Idx.insert(Idx.end(), Sp.begin(), Sp.end());
+                           return B.storeResult(Idx, Acc.at(F));
+                         });
+  return allocate(Acc.Name, Cx.T, P, seq({Init, Update, Store}));
+}
+
+/// One output row of (n, m) at a time.
+Stmt convRows(const ConvCtx &Cx) {
+  KernelBuilder &B = Cx.B;
+  const Value *X = Cx.N.Operands[0], *W = Cx.N.Operands[1];
+  const std::vector<int64_t> &OS = Cx.S.OutSpatial;
+  int64_t Row = OS.back();
+  std::vector<int64_t> Outer(OS.begin(), OS.end() - 1);
+  LocalBuf Acc = newBuf(B, "acc", Cx.T);
+  return loopBlock(B, Outer, "y", [&](const std::vector<Expr> &OO, Expr) {
+    Stmt Init =
+        loopOver(B, "j", Row, [&](Expr J) { return Acc.set(J, Cx.bias()); });
+    Stmt Update = loopOver(B, "c", Cx.S.Cg, [&](Expr IC) {
+      Expr Chan = Cx.inChan(IC);
+      return windowRow(
+          B, Cx.Axes, OO,
+          [&](const std::vector<Expr> &K, const std::vector<Expr> &In,
+              Expr OL) {
+            std::vector<Expr> XIdx = {Cx.Batch, Chan}, WIdx = {Cx.OutChan, IC};
+            XIdx.insert(XIdx.end(), In.begin(), In.end());
+            WIdx.insert(WIdx.end(), K.begin(), K.end());
+            Expr Prod = B.loadAt(X, XIdx) * B.loadAt(W, WIdx);
+            return Acc.set(OL, Acc.at(OL) + Prod);
+          });
+    });
+    Stmt Store = loopOver(B, "j", Row, [&](Expr J) {
+      std::vector<Expr> Idx = {Cx.Batch, Cx.OutChan};
+      Idx.insert(Idx.end(), OO.begin(), OO.end());
+      Idx.push_back(J);
+      return B.storeResult(Idx, Acc.at(J));
+    });
+    return allocate(Acc.Name, Cx.T, Row, seq({Init, Update, Store}));
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Matrix products
+//===----------------------------------------------------------------------===//
+
+/// One output row of a matrix product with K terms and Cols columns:
+///   for j: acc[j] = 0;  for k: let a = LoadA(k): for j: acc[j] += a * LoadB(k, j)
+///   for j: Store(j, acc[j])
+/// in column blocks of at most MaxAccElems.
+Stmt productRow(KernelBuilder &B, ScalarType T, int64_t K, int64_t Cols,
+                const std::function<Expr(Expr)> &LoadA,
+                const std::function<Expr(Expr, Expr)> &LoadB,
+                const std::function<Stmt(Expr, Expr)> &Store) {
+  DataType DT(T);
+  int64_t Width = std::min(Cols, MaxAccElems);
+  LocalBuf Acc = newBuf(B, "acc", T);
+  auto Block = [&](Expr J0, Expr BlockWidth) {
+    auto OverCols = [&](const std::function<Stmt(Expr, Expr)> &F) {
+      return loopOver(B, "j", intImm(0), BlockWidth,
+                      [&](Expr JJ) { return F(JJ, add(J0, JJ)); });
+    };
+    Stmt Init = OverCols([&](Expr JJ, Expr) {
+      return Acc.set(JJ, constant(DT, 0));
+    });
+    Stmt Update = loopOver(B, "k", K, [&](Expr KV) {
+      std::string A = B.freshName("a");
+      return letStmt(A, LoadA(KV), OverCols([&](Expr JJ, Expr J) {
+        return Acc.set(JJ, Acc.at(JJ) + var(A, DT) * LoadB(KV, J));
+      }));
+    });
+    Stmt Out = OverCols([&](Expr JJ, Expr J) { return Store(J, Acc.at(JJ)); });
+    return seq({Init, Update, Out});
+  };
+  Stmt Body;
+  if (Cols <= Width)
+    Body = Block(intImm(0), intImm(Cols));
+  else
+    Body = loopOver(B, "jb", ceilDivPos(Cols, Width), [&](Expr JB) {
+      Expr J0 = affine(JB, Width, 0);
+      return Block(J0, min(intImm(Width), intImm(Cols) - J0));
+    });
+  return allocate(Acc.Name, T, Width, Body);
+}
+
+const ElemType ProductElems[] = {ElemType::F32, ElemType::F64, ElemType::I32,
+                                 ElemType::I64, ElemType::U32, ElemType::U64};
+
+/// The index of a MatMul operand's batch axes (Batch) within the result's
+/// batch index BV: aligned right, size-1 axes read index 0.
+std::vector<Expr> batchIndex(llvm::ArrayRef<int64_t> Batch,
+                             const std::vector<Expr> &BV) {
+  std::vector<Expr> Idx;
+  size_t Skip = BV.size() - Batch.size();
+  for (size_t I = 0; I < Batch.size(); ++I)
+    Idx.push_back(Batch[I] == 1 ? intImm(0) : BV[Skip + I]);
+  return Idx;
+}
+
+} // namespace
+
+llvm::Expected<Stmt> lower::lowerConv(const Node &N, KernelBuilder &B) {
+  if (llvm::Error E = checkAllElems(N, FloatElems))
+    return std::move(E);
+  if (llvm::Error E = checkSameElem(N))
+    return std::move(E);
+  auto S = convShape(N);
+  if (!S)
+    return S.takeError();
+  auto Axes = readWindow(N, N.Operands[0], N.result(), &S->Kernel);
+  if (!Axes)
+    return Axes.takeError();
+  if (N.result()->Type.numElements() == 0)
+    return seq({});
+  ScalarType T = elemOf(N.result());
+  bool Plane = isPointwise(*Axes) && product(S->OutSpatial) <= MaxAccElems;
+  return loopOver(B, "n", S->Batch, [&](Expr NV) {
+    return loopOver(B, "g", S->Groups, [&](Expr G) {
+      return loopOver(B, "m", S->Mg, [&](Expr MO) {
+        ConvCtx Cx{B, N, *S, *Axes, T, NV, G, add(affine(G, S->Mg, 0), MO)};
+        return Plane ? convPlane(Cx) : convRows(Cx);
+      });
+    });
+  });
+}
+
+llvm::Expected<Stmt> lower::lowerGemm(const Node &N, KernelBuilder &B) {
+  if (llvm::Error E = checkAllElems(N, ProductElems))
+    return std::move(E);
+  if (llvm::Error E = checkSameElem(N))
+    return std::move(E);
+  const Value *A = N.Operands[0], *BM = N.Operands[1], *C = optionalOperand(N, 2);
+  const Value *Y = N.result();
+  bool TransA = N.getInt("transA", 0), TransB = N.getInt("transB", 0);
+  float Alpha = N.getFloat("alpha", 1.0f), Beta = N.getFloat("beta", 1.0f);
+  if (Beta == 0.0f)
+    C = nullptr;
+  const auto &AS = A->Type.Shape, &BS = BM->Type.Shape;
+  if (AS.size() != 2 || BS.size() != 2 || Y->Type.rank() != 2)
+    return fail(N, "expected 2-D A, B and result, got " + A->Type.str() +
+                       ", " + BM->Type.str() + " and " + Y->Type.str());
+  int64_t M = AS[TransA], K = AS[!TransA], K2 = BS[TransB], Cols = BS[!TransB];
+  if (K != K2 || Y->Type.Shape != std::vector<int64_t>{M, Cols})
+    return fail(N, "shapes " + A->Type.str() + " and " + BM->Type.str() +
+                       " do not multiply to " + Y->Type.str());
+  if (C) {
+    const auto &CS = C->Type.Shape;
+    bool Ok = CS.size() <= 2;
+    for (size_t I = 0; Ok && I < CS.size(); ++I)
+      Ok = CS[I] == 1 || CS[I] == Y->Type.Shape[2 - CS.size() + I];
+    if (!Ok)
+      return fail(N, "C of type " + C->Type.str() +
+                         " does not broadcast to " + Y->Type.str());
+  }
+  ScalarType T = elemOf(Y);
+  DataType DT(T);
+  if (!isFloat(T) && (Alpha != 1.0f || (C && Beta != 1.0f)))
+    return fail(N, "alpha and beta other than 1 are not supported for "
+                   "element type " + elemTypeName(Y->Type.Elem));
+  if (Y->Type.numElements() == 0)
+    return seq({});
+  return loopOver(B, "i", M, [&](Expr I) {
+    auto LoadA = [&](Expr KV) {
+      return B.loadAt(A, TransA ? std::vector<Expr>{KV, I}
+                                : std::vector<Expr>{I, KV});
+    };
+    auto LoadB = [&](Expr KV, Expr J) {
+      return B.loadAt(BM, TransB ? std::vector<Expr>{J, KV}
+                                 : std::vector<Expr>{KV, J});
+    };
+    auto Store = [&](Expr J, Expr Acc) {
+      Expr V = Alpha == 1.0f ? Acc : constant(DT, Alpha) * Acc;
+      if (C) {
+        Expr CV = B.loadBroadcast(C, {I, J});
+        V = V + (Beta == 1.0f ? CV : constant(DT, Beta) * CV);
+      }
+      return B.storeResult({I, J}, V);
+    };
+    return productRow(B, T, K, Cols, LoadA, LoadB, Store);
+  });
+}
+
+llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
+  if (llvm::Error E = checkAllElems(N, ProductElems))
+    return std::move(E);
+  if (llvm::Error E = checkSameElem(N))
+    return std::move(E);
+  const Value *A = N.Operands[0], *BM = N.Operands[1], *Y = N.result();
+  const auto &AS = A->Type.Shape, &BS = BM->Type.Shape;
+  if (AS.empty() || BS.empty())
+    return fail(N, "operands must have rank >= 1");
+  bool RowA = AS.size() == 1, ColB = BS.size() == 1;
+  int64_t M = RowA ? 1 : AS[AS.size() - 2], K = AS.back();
+  int64_t K2 = ColB ? BS[0] : BS[BS.size() - 2], Cols = ColB ? 1 : BS.back();
+  llvm::ArrayRef<int64_t> BatchA(AS.data(), RowA ? 0 : AS.size() - 2);
+  llvm::ArrayRef<int64_t> BatchB(BS.data(), ColB ? 0 : BS.size() - 2);
+  // The broadcast batch shape, then the expected result shape.
+  std::vector<int64_t> Batch(std::max(BatchA.size(), BatchB.size()), 1);
+  bool Ok = K == K2;
+  for (llvm::ArrayRef<int64_t> Op : {BatchA, BatchB})
+    for (size_t I = 0; I < Op.size(); ++I) {
+      int64_t &D = Batch[Batch.size() - Op.size() + I];
+      Ok &= D == 1 || Op[I] == 1 || Op[I] == D;
+      D = D == 1 ? Op[I] : D;
+    }
+  std::vector<int64_t> Expected = Batch;
+  if (!RowA)
+    Expected.push_back(M);
+  if (!ColB)
+    Expected.push_back(Cols);
+  if (!Ok || Y->Type.Shape != Expected)
+    return fail(N, "shapes " + A->Type.str() + " and " + BM->Type.str() +
+                       " do not multiply to " + Y->Type.str());
+  if (Y->Type.numElements() == 0)
+    return seq({});
+  ScalarType T = elemOf(Y);
+  return loopBlock(B, Batch, "b", [&](const std::vector<Expr> &BV, Expr) {
+    return loopOver(B, "i", M, [&](Expr I) {
+      auto LoadA = [&](Expr KV) {
+        std::vector<Expr> Idx = batchIndex(BatchA, BV);
+        if (!RowA)
+          Idx.push_back(I);
+        Idx.push_back(KV);
+        return B.loadAt(A, Idx);
+      };
+      auto LoadB = [&](Expr KV, Expr J) {
+        std::vector<Expr> Idx = batchIndex(BatchB, BV);
+        Idx.push_back(KV);
+        if (!ColB)
+          Idx.push_back(J);
+        return B.loadAt(BM, Idx);
+      };
+      auto Store = [&](Expr J, Expr Acc) {
+        std::vector<Expr> Idx = BV;
+        if (!RowA)
+          Idx.push_back(I);
+        if (!ColB)
+          Idx.push_back(J);
+        return B.storeResult(Idx, Acc);
+      };
+      return productRow(B, T, K, Cols, LoadA, LoadB, Store);
+    });
+  });
+}

@@ -1,54 +1,396 @@
-// STUB: replaced by its owner.
-#include "passes/lower/Lowering.h"
+//===- LowerElementwise.cpp - Elementwise operations ----------------------===//
+//
+// The scalar formula of every elementwise operation (Unary, Binary, Ternary
+// in Ops.def, Copy and Cast), used both for an elementwise node that anchors
+// its own kernel and for the epilogue nodes fused after another anchor.
+//
+// The formulas follow ONNX exactly for the element types each operation
+// accepts here: floats (f32, f64, f16) everywhere, the integer types where
+// the operation has an obvious integer meaning, bool for the logical ones.
+// f16 is computed as the loop IR defines it: every operation's result is
+// rounded to half (as numpy does). Quantized operands are rejected (only
+// Copy moves them). NaN behaviour is spelled out with comparisons rather
+// than left to min/max: Max, Min, Relu, Clip, HardSigmoid and Sign all
+// propagate NaN as the ONNX reference (numpy) does; the loop IR's `ne` is
+// true when either operand is NaN (as in C), every other comparison false.
+//
+// Operations whose result ONNX leaves undefined must still not be undefined
+// in the generated code: integer division by zero gives 0 (and INT_MIN / -1
+// wraps), and float-to-integer casts saturate (NaN gives 0), which the loop
+// IR's cast does by itself.
+//
+//===----------------------------------------------------------------------===//
+
 #include "compiler/Diagnostics.h"
+#include "passes/lower/Lowering.h"
+#include "llvm/Support/ErrorHandling.h"
+#include <cassert>
+#include <cmath>
 
 using namespace tidal;
+using namespace tidal::lower;
 
-llvm::Expected<Stmt> lower::lowerCopy(const Node &N, KernelBuilder &) { return modelError(N.Name, "Copy", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerCast(const Node &N, KernelBuilder &) { return modelError(N.Name, "Cast", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerRelu(const Node &N, KernelBuilder &) { return modelError(N.Name, "Relu", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerLeakyRelu(const Node &N, KernelBuilder &) { return modelError(N.Name, "LeakyRelu", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerElu(const Node &N, KernelBuilder &) { return modelError(N.Name, "Elu", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerSelu(const Node &N, KernelBuilder &) { return modelError(N.Name, "Selu", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerCelu(const Node &N, KernelBuilder &) { return modelError(N.Name, "Celu", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerThresholdedRelu(const Node &N, KernelBuilder &) { return modelError(N.Name, "ThresholdedRelu", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerHardSigmoid(const Node &N, KernelBuilder &) { return modelError(N.Name, "HardSigmoid", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerHardSwish(const Node &N, KernelBuilder &) { return modelError(N.Name, "HardSwish", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerSigmoid(const Node &N, KernelBuilder &) { return modelError(N.Name, "Sigmoid", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerTanh(const Node &N, KernelBuilder &) { return modelError(N.Name, "Tanh", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerSoftplus(const Node &N, KernelBuilder &) { return modelError(N.Name, "Softplus", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerSoftsign(const Node &N, KernelBuilder &) { return modelError(N.Name, "Softsign", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerGelu(const Node &N, KernelBuilder &) { return modelError(N.Name, "Gelu", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerClip(const Node &N, KernelBuilder &) { return modelError(N.Name, "Clip", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerExp(const Node &N, KernelBuilder &) { return modelError(N.Name, "Exp", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerLog(const Node &N, KernelBuilder &) { return modelError(N.Name, "Log", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerSqrt(const Node &N, KernelBuilder &) { return modelError(N.Name, "Sqrt", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerErf(const Node &N, KernelBuilder &) { return modelError(N.Name, "Erf", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerSin(const Node &N, KernelBuilder &) { return modelError(N.Name, "Sin", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerCos(const Node &N, KernelBuilder &) { return modelError(N.Name, "Cos", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerNeg(const Node &N, KernelBuilder &) { return modelError(N.Name, "Neg", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerAbs(const Node &N, KernelBuilder &) { return modelError(N.Name, "Abs", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerSign(const Node &N, KernelBuilder &) { return modelError(N.Name, "Sign", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerReciprocal(const Node &N, KernelBuilder &) { return modelError(N.Name, "Reciprocal", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerFloor(const Node &N, KernelBuilder &) { return modelError(N.Name, "Floor", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerCeil(const Node &N, KernelBuilder &) { return modelError(N.Name, "Ceil", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerRound(const Node &N, KernelBuilder &) { return modelError(N.Name, "Round", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerNot(const Node &N, KernelBuilder &) { return modelError(N.Name, "Not", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerAdd(const Node &N, KernelBuilder &) { return modelError(N.Name, "Add", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerSub(const Node &N, KernelBuilder &) { return modelError(N.Name, "Sub", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerMul(const Node &N, KernelBuilder &) { return modelError(N.Name, "Mul", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerDiv(const Node &N, KernelBuilder &) { return modelError(N.Name, "Div", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerPow(const Node &N, KernelBuilder &) { return modelError(N.Name, "Pow", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerMax(const Node &N, KernelBuilder &) { return modelError(N.Name, "Max", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerMin(const Node &N, KernelBuilder &) { return modelError(N.Name, "Min", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerPRelu(const Node &N, KernelBuilder &) { return modelError(N.Name, "PRelu", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerEqual(const Node &N, KernelBuilder &) { return modelError(N.Name, "Equal", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerLess(const Node &N, KernelBuilder &) { return modelError(N.Name, "Less", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerLessOrEqual(const Node &N, KernelBuilder &) { return modelError(N.Name, "LessOrEqual", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerGreater(const Node &N, KernelBuilder &) { return modelError(N.Name, "Greater", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerGreaterOrEqual(const Node &N, KernelBuilder &) { return modelError(N.Name, "GreaterOrEqual", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerAnd(const Node &N, KernelBuilder &) { return modelError(N.Name, "And", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerOr(const Node &N, KernelBuilder &) { return modelError(N.Name, "Or", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerXor(const Node &N, KernelBuilder &) { return modelError(N.Name, "Xor", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerWhere(const Node &N, KernelBuilder &) { return modelError(N.Name, "Where", 0, "not lowered yet"); }
-llvm::Expected<Expr> lower::elementwiseExpr(const Node &N, const std::vector<Expr> &) { return modelError(N.Name, opName(N.Kind), 0, "not lowered yet"); }
+namespace {
+
+/// f16 computes like the others: codegen rounds every f16 operation's
+/// result to half, as numpy does for each operation.
+bool isFloatArith(ScalarType T) { return isFloat(T); }
+bool isInteger(ScalarType T) {
+  return !isFloat(T) && T != ScalarType::Bool;
+}
+bool isNumeric(ScalarType T) { return isFloatArith(T) || isInteger(T); }
+bool isUnsigned(ScalarType T) { return isInteger(T) && !isSigned(T); }
+
+llvm::Error unsupportedType(const Node &N, ScalarType T) {
+  return modelError(N.Name, opName(N.Kind), 0,
+                    "element type " + scalarTypeName(T) +
+                        " is not supported by the lowering");
+}
+
+
+Expr cst(const Expr &Like, double V) { return constant(Like->Type, V); }
+Expr isNaN(const Expr &X) { return ne(X, X); }
+Expr callLike(const char *Fn, const Expr &X) { return call(Fn, X->Type, {X}); }
+
+double immValue(const Expr &E) {
+  return E->Kind == ExprKind::IntImm ? static_cast<double>(E->IntValue)
+                                     : E->FloatValue;
+}
+
+/// Clamps X into [Lo, Hi] (either may be null: unbounded), keeping NaN.
+/// The bounds are immediates; when Lo > Hi everything becomes Hi, as ONNX
+/// Clip says.
+Expr clamp(Expr X, Expr Lo, Expr Hi) {
+  if (Lo && Hi && immValue(Lo) > immValue(Hi))
+    return isFloat(X->Type.Scalar) ? select(isNaN(X), X, Hi) : Hi;
+  if (Lo && Hi)
+    return select(lt(X, Lo), Lo, select(gt(X, Hi), Hi, X));
+  if (Lo)
+    return select(lt(X, Lo), Lo, X);
+  if (Hi)
+    return select(gt(X, Hi), Hi, X);
+  return X;
+}
+
+/// numpy's maximum/minimum: NaN in either operand gives NaN.
+Expr floatMax(Expr A, Expr B) {
+  return select(logicalOr(gt(A, B), isNaN(A)), A, B);
+}
+Expr floatMin(Expr A, Expr B) {
+  return select(logicalOr(lt(A, B), isNaN(A)), A, B);
+}
+
+Expr castTo(Expr X, ScalarType To) {
+  DataType T(To, X->Type.Lanes);
+  ScalarType From = X->Type.Scalar;
+  if (From == To)
+    return X;
+  if (To == ScalarType::Bool)
+    return ne(X, cst(X, 0));
+  if (From == ScalarType::Bool)
+    return select(X, constant(T, 1), constant(T, 0));
+  // Float to integer truncates toward zero; the loop IR's cast saturates
+  // out-of-range values and gives 0 for NaN (see codegen/KernelMath.cpp),
+  // where ONNX leaves them undefined.
+  return cast(T, X);
+}
+
+/// Truncating integer division that is defined for every operand: x / 0
+/// gives 0 and INT_MIN / -1 wraps to INT_MIN.
+Expr intDiv(Expr A, Expr B) {
+  Expr Zero = cst(B, 0), One = cst(B, 1);
+  if (!isSigned(B->Type.Scalar))
+    return select(eq(B, Zero), Zero, A / select(eq(B, Zero), One, B));
+  Expr MinusOne = cst(B, -1);
+  Expr Safe = select(logicalOr(eq(B, Zero), eq(B, MinusOne)), One, B);
+  return select(eq(B, MinusOne), Zero - A,
+                select(eq(B, Zero), Zero, A / Safe));
+}
+
+/// Pow: the result has the base's type; the exponent may have another.
+Expr powExpr(Expr X, Expr Y) {
+  if (isFloatArith(X->Type.Scalar))
+    return call("pow", X->Type, {X, castTo(Y, X->Type.Scalar)});
+  // Integer base: computed in f64, exact while |result| < 2^53.
+  Expr P = call("pow", DataType(ScalarType::F64, X->Type.Lanes),
+                {castTo(X, ScalarType::F64), castTo(Y, ScalarType::F64)});
+  return castTo(P, X->Type.Scalar);
+}
+
+/// The attribute A as a constant of X's type, or null when absent.
+Expr boundAttr(const Node &N, llvm::StringRef A, const Expr &X) {
+  auto It = N.Attrs.find(A.str());
+  if (It == N.Attrs.end())
+    return nullptr;
+  if (auto *I = std::get_if<int64_t>(&It->second))
+    return isFloat(X->Type.Scalar) ? cst(X, static_cast<double>(*I))
+                                   : intImm(*I, X->Type);
+  if (auto *F = std::get_if<float>(&It->second))
+    return cst(X, *F);
+  if (auto *T = std::get_if<Tensor>(&It->second))
+    return isFloat(X->Type.Scalar) ? cst(X, T->getDouble(0))
+                                   : intImm(T->getInt(0), X->Type);
+  llvm_unreachable("Clip bound of an unexpected attribute type");
+}
+
+float attrOr(const Node &N, llvm::StringRef A, float Default) {
+  return N.getFloat(A, Default);
+}
+
+/// Which operand types an operation accepts (operand 0's type; Where's x).
+bool acceptsType(OpKind K, ScalarType T) {
+  switch (K) {
+  case OpKind::Copy:
+  case OpKind::Cast:
+  case OpKind::Where:
+    return true;
+  case OpKind::Not:
+  case OpKind::And:
+  case OpKind::Or:
+  case OpKind::Xor:
+    return T == ScalarType::Bool;
+  case OpKind::Equal:
+    return isNumeric(T) || T == ScalarType::Bool;
+  case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div:
+  case OpKind::Pow: case OpKind::Max: case OpKind::Min: case OpKind::PRelu:
+  case OpKind::Less: case OpKind::LessOrEqual: case OpKind::Greater:
+  case OpKind::GreaterOrEqual: case OpKind::Relu: case OpKind::Neg:
+  case OpKind::Abs: case OpKind::Sign: case OpKind::Clip:
+    return isNumeric(T);
+  default:
+    return isFloatArith(T);
+  }
+}
+
+/// The formulas of the one-operand operations on floats.
+Expr unaryFloat(const Node &N, Expr X) {
+  Expr Zero = cst(X, 0), One = cst(X, 1);
+  switch (N.Kind) {
+  case OpKind::LeakyRelu:
+    return select(lt(X, Zero), X * cst(X, attrOr(N, "alpha", 0.01f)), X);
+  case OpKind::Elu: {
+    Expr Alpha = cst(X, attrOr(N, "alpha", 1.0f));
+    return select(lt(X, Zero), Alpha * (callLike("exp", X) - One), X);
+  }
+  case OpKind::Selu: {
+    Expr Alpha = cst(X, attrOr(N, "alpha", 1.67326319217681884765625f));
+    Expr Gamma = cst(X, attrOr(N, "gamma", 1.05070102214813232421875f));
+    return select(gt(X, Zero), Gamma * X,
+                  Gamma * (Alpha * callLike("exp", X) - Alpha));
+  }
+  case OpKind::Celu: {
+    Expr Alpha = cst(X, attrOr(N, "alpha", 1.0f));
+    return select(gt(X, Zero), X,
+                  Alpha * (callLike("exp", X / Alpha) - One));
+  }
+  case OpKind::ThresholdedRelu:
+    return select(gt(X, cst(X, attrOr(N, "alpha", 1.0f))), X, Zero);
+  case OpKind::HardSigmoid:
+    return clamp(X * cst(X, attrOr(N, "alpha", 0.2f)) +
+                     cst(X, attrOr(N, "beta", 0.5f)),
+                 Zero, One);
+  case OpKind::HardSwish:
+    return X * clamp(X * cst(X, 1.0 / 6.0) + cst(X, 0.5), Zero, One);
+  case OpKind::Sigmoid: return callLike("sigmoid", X);
+  case OpKind::Tanh: return callLike("tanh", X);
+  case OpKind::Softplus:
+    // log(1 + exp(x)) without overflow for large x; NaN takes the else arm.
+    return select(gt(X, Zero),
+                  X + callLike("log", One + callLike("exp", Zero - X)),
+                  callLike("log", One + callLike("exp", X)));
+  case OpKind::Softsign: return X / (One + callLike("abs", X));
+  case OpKind::Gelu: {
+    Expr Half = cst(X, 0.5);
+    if (N.hasAttr("approximate") && N.getString("approximate") == "tanh") {
+      Expr Inner = cst(X, std::sqrt(2.0 / M_PI)) *
+                   (X + cst(X, 0.044715) * X * X * X);
+      return Half * X * (One + callLike("tanh", Inner));
+    }
+    return Half * X * (One + callLike("erf", X * cst(X, M_SQRT1_2)));
+  }
+  case OpKind::Exp: return callLike("exp", X);
+  case OpKind::Log: return callLike("log", X);
+  case OpKind::Sqrt: return callLike("sqrt", X);
+  case OpKind::Erf: return callLike("erf", X);
+  case OpKind::Sin: return callLike("sin", X);
+  case OpKind::Cos: return callLike("cos", X);
+  case OpKind::Reciprocal: return One / X;
+  case OpKind::Floor: return callLike("floor", X);
+  case OpKind::Ceil: return callLike("ceil", X);
+  case OpKind::Round: return callLike("round", X);
+  default: llvm_unreachable("not a float unary operation");
+  }
+}
+
+/// The formulas of the one-operand operations on any numeric type.
+Expr unaryNumeric(const Node &N, Expr X) {
+  Expr Zero = cst(X, 0);
+  bool F = isFloat(X->Type.Scalar);
+  switch (N.Kind) {
+  case OpKind::Copy: return X;
+  case OpKind::Cast:
+    return castTo(X, scalarTypeOf(N.result()->Type.Elem));
+  case OpKind::Relu: return select(lt(X, Zero), Zero, X);
+  case OpKind::Clip:
+    return clamp(X, boundAttr(N, "min", X), boundAttr(N, "max", X));
+  case OpKind::Neg: return F ? X * cst(X, -1) : Zero - X;
+  case OpKind::Abs:
+    if (F)
+      return callLike("abs", X);
+    return isUnsigned(X->Type.Scalar) ? X : select(lt(X, Zero), Zero - X, X);
+  case OpKind::Sign:
+    // Zero stays (signed) zero and NaN stays NaN for floats.
+    return select(gt(X, Zero), cst(X, 1),
+                  select(lt(X, Zero), cst(X, -1), F ? X : Zero));
+  case OpKind::Not: return logicalNot(X);
+  default: return unaryFloat(N, X);
+  }
+}
+
+Expr binaryExpr(const Node &N, Expr A, Expr B) {
+  bool F = isFloat(A->Type.Scalar);
+  switch (N.Kind) {
+  case OpKind::Add: return A + B;
+  case OpKind::Sub: return A - B;
+  case OpKind::Mul: return A * B;
+  case OpKind::Div: return F ? A / B : intDiv(A, B);
+  case OpKind::Pow: return powExpr(A, B);
+  case OpKind::Max: return F ? floatMax(A, B) : max(A, B);
+  case OpKind::Min: return F ? floatMin(A, B) : min(A, B);
+  case OpKind::PRelu: return select(lt(A, cst(A, 0)), A * B, A);
+  case OpKind::Equal:
+    return A->Type.Scalar == ScalarType::Bool
+               ? logicalNot(binary(BinaryOp::Xor, A, B))
+               : eq(A, B);
+  case OpKind::Less: return lt(A, B);
+  case OpKind::LessOrEqual: return le(A, B);
+  case OpKind::Greater: return gt(A, B);
+  case OpKind::GreaterOrEqual: return ge(A, B);
+  case OpKind::And: return logicalAnd(A, B);
+  case OpKind::Or: return logicalOr(A, B);
+  case OpKind::Xor: return binary(BinaryOp::Xor, A, B);
+  default: llvm_unreachable("not a binary elementwise operation");
+  }
+}
+
+/// Checks the operand and result types the formulas rely on.
+llvm::Error checkTypes(const Node &N, const std::vector<Expr> &Operands) {
+  for (const Value *V : N.Operands)
+    if (V->Type.Elem == ElemType::Bit)
+      return modelError(N.Name, opName(N.Kind), 0,
+                        "packed 1-bit operands are not supported");
+  bool AnyQuant = N.result()->Type.Quant.has_value();
+  for (const Value *V : N.Operands)
+    AnyQuant |= V->Type.Quant.has_value();
+  if (AnyQuant && N.Kind != OpKind::Copy)
+    return modelError(N.Name, opName(N.Kind), 0,
+                      "quantized operands are not supported by the lowering");
+  if (N.result()->Type.Elem == ElemType::Bit)
+    return modelError(N.Name, opName(N.Kind), 0,
+                      "a packed 1-bit result is not supported");
+  size_t Main = N.Kind == OpKind::Where ? 1 : 0;
+  ScalarType T = Operands[Main]->Type.Scalar;
+  if (!acceptsType(N.Kind, T))
+    return unsupportedType(N, T);
+  if (N.Kind == OpKind::Pow && !isNumeric(Operands[1]->Type.Scalar))
+    return unsupportedType(N, Operands[1]->Type.Scalar);
+  if (N.Kind == OpKind::Where && Operands[0]->Type.Scalar != ScalarType::Bool)
+    return unsupportedType(N, Operands[0]->Type.Scalar);
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Expected<Expr> lower::elementwiseExpr(const Node &N,
+                                            const std::vector<Expr> &Operands) {
+  assert(Operands.size() == N.Operands.size() && "wrong operand count");
+  assert(isElementwise(N.Kind) && "not an elementwise node");
+  if (llvm::Error E = checkTypes(N, Operands))
+    return std::move(E);
+  Expr R;
+  if (N.Kind == OpKind::Where)
+    R = select(Operands[0], Operands[1], Operands[2]);
+  else if (Operands.size() == 2)
+    R = binaryExpr(N, Operands[0], Operands[1]);
+  else
+    R = unaryNumeric(N, Operands[0]);
+  assert(R->Type.Scalar == scalarTypeOf(N.result()->Type.Elem) &&
+         "formula gives another type than the node's result");
+  return R;
+}
+
+/// One loop nest over the result; operands are loaded broadcast.
+static llvm::Expected<Stmt> lowerElementwise(const Node &N, KernelBuilder &B) {
+  // Check the node once on placeholder operands, so that the loop body
+  // below cannot fail.
+  std::vector<Expr> Placeholders;
+  for (const Value *V : N.Operands) {
+    if (V->Type.Elem == ElemType::Bit)
+      return modelError(N.Name, opName(N.Kind), 0,
+                        "packed 1-bit operands are not supported");
+    Placeholders.push_back(var("x", DataType(scalarTypeOf(V->Type.Elem))));
+  }
+  if (auto E = elementwiseExpr(N, Placeholders); !E)
+    return E.takeError();
+  return B.loopNest(N.result()->Type.Shape, "i",
+                    [&](const std::vector<Expr> &Idx) {
+                      std::vector<Expr> Ops;
+                      for (const Value *V : N.Operands)
+                        Ops.push_back(B.loadBroadcast(V, Idx));
+                      return B.storeResult(
+                          Idx, llvm::cantFail(elementwiseExpr(N, Ops)));
+                    });
+}
+
+#define TIDAL_ELEMENTWISE(Id)                                                  \
+  llvm::Expected<Stmt> lower::lower##Id(const Node &N, KernelBuilder &B) {     \
+    return lowerElementwise(N, B);                                             \
+  }
+TIDAL_ELEMENTWISE(Copy)
+TIDAL_ELEMENTWISE(Cast)
+TIDAL_ELEMENTWISE(Relu)
+TIDAL_ELEMENTWISE(LeakyRelu)
+TIDAL_ELEMENTWISE(Elu)
+TIDAL_ELEMENTWISE(Selu)
+TIDAL_ELEMENTWISE(Celu)
+TIDAL_ELEMENTWISE(ThresholdedRelu)
+TIDAL_ELEMENTWISE(HardSigmoid)
+TIDAL_ELEMENTWISE(HardSwish)
+TIDAL_ELEMENTWISE(Sigmoid)
+TIDAL_ELEMENTWISE(Tanh)
+TIDAL_ELEMENTWISE(Softplus)
+TIDAL_ELEMENTWISE(Softsign)
+TIDAL_ELEMENTWISE(Gelu)
+TIDAL_ELEMENTWISE(Clip)
+TIDAL_ELEMENTWISE(Exp)
+TIDAL_ELEMENTWISE(Log)
+TIDAL_ELEMENTWISE(Sqrt)
+TIDAL_ELEMENTWISE(Erf)
+TIDAL_ELEMENTWISE(Sin)
+TIDAL_ELEMENTWISE(Cos)
+TIDAL_ELEMENTWISE(Neg)
+TIDAL_ELEMENTWISE(Abs)
+TIDAL_ELEMENTWISE(Sign)
+TIDAL_ELEMENTWISE(Reciprocal)
+TIDAL_ELEMENTWISE(Floor)
+TIDAL_ELEMENTWISE(Ceil)
+TIDAL_ELEMENTWISE(Round)
+TIDAL_ELEMENTWISE(Not)
+TIDAL_ELEMENTWISE(Add)
+TIDAL_ELEMENTWISE(Sub)
+TIDAL_ELEMENTWISE(Mul)
+TIDAL_ELEMENTWISE(Div)
+TIDAL_ELEMENTWISE(Pow)
+TIDAL_ELEMENTWISE(Max)
+TIDAL_ELEMENTWISE(Min)
+TIDAL_ELEMENTWISE(PRelu)
+TIDAL_ELEMENTWISE(Equal)
+TIDAL_ELEMENTWISE(Less)
+TIDAL_ELEMENTWISE(LessOrEqual)
+TIDAL_ELEMENTWISE(Greater)
+TIDAL_ELEMENTWISE(GreaterOrEqual)
+TIDAL_ELEMENTWISE(And)
+TIDAL_ELEMENTWISE(Or)
+TIDAL_ELEMENTWISE(Xor)
+TIDAL_ELEMENTWISE(Where)
+#undef TIDAL_ELEMENTWISE

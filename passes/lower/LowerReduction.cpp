@@ -1,23 +1,509 @@
-// STUB: replaced by its owner.
-#include "passes/lower/Lowering.h"
+//===- LowerReduction.cpp - Reductions, softmax, LRN, BatchNorm -----------===//
+//
+// Lowers the operations that combine many input elements along some axes
+// into loop nests: the Reduce* family (and GlobalAveragePool /
+// GlobalMaxPool, which are ReduceMean / ReduceMax over the spatial axes),
+// Softmax and LogSoftmax, LRN, and inference BatchNormalization.
+//
+// Every reducing nest has the same shape. The input's axes split into
+// outer axes (looped one index at a time), reduced axes, and a block: the
+// trailing run of kept axes after the last reduced one. The block is
+// handled at once in a local accumulator (Allocate), so the innermost
+// loops run over contiguous input and output elements whenever a reduction
+// is not over the last axis; when the block would be large it joins the
+// outer loops instead. The reduced axes' loops sit between the outer loops
+// and the block loops:
+//
+//   for outer...:  allocate acc[block]:
+//     for b: acc[b] = init
+//     for reduced...: for b: acc[b] = combine(acc[b], f(x[...]))
+//     for b: storeResult(out[...], finish(acc[b]))
+//
+// It assumes the frontend's normalization (docs/ir.md): `axes` strictly
+// increasing in [0, rank) and listing exactly the reduced axes (the
+// frontend expands ONNX's "empty means all" and turns noop_with_empty_axes
+// into Copy), so an empty `axes` reduces nothing and each output is f of
+// one element (ReduceSumSquare squares, ReduceL1 takes |x|); `keepdims` 0
+// or 1; Softmax's `axis` in [0, rank). Reductions over an empty set (a
+// reduced axis of size 0) give ReduceSum 0, ReduceProd 1, ReduceMax -inf
+// (the type's minimum for integers, false for bool), ReduceMin +inf,
+// ReduceMean NaN (0 for integers), ReduceSumSquare / L1 / L2 0 and
+// ReduceLogSumExp -inf. ReduceMax / ReduceMin and GlobalMaxPool accept
+// per-tensor quantized operands whose result keeps the quantization: the
+// maximum of the stored integers is the stored maximum.
+//
+//===----------------------------------------------------------------------===//
+
 #include "compiler/Diagnostics.h"
+#include "passes/lower/Lowering.h"
+#include "passes/lower/NestUtils.h"
+#include <cmath>
 
 using namespace tidal;
+using namespace tidal::lower;
+using namespace tidal::lower::nest;
 
-llvm::Expected<Stmt> lower::lowerReduceSum(const Node &N, KernelBuilder &) { return modelError(N.Name, "ReduceSum", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerReduceMean(const Node &N, KernelBuilder &) { return modelError(N.Name, "ReduceMean", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerReduceMax(const Node &N, KernelBuilder &) { return modelError(N.Name, "ReduceMax", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerReduceMin(const Node &N, KernelBuilder &) { return modelError(N.Name, "ReduceMin", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerReduceProd(const Node &N, KernelBuilder &) { return modelError(N.Name, "ReduceProd", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerReduceSumSquare(const Node &N, KernelBuilder &) { return modelError(N.Name, "ReduceSumSquare", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerReduceL1(const Node &N, KernelBuilder &) { return modelError(N.Name, "ReduceL1", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerReduceL2(const Node &N, KernelBuilder &) { return modelError(N.Name, "ReduceL2", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerReduceLogSumExp(const Node &N, KernelBuilder &) { return modelError(N.Name, "ReduceLogSumExp", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerSoftmax(const Node &N, KernelBuilder &) { return modelError(N.Name, "Softmax", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerLogSoftmax(const Node &N, KernelBuilder &) { return modelError(N.Name, "LogSoftmax", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerMaxPool(const Node &N, KernelBuilder &) { return modelError(N.Name, "MaxPool", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerAveragePool(const Node &N, KernelBuilder &) { return modelError(N.Name, "AveragePool", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerGlobalAveragePool(const Node &N, KernelBuilder &) { return modelError(N.Name, "GlobalAveragePool", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerGlobalMaxPool(const Node &N, KernelBuilder &) { return modelError(N.Name, "GlobalMaxPool", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerLRN(const Node &N, KernelBuilder &) { return modelError(N.Name, "LRN", 0, "not lowered yet"); }
-llvm::Expected<Stmt> lower::lowerBatchNormalization(const Node &N, KernelBuilder &) { return modelError(N.Name, "BatchNormalization", 0, "not lowered yet"); }
+namespace {
+
+enum class Red { Sum, Mean, Max, Min, Prod, SumSquare, L1, L2, LogSumExp };
+
+const ElemType AllInts[] = {ElemType::I8,  ElemType::U8,  ElemType::I16,
+                            ElemType::U16, ElemType::I32, ElemType::U32,
+                            ElemType::I64, ElemType::U64};
+
+/// The element types each reduction supports: floats everywhere, integers
+/// where the result stays exact in the element type, bool for max / min.
+std::vector<ElemType> allowedElems(Red K) {
+  std::vector<ElemType> A(std::begin(FloatElems), std::end(FloatElems));
+  switch (K) {
+  case Red::Max:
+  case Red::Min:
+    A.push_back(ElemType::Bool);
+    [[fallthrough]];
+  case Red::Sum:
+  case Red::Prod:
+    A.insert(A.end(), std::begin(AllInts), std::end(AllInts));
+    break;
+  case Red::Mean:
+  case Red::SumSquare:
+  case Red::L1:
+    A.insert(A.end(), {ElemType::I32, ElemType::I64, ElemType::U32,
+                       ElemType::U64});
+    break;
+  case Red::L2:
+  case Red::LogSumExp:
+    break;
+  }
+  return A;
+}
+
+/// How an input's axes are looped over: outer axes one index at a time,
+/// the reduced axes, and the block [BlockBegin, rank) in accumulators.
+struct AxisSplit {
+  std::vector<int64_t> Shape;
+  std::vector<bool> Reduced;
+  size_t BlockBegin = 0;
+
+  AxisSplit(std::vector<int64_t> S, std::vector<bool> R, size_t Begin)
+      : Shape(std::move(S)), Reduced(std::move(R)), BlockBegin(Begin) {
+    if (product(blockShape()) > MaxAccElems)
+      BlockBegin = Shape.size();
+  }
+  std::vector<int64_t> outerShape() const { return pick(false, true); }
+  std::vector<int64_t> reducedShape() const { return pick(true, false); }
+  std::vector<int64_t> blockShape() const {
+    return std::vector<int64_t>(Shape.begin() + BlockBegin, Shape.end());
+  }
+  /// The input index made of the outer, reduced and block indices.
+  std::vector<Expr> inputIndex(const std::vector<Expr> &O,
+                               const std::vector<Expr> &R,
+                               const std::vector<Expr> &Blk) const {
+    std::vector<Expr> Idx;
+    size_t NO = 0, NR = 0;
+    for (size_t A = 0; A < Shape.size(); ++A)
+      Idx.push_back(Reduced[A]          ? R[NR++]
+                    : A < BlockBegin    ? O[NO++]
+                                        : Blk[A - BlockBegin]);
+    return Idx;
+  }
+
+private:
+  std::vector<int64_t> pick(bool Red, bool BeforeBlock) const {
+    std::vector<int64_t> S;
+    for (size_t A = 0; A < Shape.size(); ++A)
+      if (Reduced[A] == Red && (!BeforeBlock || A < BlockBegin))
+        S.push_back(Shape[A]);
+    return S;
+  }
+};
+
+/// The split of a reduction: the block starts after the last reduced axis.
+AxisSplit reductionSplit(const std::vector<int64_t> &Shape,
+                         const std::vector<bool> &Reduced) {
+  size_t Begin = 0;
+  for (size_t A = 0; A < Shape.size(); ++A)
+    if (Reduced[A])
+      Begin = A + 1;
+  return AxisSplit(Shape, Reduced, Begin);
+}
+
+llvm::Error fail(const Node &N, const llvm::Twine &Why) {
+  return modelError(N.Name, opName(N.Kind), 0, Why);
+}
+
+Expr initValue(Red K, ScalarType T) {
+  switch (K) {
+  case Red::Max:
+    return lowestValue(T);
+  case Red::Min:
+    return highestValue(T);
+  case Red::Prod:
+    return constant(DataType(T), 1);
+  case Red::LogSumExp: // a sum of exponentials
+  default:
+    return constant(DataType(T), 0);
+  }
+}
+
+/// The element's contribution before combining (LogSumExp: already
+/// shifted by the maximum).
+Expr mapValue(Red K, Expr X) {
+  switch (K) {
+  case Red::SumSquare:
+  case Red::L2:
+    return X * X;
+  case Red::L1:
+    return absValue(X);
+  case Red::LogSumExp:
+    return call("exp", X->Type, {X});
+  default:
+    return X;
+  }
+}
+
+Expr combine(Red K, Expr Acc, Expr X) {
+  bool IsBool = Acc->Type.Scalar == ScalarType::Bool;
+  switch (K) {
+  case Red::Max:
+    return IsBool ? logicalOr(Acc, X) : max(Acc, X);
+  case Red::Min:
+    return IsBool ? logicalAnd(Acc, X) : min(Acc, X);
+  case Red::Prod:
+    return Acc * X;
+  default:
+    return Acc + X;
+  }
+}
+
+/// The result from the accumulator; Shift is LogSumExp's maximum.
+Expr finish(Red K, Expr Acc, int64_t Count, Expr Shift) {
+  DataType T = Acc->Type;
+  switch (K) {
+  case Red::Mean:
+    if (isFloat(T.Scalar))
+      return Acc / constant(T, double(Count));
+    return Count ? Acc / constant(T, double(Count)) : Acc;
+  case Red::L2:
+    return call("sqrt", T, {Acc});
+  case Red::LogSumExp:
+    return call("log", T, {Acc}) + Shift;
+  default:
+    return Acc;
+  }
+}
+
+/// Reduces X = N's operand over the Reduced axes; KeepDims says whether
+/// the result keeps them as size-1 axes.
+llvm::Expected<Stmt> lowerReduce(const Node &N, KernelBuilder &B, Red K,
+                                 const std::vector<bool> &Reduced,
+                                 bool KeepDims) {
+  bool KeepsQuant = K == Red::Max || K == Red::Min;
+  if (llvm::Error E = checkAllElems(N, allowedElems(K), KeepsQuant))
+    return std::move(E);
+  const Value *X = N.Operands[0], *Y = N.result();
+  ScalarType T = elemOf(X);
+  const std::vector<int64_t> &In = X->Type.Shape;
+  size_t NumRed = std::count(Reduced.begin(), Reduced.end(), true);
+  if (Y->Type.rank() != (KeepDims ? In.size() : In.size() - NumRed) ||
+      elemOf(Y) != T)
+    return fail(N, "result type " + Y->Type.str() +
+                       " does not match the reduction of " + X->Type.str());
+  if (Y->Type.numElements() == 0)
+    return seq({});
+  AxisSplit Split = reductionSplit(In, Reduced);
+  std::vector<int64_t> BlockShape = Split.blockShape();
+  int64_t Count = product(Split.reducedShape());
+  LocalBuf Acc = newBuf(B, "acc", T), Max = newBuf(B, "max", T);
+
+  auto OutIndex = [&](const std::vector<Expr> &Idx) {
+    std::vector<Expr> Out;
+    for (size_t A = 0; A < In.size(); ++A)
+      if (!Reduced[A])
+        Out.push_back(Idx[A]);
+      else if (KeepDims)
+        Out.push_back(intImm(0));
+    return Out;
+  };
+  auto OverBlock = [&](const std::function<Stmt(const std::vector<Expr> &,
+                                                Expr)> &F) {
+    return loopBlock(B, BlockShape, "j", F);
+  };
+
+  Stmt Nest = loopBlock(B, Split.outerShape(), "i", [&](const std::vector<Expr> &O, Expr) {
+    // Accumulates Update(acc value, x, flat block index) over reduced axes.
+    auto Accumulate = [&](const LocalBuf &Buf,
+                          const std::function<Expr(Expr, Expr, Expr)> &Update) {
+      return loopBlock(B, Split.reducedShape(), "r", [&](const std::vector<Expr> &R, Expr) {
+        return OverBlock([&](const std::vector<Expr> &Blk, Expr F) {
+          Expr XV = B.loadAt(X, Split.inputIndex(O, R, Blk));
+          return Buf.set(F, Update(Buf.at(F), XV, F));
+        });
+      });
+    };
+    std::vector<Stmt> Body;
+    if (K == Red::LogSumExp) {
+      // Shift by the maximum for stability; an infinite maximum shifts by
+      // 0, so that all -inf inputs (or an empty set) give -inf, not NaN.
+      Body.push_back(OverBlock([&](const std::vector<Expr> &, Expr F) {
+        return Max.set(F, lowestValue(T));
+      }));
+      Body.push_back(Accumulate(Max, [&](Expr A, Expr XV, Expr) {
+        return max(A, XV);
+      }));
+      Body.push_back(OverBlock([&](const std::vector<Expr> &, Expr F) {
+        Expr M = Max.at(F);
+        Expr Inf = floatImm(INFINITY, DataType(T));
+        return Max.set(F, select(eq(absValue(M), Inf), constant(DataType(T), 0), M));
+      }));
+    }
+    Body.push_back(OverBlock([&](const std::vector<Expr> &, Expr F) {
+      return Acc.set(F, initValue(K, T));
+    }));
+    Body.push_back(Accumulate(Acc, [&](Expr A, Expr XV, Expr F) {
+      if (K == Red::LogSumExp)
+        XV = XV - Max.at(F);
+      return combine(K, A, mapValue(K, XV));
+    }));
+    Body.push_back(OverBlock([&](const std::vector<Expr> &Blk, Expr F) {
+      std::vector<Expr> Idx = Split.inputIndex(O, std::vector<Expr>(NumRed, intImm(0)), Blk);
+      Expr Shift = K == Red::LogSumExp ? Max.at(F) : nullptr;
+      return B.storeResult(OutIndex(Idx), finish(K, Acc.at(F), Count, Shift));
+    }));
+    Stmt S = seq(Body);
+    int64_t Size = product(BlockShape);
+    if (K == Red::LogSumExp)
+      S = allocate(Max.Name, T, Size, S);
+    return allocate(Acc.Name, T, Size, S);
+  });
+  return Nest;
+}
+
+/// The reduced axes of a Reduce* node: exactly those `axes` lists.
+llvm::Expected<std::vector<bool>> reducedAxes(const Node &N) {
+  size_t Rank = N.Operands[0]->Type.rank();
+  std::vector<bool> Reduced(Rank, false);
+  if (!N.hasAttr("axes"))
+    return Reduced;
+  for (int64_t A : N.getInts("axes")) {
+    if (A < 0 || A >= int64_t(Rank) || Reduced[A])
+      return fail(N, "axes must be unique and in [0, " + llvm::Twine(Rank) +
+                         ") after normalization");
+    Reduced[A] = true;
+  }
+  return Reduced;
+}
+
+llvm::Expected<Stmt> lowerReduceNode(const Node &N, KernelBuilder &B, Red K) {
+  auto Reduced = reducedAxes(N);
+  if (!Reduced)
+    return Reduced.takeError();
+  return lowerReduce(N, B, K, *Reduced, N.getInt("keepdims", 1) != 0);
+}
+
+/// GlobalAveragePool / GlobalMaxPool: over every axis after (N, C).
+llvm::Expected<Stmt> lowerGlobalPool(const Node &N, KernelBuilder &B, Red K) {
+  size_t Rank = N.Operands[0]->Type.rank();
+  if (Rank < 3)
+    return fail(N, "expected an input of rank >= 3 (N, C, spatial...), got " +
+                       N.Operands[0]->Type.str());
+  std::vector<bool> Reduced(Rank, true);
+  Reduced[0] = Reduced[1] = false;
+  return lowerReduce(N, B, K, Reduced, /*KeepDims=*/true);
+}
+
+/// Softmax (or LogSoftmax) over one axis, subtracting the maximum first:
+///   max[b] = max over the axis; sum[b] = sum of exp(x - max[b]);
+///   Softmax: out = exp(x - max[b]) * (1 / sum[b])
+///   LogSoftmax: out = x - (max[b] + log(sum[b]))
+llvm::Expected<Stmt> lowerSoftmaxLike(const Node &N, KernelBuilder &B,
+                                      bool Log) {
+  if (llvm::Error E = checkAllElems(N, FloatElems))
+    return std::move(E);
+  const Value *X = N.Operands[0];
+  ScalarType T = elemOf(X);
+  DataType DT(T);
+  const std::vector<int64_t> &In = X->Type.Shape;
+  int64_t Axis = N.getInt("axis", int64_t(In.size()) - 1);
+  if (Axis < 0 || Axis >= int64_t(In.size()))
+    return fail(N, "axis " + llvm::Twine(Axis) + " is out of range for " +
+                       X->Type.str());
+  if (X->Type.numElements() == 0)
+    return seq({});
+  std::vector<bool> Reduced(In.size(), false);
+  Reduced[Axis] = true;
+  AxisSplit Split(In, Reduced, Axis + 1);
+  std::vector<int64_t> BlockShape = Split.blockShape();
+  LocalBuf Max = newBuf(B, "max", T), Sum = newBuf(B, "sum", T);
+
+  return loopBlock(B, Split.outerShape(), "i", [&](const std::vector<Expr> &O, Expr) {
+    // Visit(x, flat block index, input index) for every element of the row.
+    auto OverAxis = [&](const std::function<Stmt(Expr, Expr, const std::vector<Expr> &)> &Visit) {
+      return loopOver(B, "r", In[Axis], [&](Expr R) {
+        return loopBlock(B, BlockShape, "j", [&](const std::vector<Expr> &Blk, Expr F) {
+          std::vector<Expr> Idx = Split.inputIndex(O, {R}, Blk);
+          return Visit(B.loadAt(X, Idx), F, Idx);
+        });
+      });
+    };
+    auto OverBlock = [&](const std::function<Stmt(Expr)> &Visit) {
+      return loopBlock(B, BlockShape, "j", [&](const std::vector<Expr> &, Expr F) {
+        return Visit(F);
+      });
+    };
+    std::vector<Stmt> Body;
+    Body.push_back(OverBlock([&](Expr F) { return Max.set(F, lowestValue(T)); }));
+    Body.push_back(OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &) {
+      return Max.set(F, max(Max.at(F), XV));
+    }));
+    Body.push_back(OverBlock([&](Expr F) { return Sum.set(F, constant(DT, 0)); }));
+    Body.push_back(OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &) {
+      return Sum.set(F, Sum.at(F) + call("exp", DT, {XV - Max.at(F)}));
+    }));
+    if (Log) {
+      Body.push_back(OverBlock([&](Expr F) {
+        return Sum.set(F, Max.at(F) + call("log", DT, {Sum.at(F)}));
+      }));
+      Body.push_back(OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &Idx) {
+        return B.storeResult(Idx, XV - Sum.at(F));
+      }));
+    } else {
+      Body.push_back(OverBlock([&](Expr F) {
+        return Sum.set(F, constant(DT, 1) / Sum.at(F));
+      }));
+      Body.push_back(OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &Idx) {
+        return B.storeResult(Idx, call("exp", DT, {XV - Max.at(F)}) * Sum.at(F));
+      }));
+    }
+    int64_t Size = product(BlockShape);
+    return allocate(Max.Name, T, Size, allocate(Sum.Name, T, Size, seq(Body)));
+  });
+}
+
+} // namespace
+
+#define TIDAL_REDUCE(Op, Kind)                                                 \
+  llvm::Expected<Stmt> lower::lower##Op(const Node &N, KernelBuilder &B) {     \
+    return lowerReduceNode(N, B, Red::Kind);                                   \
+  }
+TIDAL_REDUCE(ReduceSum, Sum)
+TIDAL_REDUCE(ReduceMean, Mean)
+TIDAL_REDUCE(ReduceMax, Max)
+TIDAL_REDUCE(ReduceMin, Min)
+TIDAL_REDUCE(ReduceProd, Prod)
+TIDAL_REDUCE(ReduceSumSquare, SumSquare)
+TIDAL_REDUCE(ReduceL1, L1)
+TIDAL_REDUCE(ReduceL2, L2)
+TIDAL_REDUCE(ReduceLogSumExp, LogSumExp)
+#undef TIDAL_REDUCE
+
+llvm::Expected<Stmt> lower::lowerGlobalAveragePool(const Node &N,
+                                                   KernelBuilder &B) {
+  return lowerGlobalPool(N, B, Red::Mean);
+}
+
+llvm::Expected<Stmt> lower::lowerGlobalMaxPool(const Node &N,
+                                               KernelBuilder &B) {
+  return lowerGlobalPool(N, B, Red::Max);
+}
+
+llvm::Expected<Stmt> lower::lowerSoftmax(const Node &N, KernelBuilder &B) {
+  return lowerSoftmaxLike(N, B, /*Log=*/false);
+}
+
+llvm::Expected<Stmt> lower::lowerLogSoftmax(const Node &N, KernelBuilder &B) {
+  return lowerSoftmaxLike(N, B, /*Log=*/true);
+}
+
+/// LRN: out = x / (bias + alpha / size * square_sum) ^ beta, where
+/// square_sum adds x^2 over the channels [c - floor((size - 1) / 2),
+/// c + ceil((size - 1) / 2)] that exist. The spatial block is accumulated
+/// together, one channel of the window at a time.
+llvm::Expected<Stmt> lower::lowerLRN(const Node &N, KernelBuilder &B) {
+  if (llvm::Error E = checkAllElems(N, FloatElems))
+    return std::move(E);
+  const Value *X = N.Operands[0];
+  ScalarType T = elemOf(X);
+  DataType DT(T);
+  const std::vector<int64_t> &In = X->Type.Shape;
+  int64_t Size = N.getInt("size", 0);
+  if (In.size() < 2 || Size < 1)
+    return fail(N, "expected an input of rank >= 2 and a positive size");
+  if (X->Type.numElements() == 0)
+    return seq({});
+  int64_t Before = (Size - 1) / 2, After = Size - 1 - Before, C = In[1];
+  Expr Coef = constant(DT, double(N.getFloat("alpha", 1e-4f)) / double(Size));
+  Expr Bias = constant(DT, N.getFloat("bias", 1.0f));
+  Expr Beta = constant(DT, N.getFloat("beta", 0.75f));
+  AxisSplit Split(In, std::vector<bool>(In.size(), false), 2);
+  std::vector<int64_t> BlockShape = Split.blockShape();
+  LocalBuf Acc = newBuf(B, "acc", T);
+
+  return loopBlock(B, Split.outerShape(), "i", [&](const std::vector<Expr> &O, Expr) {
+    Expr Ch = O[1];
+    auto Elem = [&](Expr Channel, const std::vector<Expr> &Blk) {
+      std::vector<Expr> Idx = Split.inputIndex(O, {}, Blk);
+      Idx[1] = Channel;
+      return Idx;
+    };
+    Expr First = max(affine(Ch, 1, -Before), intImm(0));
+    Expr End = min(affine(Ch, 1, After + 1), intImm(C));
+    std::vector<Stmt> Body;
+    Body.push_back(loopBlock(B, BlockShape, "j", [&](const std::vector<Expr> &, Expr F) {
+      return Acc.set(F, constant(DT, 0));
+    }));
+    Body.push_back(loopOver(B, "r", First, End - First, [&](Expr R) {
+      return loopBlock(B, BlockShape, "j", [&](const std::vector<Expr> &Blk, Expr F) {
+        Expr XV = B.loadAt(X, Elem(R, Blk));
+        return Acc.set(F, Acc.at(F) + XV * XV);
+      });
+    }));
+    Body.push_back(loopBlock(B, BlockShape, "j", [&](const std::vector<Expr> &Blk, Expr F) {
+      std::vector<Expr> Idx = Elem(Ch, Blk);
+      Expr Den = call("pow", DT, {Bias + Coef * Acc.at(F), Beta});
+      return B.storeResult(Idx, B.loadAt(X, Idx) / Den);
+    }));
+    return allocate(Acc.Name, T, product(BlockShape), seq(Body));
+  });
+}
+
+/// Inference BatchNormalization over channel axis 1:
+///   out = (x - mean[c]) * (scale[c] / sqrt(var[c] + epsilon)) + B[c].
+llvm::Expected<Stmt> lower::lowerBatchNormalization(const Node &N,
+                                                    KernelBuilder &B) {
+  if (llvm::Error E = checkAllElems(N, FloatElems))
+    return std::move(E);
+  if (N.Results.size() != 1)
+    return fail(N, "training-mode outputs (running mean and variance) are "
+                   "not supported");
+  const Value *X = N.Operands[0];
+  ScalarType T = elemOf(X);
+  DataType DT(T);
+  const std::vector<int64_t> &In = X->Type.Shape;
+  if (In.size() < 2)
+    return fail(N, "expected an input of rank >= 2, got " + X->Type.str());
+  for (unsigned I = 1; I < 5; ++I)
+    if (N.Operands[I]->Type.Shape != std::vector<int64_t>{In[1]})
+      return fail(N, "operand " + llvm::Twine(I) + " has type " +
+                         N.Operands[I]->Type.str() + ", expected [" +
+                         llvm::Twine(In[1]) + "]");
+  Expr Eps = constant(DT, N.getFloat("epsilon", 1e-5f));
+  std::vector<int64_t> Spatial(In.begin() + 2, In.end());
+
+  return loopBlock(B, {In[0], In[1]}, "i", [&](const std::vector<Expr> &NC, Expr) {
+    auto Param = [&](unsigned I) {
+      return cast(DT, B.loadAt(N.Operands[I], {NC[1]}));
+    };
+    std::string Scale = B.freshName("scale"), Shift = B.freshName("shift"),
+                Mean = B.freshName("mean");
+    Stmt Inner = loopBlock(B, Spatial, "j", [&](const std::vector<Expr> &S, Expr) {
+      std::vector<Expr> Idx = NC;
+      Idx.insert(Idx.end(), S.begin(), S.end());
+      Expr XV = B.loadAt(X, Idx);
+      return B.storeResult(Idx, (XV - var(Mean, DT)) * var(Scale, DT) +
+                                    var(Shift, DT));
+    });
+    Expr ScaleV = Param(1) / call("sqrt", DT, {Param(4) + Eps});
+    return letStmt(Scale, ScaleV,
+                   letStmt(Mean, Param(3), letStmt(Shift, Param(2), Inner)));
+  });
+}

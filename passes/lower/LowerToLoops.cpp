@@ -1,10 +1,294 @@
-// STUB: replaced by its owner.
+//===- LowerToLoops.cpp - The lower-to-loops pass -------------------------===//
+//
+// Turns the graph into a Program: one Kernel per fused group, the calls in
+// execution order, and where every kernel argument lives.
+//
+// Groups come from the int64 `fusion_group` attribute (FusionGroupAttr) that
+// fuse-elementwise sets: the members of a group, in graph order, are its
+// anchor and then its elementwise epilogue; a node without the attribute is
+// a group alone. A group's kernel is called where its last member stands in the graph, when
+// every value it reads exists. The pass does not trust the grouping
+// blindly: a group is cut into chains wherever an epilogue node does not
+// consume the previous member's result, has another shape than the anchor,
+// or where an intermediate result is needed outside the group (another user
+// or a graph output), because the kernel stores only its final result.
+//
+// Constant nodes give no kernel: the constants that kernels read are laid out
+// in the weights section in graph order, each 64-byte aligned. Graph inputs
+// and outputs are bound to the user's buffers, every other value to its own
+// temporary (plan-memory packs them later). A graph output that is a graph
+// input, a constant, or a repeat of an earlier output is written by a copy
+// kernel at the end.
+//
+// Every group is lowered even after one fails, so that the user sees every
+// unsupported node at once.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Diagnostics.h"
 #include "passes/PassRegistry.h"
+#include "passes/lower/Lowering.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/ErrorHandling.h"
+#include <cassert>
+#include <cctype>
 
 using namespace tidal;
+using namespace tidal::lower;
 
-llvm::Error tidal::lowerToLoops(Module &, const PassOptions &) { return llvm::Error::success(); }
+llvm::Expected<Stmt> lower::lowerConstant(const Node &N, KernelBuilder &) {
+  llvm_unreachable("constants are weights, never lowered to a kernel");
+}
 
-#include "passes/lower/Lowering.h"
-#include "compiler/Diagnostics.h"
-llvm::Expected<Stmt> lower::lowerConstant(const Node &N, KernelBuilder &) { return modelError(N.Name, "Constant", 0, "not lowered yet"); }
+namespace {
+
+using Chain = std::vector<const Node *>;
+
+/// What the grouping needs to know about the whole graph.
+struct GraphFacts {
+  std::map<const Node *, size_t> Position;
+  std::map<const Value *, std::vector<const Node *>> Users;
+  std::set<const Value *> Outputs;
+};
+
+GraphFacts collectFacts(const Graph &G) {
+  GraphFacts F;
+  for (const auto &N : G.Nodes) {
+    F.Position[N.get()] = F.Position.size();
+    for (const Value *Op : N->Operands) {
+      auto &U = F.Users[Op];
+      if (U.empty() || U.back() != N.get())
+        U.push_back(N.get());
+    }
+  }
+  F.Outputs.insert(G.Outputs.begin(), G.Outputs.end());
+  return F;
+}
+
+/// Whether N may follow the chain C as one more epilogue node.
+bool canExtend(const Chain &C, const Node *N, const GraphFacts &F) {
+  const Node *Prev = C.back();
+  if (!isElementwise(N->Kind) || N->Results.size() != 1 ||
+      Prev->Results.size() != 1 || C.front()->Kind == OpKind::Constant)
+    return false;
+  const Value *PrevResult = Prev->result();
+  if (!llvm::is_contained(N->Operands, PrevResult) ||
+      N->result()->Type.Shape != C.front()->result()->Type.Shape)
+    return false;
+  // The intermediate result is never stored: only N may read it.
+  auto U = F.Users.find(PrevResult);
+  return !F.Outputs.count(PrevResult) && U != F.Users.end() &&
+         U->second.size() == 1 && U->second.front() == N;
+}
+
+/// The chains to lower, in execution order (by their last member).
+std::vector<Chain> formChains(const Graph &G, const GraphFacts &F) {
+  std::map<int64_t, std::vector<const Node *>> Groups;
+  std::vector<std::vector<const Node *>> Raw;
+  for (const auto &N : G.Nodes) {
+    auto It = N->Attrs.find(FusionGroupAttr);
+    if (N->Kind != OpKind::Constant && It != N->Attrs.end() &&
+        std::holds_alternative<int64_t>(It->second))
+      Groups[std::get<int64_t>(It->second)].push_back(N.get());
+    else
+      Raw.push_back({N.get()});
+  }
+  for (auto &[Id, Members] : Groups)
+    Raw.push_back(Members);
+
+  std::vector<Chain> Chains;
+  for (const auto &Members : Raw) {
+    Chain Cur{Members.front()};
+    for (size_t I = 1; I < Members.size(); ++I) {
+      if (canExtend(Cur, Members[I], F)) {
+        Cur.push_back(Members[I]);
+        continue;
+      }
+      Chains.push_back(Cur);
+      Cur = {Members[I]};
+    }
+    Chains.push_back(Cur);
+  }
+  llvm::stable_sort(Chains, [&](const Chain &A, const Chain &B) {
+    return F.Position.at(A.back()) < F.Position.at(B.back());
+  });
+  return Chains;
+}
+
+std::string sanitize(llvm::StringRef S) {
+  std::string R;
+  for (char C : S)
+    R += (std::isalnum(static_cast<unsigned char>(C)) || C == '_') ? C : '_';
+  return R;
+}
+
+/// Rejects what no lowering can represent: packed bits.
+llvm::Error checkStorable(const Node &N) {
+  auto IsBit = [](const Value *V) { return V->Type.Elem == ElemType::Bit; };
+  if (llvm::any_of(N.Operands, IsBit) ||
+      llvm::any_of(N.Results, [&](const auto &R) { return IsBit(R.get()); }))
+    return modelError(N.Name, opName(N.Kind), 0,
+                      "packed 1-bit tensors are not supported by the lowering");
+  return llvm::Error::success();
+}
+
+/// Checks an epilogue node's formula on placeholder operands, so that
+/// KernelBuilder::storeResult() cannot fail later.
+llvm::Error checkEpilogueNode(const Node &N) {
+  if (llvm::Error E = checkStorable(N))
+    return E;
+  std::vector<Expr> Placeholders;
+  for (const Value *V : N.Operands)
+    Placeholders.push_back(var("x", DataType(scalarTypeOf(V->Type.Elem))));
+  auto E = elementwiseExpr(N, Placeholders);
+  return E ? llvm::Error::success() : E.takeError();
+}
+
+/// A lowered kernel and the graph values behind its parameters.
+struct LoweredKernel {
+  Kernel K;
+  std::vector<const Value *> ParamValues;
+};
+
+llvm::Expected<LoweredKernel> lowerChain(const Chain &C, size_t Index,
+                                         const PassOptions &Opts) {
+  const Node &Anchor = *C.front();
+  assert(Anchor.Results.size() == 1 && "lowering handles one result");
+  ErrorCollector Errors;
+  for (const Node *N : C)
+    Errors.add(N == &Anchor ? checkStorable(*N) : checkEpilogueNode(*N));
+  if (!Errors.empty())
+    return Errors.take();
+  std::string Hint = Anchor.Name.empty() ? opName(Anchor.Kind).lower()
+                                         : sanitize(Anchor.Name);
+  KernelBuilder B("k" + std::to_string(Index) + "_" + Hint, Anchor,
+                  Chain(C.begin() + 1, C.end()), Opts);
+  auto Body = lowerNode(Anchor, B);
+  if (!Body)
+    return Body.takeError();
+  return LoweredKernel{B.finish(*Body), B.paramValues()};
+}
+
+/// Assigns every kernel argument its storage.
+class Binder {
+public:
+  Binder(const Graph &G, Program &P) : G(G), P(P) {
+    for (size_t I = 0; I < G.Inputs.size(); ++I)
+      Inputs[G.Inputs[I].get()] = I;
+    for (size_t I = G.Outputs.size(); I-- > 0;)
+      Outputs[G.Outputs[I]] = I;
+  }
+
+  /// Binds V to the K-th output regardless of what it is (copy results).
+  void bindOutput(const Value *V, size_t K) { Outputs[V] = K; }
+
+  /// Lays out the constants that the kernels read, in graph order.
+  void layOutWeights(const std::vector<LoweredKernel> &Kernels) {
+    std::set<const Value *> Used;
+    for (const LoweredKernel &L : Kernels)
+      for (const Value *V : L.ParamValues)
+        if (V->constantData())
+          Used.insert(V);
+    for (const auto &N : G.Nodes) {
+      if (N->Kind != OpKind::Constant || !Used.count(N->result()))
+        continue;
+      const Tensor &T = *N->result()->constantData();
+      P.Weights.resize((P.Weights.size() + 63) / 64 * 64, 0);
+      WeightOffsets[N->result()] = P.Weights.size();
+      P.Weights.insert(P.Weights.end(), T.Bytes.begin(), T.Bytes.end());
+    }
+  }
+
+  BufferBinding bind(const Value *V) {
+    if (auto It = Inputs.find(V); It != Inputs.end())
+      return {StorageKind::Input, static_cast<int64_t>(It->second), 0};
+    if (auto It = WeightOffsets.find(V); It != WeightOffsets.end())
+      return {StorageKind::Weights, 0, It->second};
+    if (auto It = Outputs.find(V); It != Outputs.end())
+      return {StorageKind::Output, static_cast<int64_t>(It->second), 0};
+    auto [It, New] = Temps.try_emplace(V, P.TempSizes.size());
+    if (New)
+      P.TempSizes.push_back(V->Type.sizeInBytes());
+    return {StorageKind::Temp, static_cast<int64_t>(It->second), 0};
+  }
+
+private:
+  const Graph &G;
+  Program &P;
+  std::map<const Value *, size_t> Inputs, Outputs, Temps;
+  std::map<const Value *, int64_t> WeightOffsets;
+};
+
+/// The outputs that no kernel of the graph writes: graph inputs, constants
+/// and repeated outputs. Each gets a Copy node outside the graph.
+std::vector<std::unique_ptr<Node>> outputCopies(const Graph &G) {
+  std::vector<std::unique_ptr<Node>> Copies;
+  std::set<const Value *> Seen;
+  for (const Value *V : G.Outputs) {
+    bool Repeated = !Seen.insert(V).second;
+    if (!Repeated && !V->isGraphInput() && !V->constantData())
+      continue;
+    auto N = std::make_unique<Node>(OpKind::Copy, "copy_" + V->Name);
+    N->Operands = {const_cast<Value *>(V)};
+    N->Results.push_back(
+        std::make_unique<Value>(V->Name + "_out", V->Type, N.get(), 0));
+    Copies.push_back(std::move(N));
+  }
+  return Copies;
+}
+
+} // namespace
+
+llvm::Error tidal::lowerToLoops(Module &M, const PassOptions &Opts) {
+  if (!M.G)
+    return makeError("lower-to-loops: no graph to lower");
+  const Graph &G = *M.G;
+  GraphFacts Facts = collectFacts(G);
+  std::vector<Chain> Chains = formChains(G, Facts);
+  std::vector<std::unique_ptr<Node>> Copies = outputCopies(G);
+  for (const auto &N : Copies)
+    Chains.push_back({N.get()});
+
+  ErrorCollector Errors;
+  std::vector<LoweredKernel> Kernels;
+  for (const Chain &C : Chains) {
+    if (C.front()->Kind == OpKind::Constant)
+      continue;
+    auto L = lowerChain(C, Kernels.size(), Opts);
+    if (!L) {
+      Errors.add(L.takeError());
+      continue;
+    }
+    Kernels.push_back(std::move(*L));
+  }
+  if (!Errors.empty())
+    return Errors.take();
+
+  auto P = std::make_unique<Program>();
+  for (const auto &In : G.Inputs)
+    P->Inputs.push_back({In->Name, In->Type});
+  for (const Value *Out : G.Outputs)
+    P->Outputs.push_back({Out->Name, Out->Type});
+
+  Binder Bind(G, *P);
+  // The copies write the outputs after the first one of the same value.
+  std::set<const Value *> Seen;
+  size_t NextCopy = 0;
+  for (size_t K = 0; K < G.Outputs.size(); ++K) {
+    const Value *V = G.Outputs[K];
+    bool Repeated = !Seen.insert(V).second;
+    if (Repeated || V->isGraphInput() || V->constantData())
+      Bind.bindOutput(Copies[NextCopy++]->result(), K);
+  }
+  Bind.layOutWeights(Kernels);
+  for (LoweredKernel &L : Kernels) {
+    KernelCall Call;
+    Call.Kernel = L.K.Name;
+    for (const Value *V : L.ParamValues)
+      Call.Args.push_back(Bind.bind(V));
+    P->Calls.push_back(std::move(Call));
+    P->Kernels.push_back(std::move(L.K));
+  }
+  M.P = std::move(P);
+  return llvm::Error::success();
+}

@@ -2,8 +2,8 @@
 //
 // The lower-to-loops pass makes one Kernel per fused group (see
 // FuseElementwise.cpp: a group is an anchor node followed by the
-// elementwise nodes fused into it, all carrying the same `group`
-// attribute). Each operation kind has one lowering function, declared here
+// elementwise nodes fused into it, all carrying the same FusionGroupAttr
+// (`fusion_group`) attribute). Each operation kind has one lowering function, declared here
 // from Ops.def; it writes the anchor's loop nest through a KernelBuilder.
 //
 // The anchor never stores its result itself: it calls storeResult() with the

@@ -1,0 +1,536 @@
+//===- KernelEmitter.cpp - Loop IR statements and expressions to LLVM -----===//
+//
+// Statements, loads, stores and arithmetic of one kernel. Loops become a
+// guarded, rotated loop (preheader test, body, latch test) whose latch
+// branch carries the loop kind as metadata: vectorized loops ask LLVM's loop
+// vectorizer, unrolled loops ask for full unrolling. Parallel loops run
+// serially for now (threads come with the threaded runtime). Local buffers
+// are allocas in the entry block.
+//
+// Vector memory accesses: a Ramp index with stride 1 is one vector load or
+// store (element alignment only: user buffers promise no more); a Broadcast
+// index is a scalar load splatted; any other vector index is a masked
+// gather or scatter with every lane enabled.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/KernelEmitter.h"
+#include "compiler/Diagnostics.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/Module.h"
+
+using namespace tidal;
+using llvm::Value;
+
+llvm::Type *tidal::memoryType(ScalarType T, llvm::LLVMContext &Ctx) {
+  switch (T) {
+  case ScalarType::F32:
+    return llvm::Type::getFloatTy(Ctx);
+  case ScalarType::F64:
+    return llvm::Type::getDoubleTy(Ctx);
+  case ScalarType::F16:
+    return llvm::Type::getInt16Ty(Ctx);
+  case ScalarType::Bool:
+    return llvm::Type::getInt8Ty(Ctx);
+  default:
+    return llvm::IntegerType::get(Ctx, scalarBits(T));
+  }
+}
+
+unsigned tidal::elementBytes(ScalarType T) {
+  return T == ScalarType::Bool ? 1 : scalarBits(T) / 8;
+}
+
+KernelEmitter::KernelEmitter(llvm::Module &M, const TargetSetup &T)
+    : M(M), Ctx(M.getContext()), Target(T), B(M.getContext()) {}
+
+llvm::Error KernelEmitter::emitKernel(const Kernel &K, llvm::Function *F) {
+  Fn = F;
+  KernelName = K.Name;
+  Vars.clear();
+  Buffers.clear();
+  EntryBlock = llvm::BasicBlock::Create(Ctx, "entry", F);
+  llvm::BasicBlock *Body = llvm::BasicBlock::Create(Ctx, "body", F);
+  for (size_t I = 0; I < K.Params.size(); ++I)
+    Buffers.push_back({K.Params[I].Name, {F->getArg(I), K.Params[I].Elem}});
+  B.SetInsertPoint(Body);
+  if (K.Body)
+    emitStmt(K.Body);
+  B.CreateRetVoid();
+  B.SetInsertPoint(EntryBlock);
+  B.CreateBr(Body);
+  Failed = false;
+  return std::move(Err);
+}
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+llvm::Value *KernelEmitter::fail(const llvm::Twine &Msg, llvm::Type *Ty) {
+  if (!Failed) {
+    Failed = true;
+    Err = makeError("codegen of kernel '" + KernelName + "': " + Msg);
+  }
+  return Ty ? llvm::PoisonValue::get(Ty) : nullptr;
+}
+
+llvm::Type *KernelEmitter::registerType(DataType T) {
+  llvm::Type *S;
+  if (T.Scalar == ScalarType::Bool)
+    S = llvm::Type::getInt1Ty(Ctx);
+  else if (T.Scalar == ScalarType::F16)
+    S = llvm::Type::getFloatTy(Ctx);
+  else
+    S = memoryType(T.Scalar, Ctx);
+  if (T.isVector())
+    return llvm::FixedVectorType::get(S, T.Lanes);
+  return S;
+}
+
+llvm::Value *KernelEmitter::splatIfVector(Value *Scalar, unsigned Lanes) {
+  if (Lanes <= 1)
+    return Scalar;
+  return B.CreateVectorSplat(Lanes, Scalar);
+}
+
+llvm::Value *KernelEmitter::lookupVar(const std::string &Name) {
+  for (auto I = Vars.rbegin(); I != Vars.rend(); ++I)
+    if (I->first == Name)
+      return I->second;
+  return nullptr;
+}
+
+const KernelEmitter::Buffer *
+KernelEmitter::lookupBuffer(const std::string &Name) {
+  for (auto I = Buffers.rbegin(); I != Buffers.rend(); ++I)
+    if (I->first == Name)
+      return &I->second;
+  return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Statements
+//===----------------------------------------------------------------------===//
+
+void KernelEmitter::emitStmt(const Stmt &S) {
+  if (Failed)
+    return;
+  switch (S->Kind) {
+  case StmtKind::For:
+    return emitFor(*S);
+  case StmtKind::Store:
+    return emitStore(*S);
+  case StmtKind::Let: {
+    Value *V = emitExpr(S->Value);
+    Vars.push_back({S->Name, V});
+    emitStmt(S->Body);
+    Vars.pop_back();
+    return;
+  }
+  case StmtKind::Allocate:
+    return emitAllocate(*S);
+  case StmtKind::If:
+    return emitIf(*S);
+  case StmtKind::Seq:
+    for (const Stmt &Sub : S->Stmts)
+      emitStmt(Sub);
+    return;
+  }
+  llvm_unreachable("unknown statement kind");
+}
+
+/// Loop metadata: `llvm.loop.vectorize.enable` (with the extent as width
+/// when it is a small power of two) or `llvm.loop.unroll.full`.
+llvm::MDNode *KernelEmitter::loopMetadata(const StmtNode &S) {
+  llvm::SmallVector<llvm::Metadata *, 4> Ops{nullptr};
+  auto flag = [&](llvm::StringRef Name, llvm::Constant *V) {
+    llvm::SmallVector<llvm::Metadata *, 2> Pair{llvm::MDString::get(Ctx, Name)};
+    if (V)
+      Pair.push_back(llvm::ConstantAsMetadata::get(V));
+    Ops.push_back(llvm::MDNode::get(Ctx, Pair));
+  };
+  bool ConstExtent = S.Extent->Kind == ExprKind::IntImm;
+  int64_t Extent = ConstExtent ? S.Extent->IntValue : 0;
+  if (S.Loop == ForKind::Vectorized) {
+    flag("llvm.loop.vectorize.enable", B.getTrue());
+    if (ConstExtent && Extent >= 2 && Extent <= 64 && (Extent & (Extent - 1)) == 0)
+      flag("llvm.loop.vectorize.width", B.getInt32(Extent));
+  } else if (S.Loop == ForKind::Unrolled) {
+    flag(ConstExtent ? "llvm.loop.unroll.full" : "llvm.loop.unroll.enable",
+         nullptr);
+  } else {
+    return nullptr;
+  }
+  llvm::MDNode *N = llvm::MDNode::getDistinct(Ctx, Ops);
+  N->replaceOperandWith(0, N);
+  return N;
+}
+
+void KernelEmitter::emitFor(const StmtNode &S) {
+  if (S.Loop == ForKind::GpuBlock || S.Loop == ForKind::GpuThread) {
+    if (Target.isCPU()) {
+      fail("loop '" + S.Name + "' is bound to the GPU (" +
+           forKindName(S.Loop) + ") but the target is a CPU");
+      return;
+    }
+  }
+  // Parallel loops run serially until the runtime has threads.
+  Value *Min = emitExpr(S.Min);
+  Value *Extent = emitExpr(S.Extent);
+  if (Failed)
+    return;
+  Value *End = B.CreateAdd(Min, Extent, S.Name + ".end", false, true);
+  llvm::BasicBlock *Pre = B.GetInsertBlock();
+  llvm::BasicBlock *Header = llvm::BasicBlock::Create(Ctx, S.Name + ".loop", Fn);
+  llvm::BasicBlock *Exit = llvm::BasicBlock::Create(Ctx, S.Name + ".exit");
+  B.CreateCondBr(B.CreateICmpSLT(Min, End), Header, Exit);
+  B.SetInsertPoint(Header);
+  llvm::PHINode *I = B.CreatePHI(B.getInt64Ty(), 2, S.Name);
+  I->addIncoming(Min, Pre);
+  Vars.push_back({S.Name, I});
+  emitStmt(S.Body);
+  Vars.pop_back();
+  Value *Next = B.CreateAdd(I, B.getInt64(1), S.Name + ".next", false, true);
+  llvm::BranchInst *Latch =
+      B.CreateCondBr(B.CreateICmpSLT(Next, End), Header, Exit);
+  I->addIncoming(Next, B.GetInsertBlock());
+  if (llvm::MDNode *MD = loopMetadata(S))
+    Latch->setMetadata(llvm::LLVMContext::MD_loop, MD);
+  Exit->insertInto(Fn);
+  B.SetInsertPoint(Exit);
+}
+
+void KernelEmitter::emitIf(const StmtNode &S) {
+  Value *Cond = emitExpr(S.Cond);
+  if (Failed)
+    return;
+  llvm::BasicBlock *Then = llvm::BasicBlock::Create(Ctx, "then", Fn);
+  llvm::BasicBlock *Else = S.Else ? llvm::BasicBlock::Create(Ctx, "else") : nullptr;
+  llvm::BasicBlock *Merge = llvm::BasicBlock::Create(Ctx, "endif");
+  B.CreateCondBr(Cond, Then, Else ? Else : Merge);
+  B.SetInsertPoint(Then);
+  emitStmt(S.Body);
+  B.CreateBr(Merge);
+  if (Else) {
+    Else->insertInto(Fn);
+    B.SetInsertPoint(Else);
+    emitStmt(S.Else);
+    B.CreateBr(Merge);
+  }
+  Merge->insertInto(Fn);
+  B.SetInsertPoint(Merge);
+}
+
+void KernelEmitter::emitAllocate(const StmtNode &S) {
+  if (S.Size <= 0) {
+    fail("local buffer '" + S.Name + "' has no elements");
+    return;
+  }
+  llvm::IRBuilder<> EB(EntryBlock);
+  llvm::Type *Elem = memoryType(S.Elem, Ctx);
+  uint64_t Bytes = uint64_t(S.Size) * elementBytes(S.Elem);
+  llvm::AllocaInst *A = EB.CreateAlloca(Elem, EB.getInt64(S.Size), S.Name);
+  A->setAlignment(llvm::Align(Bytes >= 64 ? 64 : elementBytes(S.Elem)));
+  Buffers.push_back({S.Name, {A, S.Elem}});
+  emitStmt(S.Body);
+  Buffers.pop_back();
+}
+
+/// The address of a (possibly vector) access: a scalar pointer when the
+/// index is scalar, a Broadcast or a dense Ramp (Dense tells which of the
+/// last two), a vector of pointers otherwise.
+llvm::Value *KernelEmitter::address(const Buffer &Buf, const Expr &Index,
+                                    bool &Dense) {
+  llvm::Type *Elem = memoryType(Buf.Elem, Ctx);
+  Dense = false;
+  if (!Index->Type.isVector())
+    return B.CreateGEP(Elem, Buf.Ptr, emitExpr(Index));
+  if (Index->Kind == ExprKind::Ramp &&
+      Index->Operands[1]->Kind == ExprKind::IntImm &&
+      Index->Operands[1]->IntValue == 1) {
+    Dense = true;
+    return B.CreateGEP(Elem, Buf.Ptr, emitExpr(Index->Operands[0]));
+  }
+  return B.CreateGEP(Elem, Buf.Ptr, emitExpr(Index));
+}
+
+void KernelEmitter::emitStore(const StmtNode &S) {
+  const Buffer *Buf = lookupBuffer(S.Name);
+  if (!Buf) {
+    fail("store to unknown buffer '" + S.Name + "'");
+    return;
+  }
+  if (S.Value->Type.Scalar != Buf->Elem) {
+    fail("store of " + S.Value->Type.str() + " into buffer '" + S.Name +
+         "' of " + scalarTypeName(Buf->Elem));
+    return;
+  }
+  Value *V = toMemory(emitExpr(S.Value), Buf->Elem);
+  bool Dense;
+  Value *Addr = address(*Buf, S.Index, Dense);
+  if (Failed)
+    return;
+  llvm::Align A(elementBytes(Buf->Elem));
+  unsigned Lanes = S.Value->Type.Lanes;
+  if (Lanes == 1 || Dense) {
+    B.CreateAlignedStore(V, Addr, A);
+    return;
+  }
+  // Lanes with equal addresses are written in lane order: the last wins.
+  B.CreateMaskedScatter(V, Addr, A);
+}
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+llvm::Value *KernelEmitter::emitExpr(const Expr &E) {
+  llvm::Type *Ty = registerType(E->Type);
+  if (Failed)
+    return llvm::PoisonValue::get(Ty);
+  switch (E->Kind) {
+  case ExprKind::IntImm:
+  case ExprKind::FloatImm:
+    return emitImm(*E);
+  case ExprKind::Var:
+    if (Value *V = lookupVar(E->Name))
+      return V;
+    return fail("unknown variable '" + E->Name + "'", Ty);
+  case ExprKind::Binary:
+    return emitBinary(*E);
+  case ExprKind::Not: {
+    Value *A = emitExpr(E->Operands[0]);
+    if (isFloat(E->Type.Scalar))
+      return fail("logical not of a float", Ty);
+    return B.CreateNot(A);
+  }
+  case ExprKind::Select: {
+    Value *C = emitExpr(E->Operands[0]);
+    Value *T = emitExpr(E->Operands[1]);
+    Value *F = emitExpr(E->Operands[2]);
+    return B.CreateSelect(C, T, F);
+  }
+  case ExprKind::Load:
+    return emitLoad(*E);
+  case ExprKind::Cast:
+    return emitCast(emitExpr(E->Operands[0]), E->Operands[0]->Type, E->Type);
+  case ExprKind::Call:
+    return emitCall(*E);
+  case ExprKind::Ramp:
+    return emitRamp(*E);
+  case ExprKind::Broadcast:
+    return B.CreateVectorSplat(E->Type.Lanes, emitExpr(E->Operands[0]));
+  }
+  llvm_unreachable("unknown expression kind");
+}
+
+llvm::Value *KernelEmitter::emitImm(const ExprNode &E) {
+  llvm::Type *Ty = registerType(DataType(E.Type.Scalar));
+  llvm::Constant *C;
+  if (isFloat(E.Type.Scalar)) {
+    double V = E.Kind == ExprKind::IntImm ? double(E.IntValue) : E.FloatValue;
+    llvm::APFloat F(V);
+    bool LosesInfo;
+    if (E.Type.Scalar == ScalarType::F16) // round to half, hold as float
+      F.convert(llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven,
+                &LosesInfo);
+    F.convert(Ty->getFltSemantics(), llvm::APFloat::rmNearestTiesToEven,
+              &LosesInfo);
+    C = llvm::ConstantFP::get(Ctx, F);
+  } else {
+    int64_t V = E.Kind == ExprKind::FloatImm ? int64_t(E.FloatValue) : E.IntValue;
+    if (E.Type.Scalar == ScalarType::Bool)
+      V = V != 0;
+    unsigned Bits = Ty->getIntegerBitWidth();
+    C = llvm::ConstantInt::get(Ctx, llvm::APInt(64, uint64_t(V)).trunc(Bits));
+  }
+  if (E.Type.isVector())
+    return llvm::ConstantVector::getSplat(
+        llvm::ElementCount::getFixed(E.Type.Lanes), C);
+  return C;
+}
+
+llvm::Value *KernelEmitter::emitLoad(const ExprNode &E) {
+  llvm::Type *Ty = registerType(E.Type);
+  const Buffer *Buf = lookupBuffer(E.Name);
+  if (!Buf)
+    return fail("load from unknown buffer '" + E.Name + "'", Ty);
+  if (E.Type.Scalar != Buf->Elem)
+    return fail("load of " + E.Type.str() + " from buffer '" + E.Name +
+                    "' of " + scalarTypeName(Buf->Elem),
+                Ty);
+  llvm::Type *Elem = memoryType(Buf->Elem, Ctx);
+  llvm::Align A(elementBytes(Buf->Elem));
+  unsigned Lanes = E.Type.Lanes;
+  const Expr &Index = E.Operands[0];
+  if (Index->Kind == ExprKind::Broadcast) { // one element, splatted
+    Value *P = B.CreateGEP(Elem, Buf->Ptr, emitExpr(Index->Operands[0]));
+    Value *V = fromMemory(B.CreateAlignedLoad(Elem, P, A), Buf->Elem);
+    return B.CreateVectorSplat(Lanes, V);
+  }
+  bool Dense;
+  Value *Addr = address(*Buf, Index, Dense);
+  if (Failed)
+    return llvm::PoisonValue::get(Ty);
+  Value *V;
+  if (Lanes == 1)
+    V = B.CreateAlignedLoad(Elem, Addr, A);
+  else if (Dense)
+    V = B.CreateAlignedLoad(llvm::FixedVectorType::get(Elem, Lanes), Addr, A);
+  else
+    V = B.CreateMaskedGather(llvm::FixedVectorType::get(Elem, Lanes), Addr, A);
+  return fromMemory(V, Buf->Elem);
+}
+
+llvm::Value *KernelEmitter::emitRamp(const ExprNode &E) {
+  Value *Base = emitExpr(E.Operands[0]);
+  Value *Stride = emitExpr(E.Operands[1]);
+  unsigned Lanes = E.Type.Lanes;
+  ScalarType S = E.Type.Scalar;
+  llvm::SmallVector<llvm::Constant *, 16> Steps;
+  for (unsigned I = 0; I < Lanes; ++I)
+    Steps.push_back(isFloat(S) ? llvm::ConstantFP::get(Base->getType(), I)
+                               : llvm::ConstantInt::get(Base->getType(), I));
+  Value *Offsets = llvm::ConstantVector::get(Steps);
+  Value *BaseV = B.CreateVectorSplat(Lanes, Base);
+  Value *StrideV = B.CreateVectorSplat(Lanes, Stride);
+  if (S == ScalarType::Bool)
+    return fail("ramp of bool", registerType(E.Type));
+  if (!isFloat(S))
+    return B.CreateAdd(BaseV, B.CreateMul(StrideV, Offsets));
+  Value *R = B.CreateFAdd(BaseV, B.CreateFMul(StrideV, Offsets));
+  return S == ScalarType::F16 ? roundToHalf(R) : R;
+}
+
+//===----------------------------------------------------------------------===//
+// Binary operations
+//===----------------------------------------------------------------------===//
+
+static bool isComparison(BinaryOp Op) {
+  return Op >= BinaryOp::LT && Op <= BinaryOp::NE;
+}
+
+llvm::Value *KernelEmitter::emitBinary(const ExprNode &E) {
+  Value *A = emitExpr(E.Operands[0]);
+  Value *Bv = emitExpr(E.Operands[1]);
+  ScalarType T = E.Operands[0]->Type.Scalar;
+  if (Failed)
+    return llvm::PoisonValue::get(registerType(E.Type));
+  if (isFloat(T))
+    return emitFloatBinary(E.Op, A, Bv, T);
+  return emitIntBinary(E.Op, A, Bv, T);
+}
+
+llvm::Value *KernelEmitter::emitFloatBinary(BinaryOp Op, Value *A, Value *Bv,
+                                            ScalarType T) {
+  Value *R;
+  switch (Op) {
+  case BinaryOp::Add:
+    R = B.CreateFAdd(A, Bv);
+    break;
+  case BinaryOp::Sub:
+    R = B.CreateFSub(A, Bv);
+    break;
+  case BinaryOp::Mul:
+    R = B.CreateFMul(A, Bv);
+    break;
+  case BinaryOp::Div:
+    R = B.CreateFDiv(A, Bv);
+    break;
+  case BinaryOp::Mod: // fmod, from the runtime (frem would call libm)
+    R = emitRuntimeCall("fmod", {A, Bv}, T);
+    break;
+  case BinaryOp::Min:
+    return B.CreateBinaryIntrinsic(llvm::Intrinsic::minimum, A, Bv);
+  case BinaryOp::Max:
+    return B.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, A, Bv);
+  case BinaryOp::LT:
+    return B.CreateFCmpOLT(A, Bv);
+  case BinaryOp::LE:
+    return B.CreateFCmpOLE(A, Bv);
+  case BinaryOp::GT:
+    return B.CreateFCmpOGT(A, Bv);
+  case BinaryOp::GE:
+    return B.CreateFCmpOGE(A, Bv);
+  case BinaryOp::EQ:
+    return B.CreateFCmpOEQ(A, Bv);
+  case BinaryOp::NE:
+    return B.CreateFCmpUNE(A, Bv);
+  default:
+    return fail(llvm::Twine("'") + binaryOpName(Op) + "' on floats",
+                A->getType());
+  }
+  return T == ScalarType::F16 ? roundToHalf(R) : R;
+}
+
+llvm::Value *KernelEmitter::emitIntBinary(BinaryOp Op, Value *A, Value *Bv,
+                                          ScalarType T) {
+  bool Signed = isSigned(T);
+  bool IsBool = T == ScalarType::Bool;
+  if (IsBool && !isComparison(Op) && Op != BinaryOp::And &&
+      Op != BinaryOp::Or && Op != BinaryOp::Xor && Op != BinaryOp::Min &&
+      Op != BinaryOp::Max)
+    return fail(llvm::Twine("'") + binaryOpName(Op) + "' on bool",
+                A->getType());
+  switch (Op) {
+  case BinaryOp::Add:
+    return B.CreateAdd(A, Bv);
+  case BinaryOp::Sub:
+    return B.CreateSub(A, Bv);
+  case BinaryOp::Mul:
+    return B.CreateMul(A, Bv);
+  case BinaryOp::Div:
+    return Signed ? B.CreateSDiv(A, Bv) : B.CreateUDiv(A, Bv);
+  case BinaryOp::Mod:
+    return Signed ? B.CreateSRem(A, Bv) : B.CreateURem(A, Bv);
+  case BinaryOp::Min:
+    return B.CreateBinaryIntrinsic(
+        Signed ? llvm::Intrinsic::smin : llvm::Intrinsic::umin, A, Bv);
+  case BinaryOp::Max:
+    return B.CreateBinaryIntrinsic(
+        Signed ? llvm::Intrinsic::smax : llvm::Intrinsic::umax, A, Bv);
+  case BinaryOp::LT:
+    return Signed ? B.CreateICmpSLT(A, Bv) : B.CreateICmpULT(A, Bv);
+  case BinaryOp::LE:
+    return Signed ? B.CreateICmpSLE(A, Bv) : B.CreateICmpULE(A, Bv);
+  case BinaryOp::GT:
+    return Signed ? B.CreateICmpSGT(A, Bv) : B.CreateICmpUGT(A, Bv);
+  case BinaryOp::GE:
+    return Signed ? B.CreateICmpSGE(A, Bv) : B.CreateICmpUGE(A, Bv);
+  case BinaryOp::EQ:
+    return B.CreateICmpEQ(A, Bv);
+  case BinaryOp::NE:
+    return B.CreateICmpNE(A, Bv);
+  case BinaryOp::And:
+    return B.CreateAnd(A, Bv);
+  case BinaryOp::Or:
+    return B.CreateOr(A, Bv);
+  case BinaryOp::Xor:
+    return B.CreateXor(A, Bv);
+  case BinaryOp::Shl:
+  case BinaryOp::Shr:
+    return emitShift(Op, A, Bv, T);
+  }
+  llvm_unreachable("unknown binary op");
+}
+
+/// Shifts by the bit width or more (or by a negative amount) are defined:
+/// left and logical right shifts give 0, arithmetic right shifts the sign.
+llvm::Value *KernelEmitter::emitShift(BinaryOp Op, Value *A, Value *Bv,
+                                      ScalarType T) {
+  llvm::Type *Ty = A->getType();
+  unsigned Bits = Ty->getScalarSizeInBits();
+  Value *Width = llvm::ConstantInt::get(Ty, Bits);
+  Value *InRange = B.CreateICmpULT(Bv, Width);
+  Value *Zero = llvm::Constant::getNullValue(Ty);
+  if (Op == BinaryOp::Shl)
+    return B.CreateSelect(InRange, B.CreateShl(A, Bv), Zero);
+  if (!isSigned(T))
+    return B.CreateSelect(InRange, B.CreateLShr(A, Bv), Zero);
+  Value *Clamped =
+      B.CreateSelect(InRange, Bv, llvm::ConstantInt::get(Ty, Bits - 1));
+  return B.CreateAShr(A, Clamped);
+}

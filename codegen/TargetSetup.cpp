@@ -1,0 +1,168 @@
+//===- TargetSetup.cpp - From a Tidal target name to an LLVM target -------===//
+//
+// Maps the three Tidal targets to LLVM: x86-64 (the host CPU and its
+// features unless a CPU is named), cortex-a53 (AArch64 with NEON) and nvptx
+// (sm_80 by default). Only the X86, AArch64 and NVPTX backends are
+// initialized. CPU targets use the PIC relocation model so objects link
+// into position-independent executables.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/TargetSetup.h"
+#include "compiler/Diagnostics.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/TargetParser/Host.h"
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+extern "C" {
+void LLVMInitializeX86TargetInfo();
+void LLVMInitializeX86Target();
+void LLVMInitializeX86TargetMC();
+void LLVMInitializeX86AsmPrinter();
+void LLVMInitializeAArch64TargetInfo();
+void LLVMInitializeAArch64Target();
+void LLVMInitializeAArch64TargetMC();
+void LLVMInitializeAArch64AsmPrinter();
+void LLVMInitializeNVPTXTargetInfo();
+void LLVMInitializeNVPTXTarget();
+void LLVMInitializeNVPTXTargetMC();
+void LLVMInitializeNVPTXAsmPrinter();
+}
+
+using namespace tidal;
+
+static void initializeTargets() {
+  static std::once_flag Once;
+  std::call_once(Once, [] {
+    LLVMInitializeX86TargetInfo();
+    LLVMInitializeX86Target();
+    LLVMInitializeX86TargetMC();
+    LLVMInitializeX86AsmPrinter();
+    LLVMInitializeAArch64TargetInfo();
+    LLVMInitializeAArch64Target();
+    LLVMInitializeAArch64TargetMC();
+    LLVMInitializeAArch64AsmPrinter();
+    LLVMInitializeNVPTXTargetInfo();
+    LLVMInitializeNVPTXTarget();
+    LLVMInitializeNVPTXTargetMC();
+    LLVMInitializeNVPTXAsmPrinter();
+  });
+}
+
+/// The host's features as a sorted `+a,-b` string (StringMap iterates in
+/// hash order, which must not leak into the output).
+static std::string hostFeatures() {
+  std::vector<std::string> List;
+  for (const auto &F : llvm::sys::getHostCPUFeatures())
+    List.push_back((F.second ? "+" : "-") + F.first().str());
+  std::sort(List.begin(), List.end());
+  std::string S;
+  for (const std::string &F : List)
+    S += (S.empty() ? "" : ",") + F;
+  return S;
+}
+
+/// Fills in the triple, CPU and features of the named target.
+static llvm::Error chooseTarget(const CodegenOptions &Opts, TargetSetup &T) {
+  if (Opts.Target == "x86-64") {
+    T.Kind = TargetSetup::Arch::X86_64;
+    T.Triple = "x86_64-unknown-linux-gnu";
+    if (Opts.CPU.empty() || Opts.CPU == "native") {
+      T.CPU = llvm::sys::getHostCPUName().str();
+      T.Features = hostFeatures();
+    } else {
+      T.CPU = Opts.CPU;
+    }
+    return llvm::Error::success();
+  }
+  if (Opts.Target == "cortex-a53") {
+    T.Kind = TargetSetup::Arch::AArch64;
+    T.Triple = "aarch64-unknown-linux-gnu";
+    T.CPU = Opts.CPU.empty() ? "cortex-a53" : Opts.CPU;
+    T.Features = "+neon";
+    return llvm::Error::success();
+  }
+  if (Opts.Target == "nvptx") {
+    T.Kind = TargetSetup::Arch::NVPTX;
+    T.Triple = "nvptx64-nvidia-cuda";
+    T.CPU = Opts.CPU.empty() ? "sm_80" : Opts.CPU;
+    T.Features = "+ptx78";
+    return llvm::Error::success();
+  }
+  return makeError("unknown target '" + Opts.Target +
+                   "' (expected x86-64, cortex-a53 or nvptx)");
+}
+
+static llvm::CodeGenOptLevel codeGenLevel(unsigned OptLevel) {
+  switch (OptLevel) {
+  case 0:
+    return llvm::CodeGenOptLevel::None;
+  case 1:
+    return llvm::CodeGenOptLevel::Less;
+  case 2:
+    return llvm::CodeGenOptLevel::Default;
+  default:
+    return llvm::CodeGenOptLevel::Aggressive;
+  }
+}
+
+/// Reads the CPU's capabilities off the subtarget.
+static void describeSubtarget(const llvm::MCSubtargetInfo &STI,
+                              TargetSetup &T) {
+  switch (T.Kind) {
+  case TargetSetup::Arch::X86_64:
+    T.VectorBits = STI.checkFeatures("+avx512f")                          ? 512
+                   : STI.checkFeatures("+avx2") || STI.checkFeatures("+avx") ? 256
+                                                                          : 128;
+    T.NativeF16 = STI.checkFeatures("+f16c");
+    T.NativeRounding = STI.checkFeatures("+sse4.1");
+    T.NativeFMA = STI.checkFeatures("+fma");
+    break;
+  case TargetSetup::Arch::AArch64:
+    T.VectorBits = 128;
+    T.NativeF16 = T.NativeRounding = T.NativeFMA = true;
+    break;
+  case TargetSetup::Arch::NVPTX:
+    T.VectorBits = 128;
+    T.NativeF16 = T.NativeRounding = T.NativeFMA = true;
+    break;
+  }
+}
+
+llvm::Expected<std::unique_ptr<TargetSetup>>
+tidal::setupTarget(const CodegenOptions &Opts) {
+  initializeTargets();
+  auto T = std::make_unique<TargetSetup>();
+  if (llvm::Error E = chooseTarget(Opts, *T))
+    return std::move(E);
+  std::string Err;
+  const llvm::Target *Target = llvm::TargetRegistry::lookupTarget(T->Triple, Err);
+  if (!Target)
+    return makeError("cannot create target " + T->Triple + ": " + Err);
+  std::unique_ptr<llvm::MCSubtargetInfo> Probe(
+      Target->createMCSubtargetInfo(T->Triple, "", ""));
+  if (!Probe || !Probe->isCPUStringValid(T->CPU))
+    return makeError("unknown CPU '" + T->CPU + "' for target " + Opts.Target);
+  llvm::TargetOptions TO;
+  std::optional<llvm::Reloc::Model> RM;
+  if (T->isCPU())
+    RM = llvm::Reloc::PIC_;
+  T->TM.reset(Target->createTargetMachine(T->Triple, T->CPU, T->Features, TO,
+                                          RM, std::nullopt,
+                                          codeGenLevel(Opts.OptLevel)));
+  if (!T->TM)
+    return makeError("cannot create a target machine for " + T->Triple);
+  describeSubtarget(*T->TM->getMCSubtargetInfo(), *T);
+  return std::move(T);
+}
+
+llvm::Expected<unsigned> tidal::targetVectorBits(const CodegenOptions &Opts) {
+  auto T = setupTarget(Opts);
+  if (!T)
+    return T.takeError();
+  return (*T)->VectorBits;
+}

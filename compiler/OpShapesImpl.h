@@ -1,0 +1,69 @@
+//===- OpShapesImpl.h - Helpers shared by the type rules --------*- C++ -*-===//
+//
+// Internal to OpShapes.cpp and OpShapesNN.cpp: a reader that checks a
+// node's attributes against its normalized form (docs/ir.md) and rejects
+// unknown ones, element-type predicates, and the per-family rules.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TIDAL_COMPILER_OPSHAPESIMPL_H
+#define TIDAL_COMPILER_OPSHAPESIMPL_H
+
+#include "compiler/Graph.h"
+#include <set>
+#include <string>
+#include <vector>
+
+namespace tidal {
+namespace shapes {
+
+using Types = std::vector<TensorType>;
+using Result = llvm::Expected<Types>;
+
+/// `[1,3,224,224]`.
+std::string shapeStr(const std::vector<int64_t> &Shape);
+
+/// Reads the attributes of one node. Each getter records the first problem
+/// (missing or mistyped attribute) and returns a harmless default, so a rule
+/// reads all it needs and then asks finish() for the verdict, which also
+/// rejects attributes the op does not have. FusionGroupAttr (the fusion
+/// group id, an int64) is allowed on every op.
+class AttrReader {
+public:
+  explicit AttrReader(const AttrMap &Attrs) : Attrs(Attrs) {}
+
+  int64_t getInt(llvm::StringRef Name);
+  float getFloat(llvm::StringRef Name);
+  std::optional<float> getOptFloat(llvm::StringRef Name);
+  std::string getString(llvm::StringRef Name);
+  std::vector<int64_t> getInts(llvm::StringRef Name);
+  const Tensor *getTensor(llvm::StringRef Name);
+  /// An int64 that must be 0 or 1.
+  bool getBool(llvm::StringRef Name);
+
+  /// Records a problem found by the rule itself (first one wins).
+  void fail(const llvm::Twine &Reason);
+  bool failed() const { return !Error.empty(); }
+  /// The first problem, or an unknown attribute, as an error.
+  llvm::Error finish();
+
+private:
+  const Attribute *find(llvm::StringRef Name, bool Required);
+
+  const AttrMap &Attrs;
+  std::set<std::string> Known;
+  std::string Error;
+};
+
+bool isNumeric(ElemType E);
+
+/// Rules per family; each returns the result types or an error.
+Result inferElementwise(OpKind K, const Types &Ops, AttrReader &A);
+Result inferInjective(OpKind K, const Types &Ops, AttrReader &A,
+                      const Types &Given);
+Result inferReduction(OpKind K, const Types &Ops, AttrReader &A);
+Result inferContraction(OpKind K, const Types &Ops, AttrReader &A);
+
+} // namespace shapes
+} // namespace tidal
+
+#endif

@@ -1,0 +1,350 @@
+//===- LoopUtils.cpp - Helpers shared by the loop-level passes ------------===//
+
+#include "passes/loop/LoopUtils.h"
+#include <map>
+
+using namespace tidal;
+using namespace tidal::loop;
+
+//===----------------------------------------------------------------------===//
+// IRMutator
+//===----------------------------------------------------------------------===//
+
+Expr IRMutator::mutateChildren(const Expr &E) {
+  std::vector<Expr> Ops;
+  bool Changed = false;
+  for (const Expr &Op : E->Operands) {
+    Ops.push_back(mutate(Op));
+    Changed |= Ops.back() != Op;
+  }
+  if (!Changed)
+    return E;
+  auto N = std::make_shared<ExprNode>(*E);
+  N->Operands = std::move(Ops);
+  return N;
+}
+
+Stmt IRMutator::mutateChildren(const Stmt &S) {
+  auto N = std::make_shared<StmtNode>(*S);
+  bool Changed = false;
+  auto MutE = [&](Expr &E) {
+    if (!E)
+      return;
+    Expr New = mutate(E);
+    Changed |= New != E;
+    E = New;
+  };
+  auto MutS = [&](Stmt &X) {
+    if (!X)
+      return;
+    Stmt New = mutate(X);
+    Changed |= New != X;
+    X = New;
+  };
+  MutE(N->Min);
+  MutE(N->Extent);
+  MutE(N->Index);
+  MutE(N->Value);
+  MutE(N->Cond);
+  MutS(N->Body);
+  MutS(N->Else);
+  for (Stmt &X : N->Stmts)
+    MutS(X);
+  if (!Changed)
+    return S;
+  return N;
+}
+
+//===----------------------------------------------------------------------===//
+// Queries and substitution
+//===----------------------------------------------------------------------===//
+
+std::optional<int64_t> loop::constInt(const Expr &E) {
+  if (E && E->Kind == ExprKind::IntImm && !E->Type.isVector())
+    return E->IntValue;
+  return std::nullopt;
+}
+
+bool loop::usesVar(const Expr &E, llvm::StringRef Name) {
+  if (!E)
+    return false;
+  if (E->Kind == ExprKind::Var && E->Name == Name)
+    return true;
+  for (const Expr &Op : E->Operands)
+    if (usesVar(Op, Name))
+      return true;
+  return false;
+}
+
+bool loop::usesVar(const Stmt &S, llvm::StringRef Name) {
+  if (!S)
+    return false;
+  if (usesVar(S->Min, Name) || usesVar(S->Extent, Name) ||
+      usesVar(S->Index, Name) || usesVar(S->Value, Name) ||
+      usesVar(S->Cond, Name))
+    return true;
+  bool Binds = (S->Kind == StmtKind::For || S->Kind == StmtKind::Let) &&
+               S->Name == Name;
+  if (!Binds && usesVar(S->Body, Name))
+    return true;
+  if (usesVar(S->Else, Name))
+    return true;
+  for (const Stmt &X : S->Stmts)
+    if (usesVar(X, Name))
+      return true;
+  return false;
+}
+
+namespace {
+/// Replaces free occurrences of one variable.
+class Substituter : public IRMutator {
+public:
+  Substituter(llvm::StringRef Name, const Expr &Repl) : Name(Name), Repl(Repl) {}
+  using IRMutator::mutate;
+  Expr mutate(const Expr &E) override {
+    if (E && E->Kind == ExprKind::Var && E->Name == Name)
+      return Repl;
+    return IRMutator::mutate(E);
+  }
+  Stmt mutate(const Stmt &S) override {
+    if (!S)
+      return S;
+    bool Binds = (S->Kind == StmtKind::For || S->Kind == StmtKind::Let) &&
+                 S->Name == Name;
+    if (!Binds)
+      return IRMutator::mutate(S);
+    // The binding's own bounds/value see the outer variable; the body does not.
+    auto N = std::make_shared<StmtNode>(*S);
+    N->Min = mutate(S->Min);
+    N->Extent = mutate(S->Extent);
+    N->Value = mutate(S->Value);
+    return N;
+  }
+
+private:
+  llvm::StringRef Name;
+  const Expr &Repl;
+};
+} // namespace
+
+Expr loop::substitute(const Expr &E, llvm::StringRef Name, const Expr &Repl) {
+  return Substituter(Name, Repl).mutate(E);
+}
+
+Stmt loop::substitute(const Stmt &S, llvm::StringRef Name, const Expr &Repl) {
+  return Substituter(Name, Repl).mutate(S);
+}
+
+bool loop::exprEqual(const Expr &A, const Expr &B) {
+  if (A == B)
+    return true;
+  if (!A || !B)
+    return false;
+  bool SameFloat = A->FloatValue == B->FloatValue ||
+                   (A->FloatValue != A->FloatValue &&
+                    B->FloatValue != B->FloatValue);
+  if (A->Kind != B->Kind || A->Type != B->Type || A->IntValue != B->IntValue ||
+      !SameFloat || A->Op != B->Op || A->Name != B->Name ||
+      A->Operands.size() != B->Operands.size())
+    return false;
+  for (size_t I = 0; I < A->Operands.size(); ++I)
+    if (!exprEqual(A->Operands[I], B->Operands[I]))
+      return false;
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Loop names
+//===----------------------------------------------------------------------===//
+
+void loop::collectLoopNames(const Stmt &S, std::set<std::string> &Names) {
+  if (!S)
+    return;
+  if (S->Kind == StmtKind::For)
+    Names.insert(S->Name);
+  collectLoopNames(S->Body, Names);
+  collectLoopNames(S->Else, Names);
+  for (const Stmt &X : S->Stmts)
+    collectLoopNames(X, Names);
+}
+
+std::string loop::freshName(const std::string &Hint, std::set<std::string> &Used) {
+  std::string Name = Hint;
+  for (unsigned N = 1; Used.count(Name); ++N)
+    Name = Hint + "." + std::to_string(N);
+  Used.insert(Name);
+  return Name;
+}
+
+namespace {
+class LoopRenamer : public IRMutator {
+public:
+  LoopRenamer(llvm::StringRef Suffix, std::set<std::string> &Used)
+      : Suffix(Suffix), Used(Used) {}
+  using IRMutator::mutate;
+  Stmt mutate(const Stmt &S) override {
+    if (!S || S->Kind != StmtKind::For)
+      return IRMutator::mutate(S);
+    std::string New = freshName(S->Name + Suffix.str(), Used);
+    auto N = std::make_shared<StmtNode>(*S);
+    N->Name = New;
+    N->Body = mutate(substitute(S->Body, S->Name, var(New)));
+    return N;
+  }
+
+private:
+  llvm::StringRef Suffix;
+  std::set<std::string> &Used;
+};
+} // namespace
+
+Stmt loop::renameLoops(const Stmt &S, llvm::StringRef Suffix,
+                       std::set<std::string> &Used) {
+  return LoopRenamer(Suffix, Used).mutate(S);
+}
+
+//===----------------------------------------------------------------------===//
+// Vectorization legality
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Walks a loop body and decides whether it vectorizes.
+class VectorLegality {
+public:
+  explicit VectorLegality(const std::string &LoopVar) { Strides[LoopVar] = 1; }
+  bool check(const Stmt &S);
+  bool checkLoads();
+  std::string Why;
+
+private:
+  bool fail(const std::string &Msg) {
+    if (Why.empty())
+      Why = Msg;
+    return false;
+  }
+  /// The constant coefficient of the loop variable in E if E is affine in
+  /// it (0: E does not depend on it); nullopt if not affine.
+  std::optional<int64_t> stride(const Expr &E) const;
+  bool dependent(const Expr &E) const;
+  bool checkExpr(const Expr &E);
+  bool noteAccess(const std::string &Buffer, const Expr &Index);
+
+  /// Affine strides of the loop var and of the lets that depend on it;
+  /// nullopt for a dependent let that is not affine.
+  std::map<std::string, std::optional<int64_t>> Strides;
+  std::map<std::string, Expr> StoreIndex;
+  std::vector<std::pair<std::string, Expr>> Loads;
+  std::set<std::string> LetNames;
+};
+
+/// A buffer both stored and loaded must be read at the stored index only,
+/// or lanes would see each other's writes in another order than the loop.
+bool VectorLegality::checkLoads() {
+  for (const auto &[Buffer, Index] : Loads) {
+    auto It = StoreIndex.find(Buffer);
+    if (It != StoreIndex.end() && !exprEqual(It->second, Index))
+      return fail("'%" + Buffer + "' is loaded at another index than stored");
+  }
+  return true;
+}
+
+bool VectorLegality::dependent(const Expr &E) const {
+  if (!E)
+    return false;
+  if (E->Kind == ExprKind::Var && Strides.count(E->Name))
+    return true;
+  for (const Expr &Op : E->Operands)
+    if (dependent(Op))
+      return true;
+  return false;
+}
+
+std::optional<int64_t> VectorLegality::stride(const Expr &E) const {
+  if (!dependent(E))
+    return 0;
+  if (E->Type != DataType(ScalarType::I64))
+    return std::nullopt;
+  if (E->Kind == ExprKind::Var)
+    return Strides.at(E->Name);
+  if (E->Kind != ExprKind::Binary)
+    return std::nullopt;
+  auto A = stride(E->Operands[0]), B = stride(E->Operands[1]);
+  if (!A || !B)
+    return std::nullopt;
+  switch (E->Op) {
+  case BinaryOp::Add:
+    return *A + *B;
+  case BinaryOp::Sub:
+    return *A - *B;
+  case BinaryOp::Mul:
+    if (*A == 0 && constInt(E->Operands[0]))
+      return *B * *constInt(E->Operands[0]);
+    if (*B == 0 && constInt(E->Operands[1]))
+      return *A * *constInt(E->Operands[1]);
+    return std::nullopt;
+  default:
+    return std::nullopt;
+  }
+}
+
+bool VectorLegality::checkExpr(const Expr &E) {
+  if (E->Type.isVector())
+    return fail("the body already holds vector values");
+  if (E->Kind == ExprKind::Load)
+    Loads.push_back({E->Name, E->Operands[0]});
+  for (const Expr &Op : E->Operands)
+    if (!checkExpr(Op))
+      return false;
+  return true;
+}
+
+bool VectorLegality::check(const Stmt &S) {
+  switch (S->Kind) {
+  case StmtKind::Seq:
+    for (const Stmt &X : S->Stmts)
+      if (!check(X))
+        return false;
+    return true;
+  case StmtKind::Let: {
+    if (!checkExpr(S->Value))
+      return false;
+    if (!LetNames.insert(S->Name).second)
+      return fail("two lets bind '%" + S->Name + "'");
+    if (dependent(S->Value))
+      Strides[S->Name] = stride(S->Value);
+    else
+      Strides.erase(S->Name);
+    return check(S->Body);
+  }
+  case StmtKind::Store: {
+    if (!checkExpr(S->Index) || !checkExpr(S->Value))
+      return false;
+    auto St = stride(S->Index);
+    if (!St || *St == 0)
+      return fail("store to '%" + S->Name +
+                  "' is not at an affine index of non-zero stride");
+    auto [It, New] = StoreIndex.insert({S->Name, S->Index});
+    if (!New && !exprEqual(It->second, S->Index))
+      return fail("'%" + S->Name + "' is stored at two different indices");
+    return true;
+  }
+  case StmtKind::For:
+    return fail("the body holds a loop");
+  case StmtKind::If:
+    return fail("the body holds an if");
+  case StmtKind::Allocate:
+    return fail("the body holds an allocate");
+  }
+  return false;
+}
+
+} // namespace
+
+bool loop::canVectorizeLoop(const StmtNode &L, std::string *Why) {
+  VectorLegality V(L.Name);
+  bool Ok = L.Body && V.check(L.Body) && V.checkLoads();
+  if (!Ok && Why)
+    *Why = V.Why;
+  return Ok;
+}

@@ -1,0 +1,65 @@
+//===- LoopUtils.h - Helpers shared by the loop-level passes ----*- C++ -*-===//
+//
+// Tree rewriting (a mutator that rebuilds only what changed), variable
+// substitution, structural equality, loop-name bookkeeping and the legality
+// test for vectorizing a loop. default-schedule uses the same legality test
+// as vectorize so that it only asks for vectorization where it will happen.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TIDAL_PASSES_LOOP_LOOPUTILS_H
+#define TIDAL_PASSES_LOOP_LOOPUTILS_H
+
+#include "compiler/Loop.h"
+#include <optional>
+#include <set>
+#include <string>
+
+namespace tidal {
+namespace loop {
+
+/// Rewrites trees bottom-up. Subclasses override visit functions and call
+/// mutateChildren() for the default; unchanged subtrees keep their pointers.
+class IRMutator {
+public:
+  virtual ~IRMutator() = default;
+  virtual Expr mutate(const Expr &E) { return E ? mutateChildren(E) : E; }
+  virtual Stmt mutate(const Stmt &S) { return S ? mutateChildren(S) : S; }
+
+protected:
+  Expr mutateChildren(const Expr &E);
+  Stmt mutateChildren(const Stmt &S);
+};
+
+/// The value of an integer immediate, if E is one.
+std::optional<int64_t> constInt(const Expr &E);
+/// True if E reads the variable Name.
+bool usesVar(const Expr &E, llvm::StringRef Name);
+/// True if S reads the variable Name (free occurrences only).
+bool usesVar(const Stmt &S, llvm::StringRef Name);
+/// E with every free occurrence of variable Name replaced by Repl.
+Expr substitute(const Expr &E, llvm::StringRef Name, const Expr &Repl);
+/// S with every free occurrence of variable Name replaced by Repl.
+Stmt substitute(const Stmt &S, llvm::StringRef Name, const Expr &Repl);
+/// Structural equality of two expressions.
+bool exprEqual(const Expr &A, const Expr &B);
+
+/// Adds the names of every For in S to Names.
+void collectLoopNames(const Stmt &S, std::set<std::string> &Names);
+/// A name made from Hint that is not in Used; it is added to Used.
+std::string freshName(const std::string &Hint, std::set<std::string> &Used);
+/// A copy of S in which every For gets a fresh name (made from its old one
+/// plus Suffix), with the uses of its variable renamed too.
+Stmt renameLoops(const Stmt &S, llvm::StringRef Suffix,
+                 std::set<std::string> &Used);
+
+/// Whether the loop L (a For) can become vector code of Lanes lanes:
+/// its body is straight-line (stores and lets only, no vector values),
+/// every store index is affine in the loop variable with a non-zero
+/// stride, and each buffer it stores to is accessed at one index only.
+/// On failure Why says what stands in the way.
+bool canVectorizeLoop(const StmtNode &L, std::string *Why = nullptr);
+
+} // namespace loop
+} // namespace tidal
+
+#endif

@@ -1,0 +1,171 @@
+//===- tidal-opt.cpp - Run named passes over IR text ----------------------===//
+//
+// The golden-test driver, in the manner of LLVM's `opt`: reads graph IR
+// (text starting with `graph`) or loop IR (text starting with `program`),
+// verifies it, runs the passes named by --passes through the PassManager,
+// and prints the resulting IR to stdout.
+//
+//   tidal-opt [--passes=a,b,c] [--print-after=NAME]... [--print-after-all]
+//             [--verify=0|1] [--target=x86-64] [--vector-bits=N]
+//             [--opt-level=N] [--elide-constants=N] FILE|-
+//
+// Exit status: 0 on success, 1 when the input does not parse or verify or a
+// pass fails (every error goes to stderr, one per line, as `error: ...`),
+// 2 for a bad command line.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Diagnostics.h"
+#include "compiler/Graph.h"
+#include "compiler/Loop.h"
+#include "compiler/PassManager.h"
+#include "passes/PassRegistry.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+using namespace tidal;
+
+namespace {
+
+/// The command line, as typed options.
+struct Options {
+  std::string Input;
+  std::string Passes;
+  std::vector<std::string> PrintAfter;
+  bool PrintAfterAll = false;
+  bool Verify = true;
+  int64_t ElideConstants = 0;
+  PassOptions Pass;
+};
+
+/// The first word of the text, skipping blank lines and `//` comments.
+llvm::StringRef firstWord(llvm::StringRef Text) {
+  while (true) {
+    Text = Text.ltrim();
+    if (!Text.starts_with("//"))
+      break;
+    Text = Text.drop_until([](char C) { return C == '\n'; });
+  }
+  return Text.take_while([](char C) { return llvm::isAlnum(C) || C == '_'; });
+}
+
+/// Looks up each comma-separated pass name; unknown names are an error that
+/// lists the valid ones.
+llvm::Expected<std::vector<const PassInfo *>>
+resolvePasses(llvm::StringRef List) {
+  std::vector<const PassInfo *> Result;
+  llvm::SmallVector<llvm::StringRef, 8> Names;
+  List.split(Names, ',', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef Name : Names) {
+    Name = Name.trim();
+    if (const PassInfo *P = lookupPass(Name)) {
+      Result.push_back(P);
+      continue;
+    }
+    std::string Valid;
+    for (const PassInfo *P : allPasses())
+      Valid += (Valid.empty() ? "" : ", ") + std::string(P->Name);
+    return makeError("unknown pass '" + Name + "'; valid passes: " + Valid);
+  }
+  return Result;
+}
+
+/// Parses (and, when asked, verifies) the input into a Module.
+llvm::Error loadModule(const Options &O, llvm::StringRef Text, Module &M) {
+  llvm::StringRef Word = firstWord(Text);
+  if (Word == "graph") {
+    auto G = parseGraph(Text);
+    if (!G)
+      return makeError(O.Input + ":" + llvm::toString(G.takeError()));
+    M.G = std::move(*G);
+    return O.Verify ? verifyGraph(*M.G) : llvm::Error::success();
+  }
+  if (Word == "program") {
+    auto P = parseProgram(Text);
+    if (!P)
+      return makeError(O.Input + ":" + llvm::toString(P.takeError()));
+    M.P = std::move(*P);
+    // Graph passes find an empty graph rather than a null one.
+    M.G = std::make_unique<Graph>();
+    return O.Verify ? verifyProgram(*M.P) : llvm::Error::success();
+  }
+  return makeError(O.Input +
+                   ": expected the IR to start with 'graph' or 'program'");
+}
+
+int run(const Options &O) {
+  auto Buf = llvm::MemoryBuffer::getFileOrSTDIN(O.Input);
+  if (!Buf) {
+    llvm::errs() << "error: cannot read '" << O.Input
+                 << "': " << Buf.getError().message() << '\n';
+    return 1;
+  }
+  auto Passes = resolvePasses(O.Passes);
+  if (!Passes) {
+    reportErrors(Passes.takeError(), llvm::errs());
+    return 1;
+  }
+  Module M;
+  if (llvm::Error E = loadModule(O, (*Buf)->getBuffer(), M)) {
+    reportErrors(std::move(E), llvm::errs());
+    return 1;
+  }
+  GraphPrintOptions GOpts;
+  GOpts.ElideConstantsAbove = O.ElideConstants;
+  LoopPrintOptions LOpts;
+  LOpts.ElideWeights = O.ElideConstants > 0;
+
+  PassManager PM(llvm::outs());
+  for (const PassInfo *P : *Passes)
+    PM.add(P);
+  for (const std::string &Name : O.PrintAfter)
+    PM.printAfter(Name);
+  PM.printAfterAll(O.PrintAfterAll);
+  PM.verifyEach(O.Verify);
+  PM.printOptions(GOpts, LOpts);
+  if (llvm::Error E = PM.run(M, O.Pass)) {
+    llvm::outs().flush();
+    reportErrors(std::move(E), llvm::errs());
+    return 1;
+  }
+  if (M.P)
+    printProgram(*M.P, llvm::outs(), LOpts);
+  else
+    printGraph(*M.G, llvm::outs(), GOpts);
+  llvm::outs().flush();
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options O;
+  CLI::App App{"tidal-opt: run named Tidal passes over graph or loop IR text"};
+  App.add_option("input", O.Input, "IR text file, or - for stdin")->required();
+  App.add_option("--passes", O.Passes, "comma-separated pass names, in order");
+  App.add_option("--print-after", O.PrintAfter,
+                 "print the IR after this pass (repeatable)")
+      ->allow_extra_args(false);
+  App.add_flag("--print-after-all", O.PrintAfterAll,
+               "print the IR after every pass");
+  App.add_option("--verify", O.Verify,
+                 "verify the input and the IR after each pass (0 or 1)");
+  App.add_option("--target", O.Pass.Target, "x86-64, cortex-a53 or nvptx");
+  App.add_option("--vector-bits", O.Pass.VectorBits,
+                 "widest vector register the schedule may use");
+  App.add_option("--opt-level", O.Pass.OptLevel, "optimization level, 0 to 3");
+  App.add_option("--elide-constants", O.ElideConstants,
+                 "print constants with more elements than this as elided "
+                 "(0 prints everything)");
+  try {
+    App.parse(argc, argv);
+  } catch (const CLI::ParseError &E) {
+    int Status = App.exit(E);
+    return Status == 0 ? 0 : 2;
+  }
+  return run(O);
+}

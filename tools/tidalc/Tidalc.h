@@ -1,0 +1,140 @@
+//===- Tidalc.h - The pieces of the tidalc command line ---------*- C++ -*-===//
+//
+// tidalc is a thin layer over the floors below it: it parses flags (CLI11,
+// in tidalc.cpp), runs the frontend, the pass pipeline and codegen
+// (Compile.cpp), and for `tidalc run` also builds and runs a generated C
+// driver (Run.cpp, Driver.cpp) and compares its outputs (Compare.cpp).
+// Everything a user can get wrong comes back as an llvm::Error; the exit
+// status is chosen in one place (exitCodeFor) so that the contract of
+// docs/cli.md holds for every subcommand.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TIDAL_TOOLS_TIDALC_TIDALC_H
+#define TIDAL_TOOLS_TIDALC_TIDALC_H
+
+#include "compiler/Graph.h"
+#include "compiler/Loop.h"
+#include "llvm/Support/Error.h"
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tidal {
+
+/// Exit statuses of tidalc, as docs/cli.md and ARCHITECTURE.md state them.
+enum ExitCode : int {
+  ExitOk = 0,
+  ExitMismatch = 1,
+  ExitRejected = 2,
+  ExitUsage = 3,
+};
+
+/// Prints every error in E and returns the exit status it calls for:
+/// ExitRejected when any of them is a ModelError, else ExitUsage.
+int exitCodeFor(llvm::Error E);
+
+/// What `tidalc compile` (and the compile step of `tidalc run`) needs.
+struct CompileOptions {
+  std::string ModelPath;
+  std::string Target = "x86-64";
+  std::string CPU;
+  unsigned OptLevel = 2;
+  /// NAME -> dims, from --input-shape NAME=1x3x224x224.
+  std::map<std::string, std::vector<int64_t>> InputShapes;
+  std::vector<std::string> PrintAfter;
+  bool PrintAfterAll = false;
+  bool ElideConstants = false;
+};
+
+/// The emitted form of `tidalc compile`.
+enum class EmitKind { Object, LLVMIR, PTX };
+
+/// Checks that Target names a known target ("x86-64", "cortex-a53", "nvptx").
+llvm::Error checkTarget(llvm::StringRef Target);
+
+/// Parses `NAME=1x3x224x224` into Shapes; errors name the bad argument.
+llvm::Error parseInputShape(llvm::StringRef Arg,
+                            std::map<std::string, std::vector<int64_t>> &Shapes);
+
+/// A C identifier made from the stem of Path (`out/My-Net.o` -> `My_Net`).
+std::string defaultModelName(llvm::StringRef Path);
+/// Whether Name can prefix the header's symbols (a C identifier).
+bool isCIdentifier(llvm::StringRef Name);
+
+/// Imports the model and runs the default pipeline; the result is the
+/// lowered Program named Name. IR printing (--print-after) goes to stdout.
+llvm::Expected<std::unique_ptr<Program>> compileToProgram(
+    const CompileOptions &Opts, llvm::StringRef Name);
+
+/// Writes P's object (or LLVM IR) to OutPath and, unless HeaderPath is
+/// empty, its C header to HeaderPath. Both are written to temporary files
+/// beside their destinations and renamed into place only when both
+/// succeeded; on failure neither destination exists afterwards (a stale
+/// file from an earlier run would look current to a build system).
+llvm::Error writeOutputs(const Program &P, const CompileOptions &Opts,
+                         EmitKind Emit, llvm::StringRef OutPath,
+                         llvm::StringRef HeaderPath);
+
+/// Removes Path if it exists; used when a compile fails.
+void removeStale(llvm::StringRef Path);
+
+/// The absolute path of the runtime archive for Target, found relative to
+/// the tidalc executable (<bindir>/../lib[/<target>]/libtidalrt.a).
+llvm::Expected<std::string> runtimeArchive(llvm::StringRef Target);
+/// Everything a link needs after the objects: the archive, then any system
+/// libraries the runtime needs on that target.
+llvm::Expected<std::vector<std::string>> linkFlags(llvm::StringRef Target);
+
+/// Options of `tidalc run`.
+struct RunOptions {
+  CompileOptions Compile;
+  std::string InputsDir;
+  bool Compare = false;
+  double RTol = 1e-3;
+  double ATol = 1e-4;
+  unsigned Threads = 1;
+  unsigned Repeat = 0;
+  /// Keep the temporary build directory here (created if missing).
+  std::string KeepDir;
+  /// Write each output as DIR/output_K.pb.
+  std::string OutputDir;
+  /// Seconds the driver may run; 0 is no limit.
+  unsigned Timeout = 0;
+};
+
+/// `tidalc run`; returns the exit status (errors are printed).
+int runModel(const RunOptions &Opts);
+
+/// The C source of a driver for P (see Driver.cpp for its command line).
+std::string generateDriver(const Program &P, llvm::StringRef HeaderName);
+
+/// The result of comparing one output.
+struct CompareResult {
+  bool Match = true;
+  /// A one-line description, printed whether it matched or not.
+  std::string Line;
+};
+
+/// Compares Got with Want elementwise: |got - want| <= ATol + RTol*|want|,
+/// NaN matches NaN, infinities must be equal; types and shapes must agree.
+CompareResult compareTensors(const Tensor &Got, const Tensor &Want,
+                             double RTol, double ATol);
+
+/// Names of the model's graph inputs that are fed at run time (initializers
+/// excluded), in graph order, with their declared dims (-1 for symbolic
+/// ones). Used to fill symbolic input dims from the test data's shapes.
+struct DeclaredInput {
+  std::string Name;
+  std::vector<int64_t> Dims;
+  bool HasShape = false;
+};
+llvm::Expected<std::vector<DeclaredInput>> declaredInputs(llvm::StringRef Path);
+
+/// Writes T as a serialized ONNX TensorProto (raw_data) named Name.
+llvm::Error writeTensorProtoFile(const Tensor &T, llvm::StringRef Name,
+                                 llvm::StringRef Path);
+
+} // namespace tidal
+
+#endif

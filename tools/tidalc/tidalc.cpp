@@ -1,0 +1,223 @@
+//===- tidalc.cpp - The Tidal compiler's command line ---------------------===//
+//
+// Subcommands compile, run, info and link-flags (docs/cli.md). Flags are
+// parsed with CLI11, whose exceptions are caught here: a bad command line
+// exits with status 3, like every other usage or environment error; a model
+// the compiler rejects exits with 2.
+//
+// CLI11 has no short options with attached values such as `-O2`, so argv is
+// pre-scanned and each `-O<N>` becomes `--opt-level=<N>` before parsing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/tidalc/Tidalc.h"
+#include "compiler/Diagnostics.h"
+#include "frontend/OnnxImporter.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+#include <CLI/CLI.hpp>
+
+using namespace tidal;
+
+namespace {
+/// The flags of `tidalc compile` as parsed, before they are checked.
+struct CompileFlags {
+  CompileOptions C;
+  std::string Output, Name, Header, Emit = "obj";
+  std::vector<std::string> Shapes;
+};
+
+/// Everything the command line can say; one subcommand is filled in.
+struct Flags {
+  CompileFlags Compile;
+  RunOptions Run;
+  std::vector<std::string> RunShapes;
+  std::string InfoModel;
+  std::string LinkTarget = "x86-64";
+};
+} // namespace
+
+static const std::vector<std::string> Targets = {"x86-64", "cortex-a53",
+                                                 "nvptx"};
+
+/// `-O2` -> `--opt-level=2` (anything else is passed through).
+static std::vector<std::string> preScan(int Argc, char **Argv) {
+  std::vector<std::string> Args;
+  bool Rest = false;
+  for (int I = 0; I < Argc; ++I) {
+    llvm::StringRef A(Argv[I]);
+    Rest |= A == "--";
+    bool IsOpt = !Rest && I > 0 && A.size() > 2 && A.starts_with("-O") &&
+                 llvm::all_of(A.drop_front(2), llvm::isDigit);
+    Args.push_back(IsOpt ? "--opt-level=" + A.drop_front(2).str() : A.str());
+  }
+  return Args;
+}
+
+/// Flags shared by compile and run.
+static void addCodegenFlags(CLI::App *Sub, CompileOptions &C,
+                            std::vector<std::string> &Shapes) {
+  Sub->add_option("model", C.ModelPath, "The ONNX model")->required();
+  Sub->add_option("--target", C.Target, "x86-64 (default), cortex-a53, nvptx")
+      ->check(CLI::IsMember(Targets));
+  Sub->add_option("--mcpu", C.CPU,
+                  "CPU to tune for (default: the host's; cortex-a53; sm_80)");
+  Sub->add_option("--opt-level", C.OptLevel, "Optimization level, also -O0..-O3")
+      ->check(CLI::Range(0, 3));
+  Sub->add_option("--input-shape", Shapes,
+                  "NAME=1x3x224x224: fix an input's symbolic dims (repeatable)")
+      ->allow_extra_args(false);
+  Sub->add_option("--print-after", C.PrintAfter,
+                  "Print the IR after this pass (repeatable)")
+      ->allow_extra_args(false);
+  Sub->add_flag("--print-after-all", C.PrintAfterAll,
+                "Print the IR after every pass");
+  Sub->add_flag("--elide-constants", C.ElideConstants,
+                "Elide large constants and the weights when printing IR");
+}
+
+static void addCompile(CLI::App &App, CompileFlags &F) {
+  CLI::App *Sub = App.add_subcommand(
+      "compile", "Compile a model to an object file and a C header");
+  addCodegenFlags(Sub, F.C, F.Shapes);
+  Sub->add_option("-o", F.Output, "The object file to write")->required();
+  Sub->add_option("--name", F.Name,
+                  "Symbol prefix (<name>_run); default: from -o's stem");
+  Sub->add_option("--header", F.Header,
+                  "The C header to write (default: beside -o, as STEM.h)");
+  Sub->add_option("--emit", F.Emit, "obj (default), llvm or ptx")
+      ->check(CLI::IsMember({"obj", "llvm", "ptx"}));
+}
+
+static void addRun(CLI::App &App, Flags &F) {
+  RunOptions &R = F.Run;
+  CLI::App *Sub = App.add_subcommand(
+      "run", "Compile, link with a driver, run, and compare the outputs");
+  addCodegenFlags(Sub, R.Compile, F.RunShapes);
+  Sub->add_option("--inputs", R.InputsDir,
+                  "Folder with input_K.pb (and output_K.pb for --compare)")
+      ->required();
+  Sub->add_flag("--compare", R.Compare, "Compare with DIR/output_K.pb");
+  Sub->add_option("--rtol", R.RTol, "Relative tolerance (default 1e-3)");
+  Sub->add_option("--atol", R.ATol, "Absolute tolerance (default 1e-4)");
+  Sub->add_option("--threads", R.Threads, "Threads (the runtime has one today)");
+  Sub->add_option("--repeat", R.Repeat, "Time N runs after a warm-up");
+  Sub->add_option("--keep", R.KeepDir, "Build in this folder and keep it");
+  Sub->add_option("--output-dir", R.OutputDir,
+                  "Write the outputs here as output_K.pb");
+  Sub->add_option("--timeout", R.Timeout,
+                  "Seconds the compiled program may run (default: no limit)");
+}
+
+static void addInfoAndLinkFlags(CLI::App &App, Flags &F) {
+  CLI::App *Info = App.add_subcommand(
+      "info", "Describe a model: opsets, inputs, outputs, operators");
+  Info->add_option("model", F.InfoModel, "The ONNX model")->required();
+  CLI::App *Link = App.add_subcommand(
+      "link-flags", "Print what a link needs after the objects");
+  Link->add_option("--target", F.LinkTarget,
+                   "x86-64 (default), cortex-a53, nvptx")
+      ->check(CLI::IsMember(Targets));
+}
+
+static llvm::Error parseShapes(const std::vector<std::string> &Shapes,
+                               CompileOptions &C) {
+  for (const std::string &S : Shapes)
+    if (llvm::Error E = parseInputShape(S, C.InputShapes))
+      return E;
+  return llvm::Error::success();
+}
+
+static std::string defaultHeader(llvm::StringRef Output) {
+  llvm::SmallString<256> H(Output);
+  llvm::sys::path::replace_extension(H, ".h");
+  return std::string(H);
+}
+
+static llvm::Error checkCompileFlags(CompileFlags &F) {
+  if (llvm::Error E = parseShapes(F.Shapes, F.C))
+    return E;
+  if (F.Name.empty())
+    F.Name = F.Output == "-" ? "model" : defaultModelName(F.Output);
+  if (!isCIdentifier(F.Name))
+    return makeError("--name '" + F.Name + "' is not a C identifier");
+  if (F.Output == "-" && F.Emit == "obj")
+    return makeError("-o -: an object file cannot go to stdout");
+  if (F.Header.empty() && F.Output != "-")
+    F.Header = defaultHeader(F.Output);
+  if (F.Header == F.Output)
+    return makeError("the header and the object would both be '" + F.Output +
+                     "' (use --header)");
+  return llvm::Error::success();
+}
+
+static int runCompile(CompileFlags &F) {
+  if (llvm::Error E = checkCompileFlags(F))
+    return exitCodeFor(std::move(E));
+  EmitKind Emit = F.Emit == "llvm"  ? EmitKind::LLVMIR
+                  : F.Emit == "ptx" ? EmitKind::PTX
+                                    : EmitKind::Object;
+  llvm::Expected<std::unique_ptr<Program>> P = compileToProgram(F.C, F.Name);
+  llvm::Error E = P ? writeOutputs(**P, F.C, Emit, F.Output, F.Header)
+                    : P.takeError();
+  if (!E)
+    return ExitOk;
+  removeStale(F.Output);
+  removeStale(F.Header);
+  return exitCodeFor(std::move(E));
+}
+
+static int runInfo(const std::string &Model) {
+  llvm::Expected<std::string> Text = describeOnnxModel(Model);
+  if (!Text)
+    return exitCodeFor(Text.takeError());
+  llvm::outs() << *Text;
+  if (!llvm::StringRef(*Text).ends_with("\n"))
+    llvm::outs() << "\n";
+  return ExitOk;
+}
+
+static int runLinkFlags(const std::string &Target) {
+  llvm::Expected<std::vector<std::string>> F = linkFlags(Target);
+  if (!F)
+    return exitCodeFor(F.takeError());
+  llvm::outs() << llvm::join(*F, " ") << "\n";
+  return ExitOk;
+}
+
+static int dispatch(CLI::App &App, Flags &F) {
+  if (App.got_subcommand("compile"))
+    return runCompile(F.Compile);
+  if (App.got_subcommand("run")) {
+    if (llvm::Error E = parseShapes(F.RunShapes, F.Run.Compile))
+      return exitCodeFor(std::move(E));
+    return runModel(F.Run);
+  }
+  if (App.got_subcommand("info"))
+    return runInfo(F.InfoModel);
+  return runLinkFlags(F.LinkTarget);
+}
+
+int main(int Argc, char **Argv) {
+  llvm::InitLLVM X(Argc, Argv);
+  CLI::App App{"tidalc: compiles ONNX models to object files (docs/cli.md)",
+               "tidalc"};
+  App.require_subcommand(1);
+  App.set_version_flag("--version", "tidalc 0.1");
+  Flags F;
+  addCompile(App, F.Compile);
+  addRun(App, F);
+  addInfoAndLinkFlags(App, F);
+  std::vector<std::string> Args = preScan(Argc, Argv);
+  std::vector<const char *> CArgs;
+  for (const std::string &A : Args)
+    CArgs.push_back(A.c_str());
+  try {
+    App.parse(static_cast<int>(CArgs.size()), CArgs.data());
+  } catch (const CLI::ParseError &E) {
+    return App.exit(E) == 0 ? ExitOk : ExitUsage;
+  }
+  return dispatch(App, F);
+}
