@@ -35,6 +35,7 @@ build: configure
 	@ninja -C $(BUILD) --quiet $(NINJAFLAGS)
 
 example: build
+	@echo "examples/main.c with examples/classifier.onnx compiled by $(TIDALC):"
 	@$(PYTHON) test/scripts/example.py --tidalc $(TIDALC) --work $(BUILD)/example
 
 test: build
@@ -43,6 +44,7 @@ test: build
 # The peer (onnxruntime-node) is installed once, as $(PEER)/README.md says.
 bench: build
 	@if [ ! -d $(PEER)/node_modules/onnxruntime-node ]; then \
+	  command -v npm >/dev/null || { echo "make bench needs node and npm"; exit 1; }; \
 	  echo "installing ONNX Runtime (the peer) in $(PEER)"; \
 	  (cd $(PEER) && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --silent); \
 	fi

@@ -5,7 +5,8 @@
 // branch carries the loop kind as metadata: vectorized loops ask LLVM's loop
 // vectorizer, unrolled loops ask for full unrolling. Parallel loops run
 // serially for now (threads come with the threaded runtime). Local buffers
-// are allocas in the entry block.
+// are allocas in the entry block, live (lifetime markers) only inside their
+// Allocate statement.
 //
 // Vector memory accesses: a Ramp index with stride 1 is one vector load or
 // store (element alignment only: user buffers promise no more); a Broadcast
@@ -234,9 +235,13 @@ void KernelEmitter::emitAllocate(const StmtNode &S) {
   uint64_t Bytes = uint64_t(S.Size) * elementBytes(S.Elem);
   llvm::AllocaInst *A = EB.CreateAlloca(Elem, EB.getInt64(S.Size), S.Name);
   A->setAlignment(llvm::Align(Bytes >= 64 ? 64 : elementBytes(S.Elem)));
+  // Lifetime markers let the backend share stack slots between local
+  // buffers that are never live together (also across inlined kernels).
+  B.CreateLifetimeStart(A, B.getInt64(Bytes));
   Buffers.push_back({S.Name, {A, S.Elem}});
   emitStmt(S.Body);
   Buffers.pop_back();
+  B.CreateLifetimeEnd(A, B.getInt64(Bytes));
 }
 
 /// The address of a (possibly vector) access: a scalar pointer when the

@@ -1,7 +1,8 @@
 //===- ModuleEmitter.cpp - A Program to one LLVM module -------------------===//
 //
 // Builds the module of a Program: the weights as one internal constant in
-// the section `.tidal.weights.<name>` (64-byte aligned), one internal
+// the section `.tidal.weights.<name>` (64-byte aligned, marked externally
+// initialized so that the optimizer never copies them elsewhere), one internal
 // function per kernel (`<name>.<kernel>`: a dot cannot clash with a C
 // symbol) and the only external symbol, `int <name>_run(const void *const
 // inputs[], void *const outputs[], void *workspace)`, which calls the
@@ -182,6 +183,10 @@ llvm::GlobalVariable *emitWeights(llvm::Module &M, const Program &P) {
                                      P.Name + "_weights");
   G->setAlignment(llvm::Align(64));
   G->setSection(".tidal.weights." + P.Name);
+  // Keeps LLVM from folding loads of weights into immediates and constant
+  // pools (and then dropping the section): the weights stay where a linker
+  // script can place them, once.
+  G->setExternallyInitialized(true);
   return G;
 }
 

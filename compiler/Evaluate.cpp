@@ -11,8 +11,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Evaluate.h"
-#include "compiler/EvaluateImpl.h"
 #include "compiler/Diagnostics.h"
+#include "compiler/EvaluateImpl.h"
 #include <cmath>
 #include <limits>
 
@@ -160,7 +160,8 @@ double unaryFloat(const Node &N, double X) {
                 std::get<std::string>(It->second) == "tanh";
     if (Tanh)
       return 0.5 * X *
-             (1 + std::tanh(std::sqrt(2.0 / M_PI) * (X + 0.044715 * X * X * X)));
+             (1 +
+              std::tanh(std::sqrt(2.0 / M_PI) * (X + 0.044715 * X * X * X)));
     return 0.5 * X * (1 + std::erf(X / std::sqrt(2.0)));
   }
   case OpKind::Clip: {
@@ -189,12 +190,17 @@ double unaryFloat(const Node &N, double X) {
 
 bool isIntegerUnary(OpKind K) {
   switch (K) {
-  case OpKind::Copy: case OpKind::Relu: case OpKind::Neg: case OpKind::Abs:
-  case OpKind::Sign: case OpKind::Floor: case OpKind::Ceil:
-  case OpKind::Round: case OpKind::Clip: case OpKind::Not:
-    return true;
-  default:
-    return false;
+  case OpKind::Copy:
+  case OpKind::Relu:
+  case OpKind::Neg:
+  case OpKind::Abs:
+  case OpKind::Sign:
+  case OpKind::Floor:
+  case OpKind::Ceil:
+  case OpKind::Round:
+  case OpKind::Clip:
+  case OpKind::Not: return true;
+  default: return false;
   }
 }
 
@@ -303,8 +309,8 @@ llvm::Expected<Tensor> evalCast(const Node &N, const Tensor &X,
         double T = std::trunc(V), Lo, Hi;
         intRange(To, Lo, Hi);
         if (!(T >= Lo && T < Hi))
-          return cannot(N, "value out of the range of " +
-                               elemTypeName(To).str());
+          return cannot(N,
+                        "value out of the range of " + elemTypeName(To).str());
         V = T;
       }
       R.setDouble(I, V);
@@ -330,9 +336,8 @@ llvm::Expected<Tensor> evalCast(const Node &N, const Tensor &X,
 //===----------------------------------------------------------------------===//
 
 bool isComparison(OpKind K) {
-  return K == OpKind::Equal || K == OpKind::Less ||
-         K == OpKind::LessOrEqual || K == OpKind::Greater ||
-         K == OpKind::GreaterOrEqual;
+  return K == OpKind::Equal || K == OpKind::Less || K == OpKind::LessOrEqual ||
+         K == OpKind::Greater || K == OpKind::GreaterOrEqual;
 }
 
 template <typename T> bool compare(OpKind K, T A, T B) {
@@ -398,7 +403,8 @@ llvm::Expected<uint64_t> binaryInt(OpKind K, uint64_t A, uint64_t B,
     if (SA == std::numeric_limits<int64_t>::min() && SB == -1)
       return A; // wraps
     return static_cast<uint64_t>(SA / SB);
-  case OpKind::Pow: return intPow(A, Signed ? SB : static_cast<int64_t>(B), Signed);
+  case OpKind::Pow:
+    return intPow(A, Signed ? SB : static_cast<int64_t>(B), Signed);
   case OpKind::Max:
     return Signed ? static_cast<uint64_t>(std::max(SA, SB)) : std::max(A, B);
   case OpKind::Min:
@@ -407,8 +413,7 @@ llvm::Expected<uint64_t> binaryInt(OpKind K, uint64_t A, uint64_t B,
   case OpKind::And: return (A && B) ? 1 : 0;
   case OpKind::Or: return (A || B) ? 1 : 0;
   case OpKind::Xor: return ((A != 0) != (B != 0)) ? 1 : 0;
-  default:
-    return (Signed ? compare(K, SA, SB) : compare(K, A, B)) ? 1 : 0;
+  default: return (Signed ? compare(K, SA, SB) : compare(K, A, B)) ? 1 : 0;
   }
 }
 
@@ -518,10 +523,8 @@ bool tidal::canEvaluate(OpKind K) {
   case OpCategory::Unary:
   case OpCategory::Binary:
   case OpCategory::Ternary:
-  case OpCategory::Injective:
-    return true;
-  default:
-    return isEvaluableReduction(K);
+  case OpCategory::Injective: return true;
+  default: return isEvaluableReduction(K);
   }
 }
 
@@ -542,14 +545,11 @@ tidal::evaluateNode(const Node &N, const std::vector<const Tensor *> &Ops) {
       if (N.Kind == OpKind::Cast)
         return evalCast(N, *Ops[0], RT);
       return evalUnary(N, *Ops[0], RT);
-    case OpCategory::Binary:
-      return evalBinary(N, *Ops[0], *Ops[1], RT);
+    case OpCategory::Binary: return evalBinary(N, *Ops[0], *Ops[1], RT);
     case OpCategory::Ternary:
       return evalWhere(N, *Ops[0], *Ops[1], *Ops[2], RT);
-    case OpCategory::Injective:
-      return evalInjective(N, Ops, RT);
-    default:
-      return evalReduction(N, *Ops[0], RT);
+    case OpCategory::Injective: return evalInjective(N, Ops, RT);
+    default: return evalReduction(N, *Ops[0], RT);
     }
   }();
   if (!R)

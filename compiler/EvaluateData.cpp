@@ -128,8 +128,7 @@ llvm::Expected<Tensor> evalSlice(const Node &N, const Tensor &X,
     int64_t S = (*Starts)[D], E = (*Ends)[D], St = (*Steps)[D];
     int64_t Len = St == 0 ? -1 : sliceLength(S, E, St);
     if (Len != RT.Shape[D] ||
-        (Len > 0 && (S < 0 || S >= X.Type.Shape[D] ||
-                     S + (Len - 1) * St < 0 ||
+        (Len > 0 && (S < 0 || S >= X.Type.Shape[D] || S + (Len - 1) * St < 0 ||
                      S + (Len - 1) * St >= X.Type.Shape[D])))
       return cannot(N, "slice does not match the result type");
     Base += Len > 0 ? S * InStrides[D] : 0;
@@ -168,8 +167,7 @@ llvm::Expected<Tensor> evalGather(const Node &N, const Tensor &X,
     if (J < 0)
       J += Dim;
     if (J < 0 || J >= Dim)
-      return cannot(N, "index " + llvm::Twine(Idx.getInt(K)) +
-                           " out of range");
+      return cannot(N, "index " + llvm::Twine(Idx.getInt(K)) + " out of range");
     for (int64_t O = 0; O < Outer; ++O)
       if (Inner)
         std::memcpy(&R.Bytes[((O * Count + K) * Inner) * B],
@@ -326,11 +324,11 @@ llvm::Expected<Tensor> reduceFloat(const Node &N, const Tensor &X,
                    Max[Off[0]] = std::max(Max[Off[0]], X.getDouble(I));
                  });
   std::vector<double> Acc(Out, initFloat(N.Kind));
-  forEachIndex(X.Type.Shape, {Strides},
-               [&](int64_t I, const std::vector<int64_t> &Off) {
-                 double M = std::isfinite(Max[Off[0]]) ? Max[Off[0]] : 0;
-                 Acc[Off[0]] = stepFloat(N.Kind, Acc[Off[0]], X.getDouble(I), M);
-               });
+  forEachIndex(
+      X.Type.Shape, {Strides}, [&](int64_t I, const std::vector<int64_t> &Off) {
+        double M = std::isfinite(Max[Off[0]]) ? Max[Off[0]] : 0;
+        Acc[Off[0]] = stepFloat(N.Kind, Acc[Off[0]], X.getDouble(I), M);
+      });
   Tensor R(RT);
   for (int64_t I = 0; I < Out; ++I)
     R.setDouble(I, finishFloat(N.Kind, Acc[I], Max[I], Count));
@@ -357,14 +355,14 @@ uint64_t initInt(OpKind K, ElemType T) {
   switch (K) {
   case OpKind::ReduceProd: return 1;
   case OpKind::ReduceMax:
-    return Signed ? static_cast<uint64_t>(
-                        std::numeric_limits<int64_t>::min() >> Shift)
+    return Signed ? static_cast<uint64_t>(std::numeric_limits<int64_t>::min() >>
+                                          Shift)
                   : 0;
   case OpKind::ReduceMin:
     if (T == ElemType::Bool)
       return 1;
-    return Signed ? static_cast<uint64_t>(
-                        std::numeric_limits<int64_t>::max() >> Shift)
+    return Signed ? static_cast<uint64_t>(std::numeric_limits<int64_t>::max() >>
+                                          Shift)
                   : ~uint64_t(0) >> Shift;
   default: return 0;
   }
@@ -385,10 +383,10 @@ llvm::Expected<Tensor> reduceInt(const Node &N, const Tensor &X,
   if (K == OpKind::ReduceMean && Count == 0)
     return cannot(N, "mean of an empty set of integers");
   std::vector<uint64_t> Acc(Out, initInt(K, X.Type.Elem));
-  forEachIndex(X.Type.Shape, {Strides},
-               [&](int64_t I, const std::vector<int64_t> &Off) {
-                 Acc[Off[0]] = stepInt(K, Acc[Off[0]], getUnsigned(X, I), Signed);
-               });
+  forEachIndex(
+      X.Type.Shape, {Strides}, [&](int64_t I, const std::vector<int64_t> &Off) {
+        Acc[Off[0]] = stepInt(K, Acc[Off[0]], getUnsigned(X, I), Signed);
+      });
   Tensor R(RT);
   for (int64_t I = 0; I < Out; ++I) {
     uint64_t V = Acc[I];
@@ -424,8 +422,8 @@ llvm::Expected<Tensor> evalSoftmax(const Node &N, const Tensor &X,
         Sum += std::exp(X.getDouble(Base + J * Inner) - Max);
       for (int64_t J = 0; J < Dim; ++J) {
         double V = X.getDouble(Base + J * Inner) - Max;
-        R.setDouble(Base + J * Inner, Log ? V - std::log(Sum)
-                                          : std::exp(V) / Sum);
+        R.setDouble(Base + J * Inner,
+                    Log ? V - std::log(Sum) : std::exp(V) / Sum);
       }
     }
   return std::move(R);
@@ -435,13 +433,18 @@ llvm::Expected<Tensor> evalSoftmax(const Node &N, const Tensor &X,
 
 bool eval::isEvaluableReduction(OpKind K) {
   switch (K) {
-  case OpKind::ReduceSum: case OpKind::ReduceMean: case OpKind::ReduceMax:
-  case OpKind::ReduceMin: case OpKind::ReduceProd:
-  case OpKind::ReduceSumSquare: case OpKind::ReduceL1: case OpKind::ReduceL2:
-  case OpKind::ReduceLogSumExp: case OpKind::Softmax: case OpKind::LogSoftmax:
-    return true;
-  default:
-    return false;
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
+  case OpKind::ReduceMax:
+  case OpKind::ReduceMin:
+  case OpKind::ReduceProd:
+  case OpKind::ReduceSumSquare:
+  case OpKind::ReduceL1:
+  case OpKind::ReduceL2:
+  case OpKind::ReduceLogSumExp:
+  case OpKind::Softmax:
+  case OpKind::LogSoftmax: return true;
+  default: return false;
   }
 }
 

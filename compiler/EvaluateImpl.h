@@ -1,4 +1,5 @@
-//===- EvaluateImpl.h - Internals shared by the evaluator's files -*- C++ -*-===//
+//===- EvaluateImpl.h - Internals shared by the evaluator's files -*- C++
+//-*-===//
 //
 // Helpers of the reference interpreter (Evaluate.cpp for elementwise
 // operations, EvaluateData.cpp for data movement and reductions). Not part of

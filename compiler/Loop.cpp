@@ -28,7 +28,8 @@ const char *ForKindNames[] = {"serial",   "parallel",  "vectorized",
                               "unrolled", "gpu_block", "gpu_thread"};
 const char *DirectiveNames[] = {"split",    "reorder",   "tile",
                                 "vectorize", "unroll",   "parallel",
-                                "gpu_block", "gpu_thread", "compute_at"};
+                                "gpu_block", "gpu_thread", "compute_at",
+                                "fuse",     "gpu_split"};
 const char *StorageNames[] = {"input", "output", "weights", "workspace", "temp"};
 
 template <size_t N>

@@ -196,10 +196,15 @@ struct BufferDecl {
 ///   Parallel   Loops = {loop}
 ///   GpuBlock   Loops = {loop}         GpuThread  Loops = {loop}
 ///   ComputeAt  Loops = {producer loop, consumer loop}
+///   Fuse       Loops = {outer, ..., inner, fused}: a perfect nest of two or
+///              more loops of constant bounds becomes one loop `fused`
+///   GpuSplit   Loops = {loop, block, thread}, Factor: threads per block; a
+///              split whose outer loop is GpuBlock and inner loop GpuThread,
+///              with a guard instead of a tail loop
 struct Directive {
   enum KindT : uint8_t {
     Split, Reorder, Tile, Vectorize, Unroll, Parallel, GpuBlock, GpuThread,
-    ComputeAt
+    ComputeAt, Fuse, GpuSplit
   } Kind;
   std::vector<std::string> Loops;
   std::vector<int64_t> Factors;

@@ -235,6 +235,8 @@ void readUnaryAttrs(OpKind K, AttrReader &A) {
     return;
   }
   case OpKind::Clip:
+    // Float even for integer tensors: the frontend rejects a bound that a
+    // float cannot hold exactly.
     A.getOptFloat("min");
     A.getOptFloat("max");
     return;
@@ -263,7 +265,7 @@ Result inferUnary(OpKind K, const TensorType &X, AttrReader &A) {
 }
 
 Result inferBinary(OpKind K, const TensorType &X, const TensorType &Y) {
-  if (!(X.Quant == Y.Quant))
+  if (!(X.Quant == Y.Quant) && K != OpKind::Pow)
     return makeError("operands have different quantization: " + X.str() +
                      " and " + Y.str());
   auto Shape = broadcastShapes(X.Shape, Y.Shape);
@@ -311,7 +313,9 @@ Result shapes::inferElementwise(OpKind K, const Types &Ops, AttrReader &A) {
     return std::move(E);
   if (K == OpKind::Where)
     return inferWhere(Ops);
-  if (Ops[0].Elem != Ops[1].Elem)
+  // ONNX Pow's exponent has its own type (2^0.5 on an integer base is not
+  // 2^0), so it is the one op whose operands may differ.
+  if (Ops[0].Elem != Ops[1].Elem && K != OpKind::Pow)
     return makeError("operands have different element types: " +
                      Ops[0].str() + " and " + Ops[1].str());
   return inferBinary(K, Ops[0], Ops[1]);

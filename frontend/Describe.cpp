@@ -27,8 +27,9 @@ std::string describeType(const onnx::TypeProto &T) {
   for (int I = 0; I < TT.shape().dim_size(); ++I) {
     const auto &D = TT.shape().dim(I);
     S += I ? "," : "";
-    S += D.has_dim_value() ? std::to_string(D.dim_value())
-         : D.has_dim_param() ? D.dim_param() : "?";
+    S += D.has_dim_value()   ? std::to_string(D.dim_value())
+         : D.has_dim_param() ? D.dim_param()
+                             : "?";
   }
   return S + "]";
 }
@@ -80,9 +81,10 @@ llvm::Expected<std::string> tidal::describeOnnxModel(llvm::StringRef Path) {
     OS << "import: ok (" << (*Imported)->Nodes.size() << " graph nodes)\n";
   } else {
     OS << "import: rejected\n";
-    llvm::handleAllErrors(Imported.takeError(), [&](const llvm::ErrorInfoBase &E) {
-      OS << "  " << E.message() << "\n";
-    });
+    llvm::handleAllErrors(Imported.takeError(),
+                          [&](const llvm::ErrorInfoBase &E) {
+                            OS << "  " << E.message() << "\n";
+                          });
   }
   return OS.str();
 }

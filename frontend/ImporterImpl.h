@@ -16,8 +16,8 @@
 #include "compiler/Diagnostics.h"
 #include "compiler/Graph.h"
 #include "frontend/OnnxImporter.h"
-#include <onnx/onnx_pb.h>
 #include <map>
+#include <onnx/onnx_pb.h>
 #include <optional>
 #include <set>
 #include <string>
@@ -181,8 +181,8 @@ private:
 //===----------------------------------------------------------------------===//
 
 /// Numpy broadcasting of two shapes; none when they do not broadcast.
-std::optional<std::vector<int64_t>>
-broadcast(const std::vector<int64_t> &A, const std::vector<int64_t> &B);
+std::optional<std::vector<int64_t>> broadcast(const std::vector<int64_t> &A,
+                                              const std::vector<int64_t> &B);
 /// "[1,3,224,224]".
 std::string shapeStr(const std::vector<int64_t> &S);
 int64_t product(const std::vector<int64_t> &S, size_t From = 0,
@@ -230,6 +230,7 @@ void importSlice(NodeImporter &N);
 void importGather(NodeImporter &N);
 void importExpand(NodeImporter &N);
 void importTile(NodeImporter &N);
+void importUpsample(NodeImporter &N);
 void importSplit(NodeImporter &N);
 void importPad(NodeImporter &N);
 // Constants and identities (OpImportersConstant.cpp).

@@ -193,8 +193,8 @@ std::vector<int64_t> NodeImporter::attrInts(llvm::StringRef A,
   const AP *P = findAttr(A);
   if (!P)
     return Default;
-  if (isType(*P, AP::INTS) || (P->type() == AP::UNDEFINED && !P->has_i() &&
-                               !P->has_f() && !P->has_s()))
+  if (isType(*P, AP::INTS) ||
+      (P->type() == AP::UNDEFINED && !P->has_i() && !P->has_f() && !P->has_s()))
     return std::vector<int64_t>(P->ints().begin(), P->ints().end());
   fail("attribute '" + A + "' must be a list of ints");
   return Default;

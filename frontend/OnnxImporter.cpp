@@ -38,8 +38,9 @@ class ModelImporter {
 public:
   ModelImporter(const onnx::ModelProto &Model, std::string BaseDir,
                 const ImportOptions &Opts)
-      : Model(Model), Opts(Opts), G(std::make_unique<Graph>()),
-        M{*G, std::move(BaseDir), {}, {}, {}, {}} {}
+      : Model(Model), Opts(Opts),
+        G(std::make_unique<Graph>()), M{*G, std::move(BaseDir), {}, {}, {},
+                                        {}} {}
 
   llvm::Expected<std::unique_ptr<Graph>> run();
 
@@ -51,7 +52,7 @@ private:
   bool ready(const onnx::NodeProto &P) const;
   void importNode(const onnx::NodeProto &P, size_t Index);
   std::optional<std::string> checkNode(const onnx::NodeProto &P,
-                                       int64_t &Opset);
+                                       int64_t Opset);
   std::optional<std::string> materializeInputs(const onnx::NodeProto &P);
   void recordOutputs(const onnx::NodeProto &P, NodeImporter &N);
   void reportStuck(const std::vector<size_t> &Pending);
@@ -106,8 +107,9 @@ ModelImporter::inputType(const onnx::ValueInfoProto &VI) {
   for (const auto &D : TT.shape().dim()) {
     bool Fixed = D.has_dim_value() && D.dim_value() >= 0;
     Shape.push_back(Fixed ? D.dim_value() : -1);
-    Shown.push_back(Fixed ? std::to_string(D.dim_value())
-                          : D.has_dim_param() ? D.dim_param() : "?");
+    Shown.push_back(Fixed               ? std::to_string(D.dim_value())
+                    : D.has_dim_param() ? D.dim_param()
+                                        : "?");
   }
   std::string ShownStr = "[" + llvm::join(Shown, ",") + "]";
   auto Given = Opts.InputShapes.find(Name);
@@ -185,12 +187,11 @@ bool ModelImporter::ready(const onnx::NodeProto &P) const {
 
 // The checks that do not need the node's inputs: domain, operator, opset.
 std::optional<std::string> ModelImporter::checkNode(const onnx::NodeProto &P,
-                                                    int64_t &Opset) {
+                                                    int64_t Opset) {
   if (!P.domain().empty() && P.domain() != "ai.onnx")
     return "operator domain '" + P.domain() + "' is not supported";
   if (!DefaultOpset)
     return std::string("the model does not import the default ONNX opset");
-  Opset = *DefaultOpset;
   const OpEntry *Op = findOp(P.op_type());
   if (!Op)
     return "operator " + P.op_type() + " is not supported";
@@ -222,7 +223,9 @@ ModelImporter::materializeInputs(const onnx::NodeProto &P) {
 
 void ModelImporter::importNode(const onnx::NodeProto &P, size_t Index) {
   std::string Name = nodeName(P, Index);
-  int64_t Opset = DefaultOpset.value_or(0);
+  // Nodes of other domains have no default-opset version to show.
+  bool Default = P.domain().empty() || P.domain() == "ai.onnx";
+  int64_t Opset = Default ? DefaultOpset.value_or(0) : 0;
   auto MarkFailed = [&] {
     for (const std::string &Out : P.output())
       if (!Out.empty() && !M.Values.count(Out))
@@ -286,6 +289,10 @@ void ModelImporter::reportStuck(const std::vector<size_t> &Pending) {
       break;
     }
   }
+  // Their results are not errors of their own.
+  for (const std::string &Out : ProducedByStuck)
+    if (!Out.empty())
+      M.Failed.insert(Out);
 }
 
 void ModelImporter::importNodes() {
@@ -336,8 +343,8 @@ void ModelImporter::checkOutputType(const onnx::ValueInfoProto &VI,
                   TT.shape().dim(I).dim_value() != V->Type.Shape[I];
   }
   if (Mismatch)
-    Errors.add(graphError("graph output '" + VI.name() +
-                          "' is declared as " + onnxTypeName(TT.elem_type()) +
+    Errors.add(graphError("graph output '" + VI.name() + "' is declared as " +
+                          onnxTypeName(TT.elem_type()) +
                           " with a shape that differs from the " +
                           V->Type.str() + " Tidal computes for it"));
 }
@@ -368,8 +375,7 @@ void ModelImporter::importOutputs() {
     // Each output needs its own buffer: an input or a repeated value is
     // copied.
     if (V->isGraphInput() || G->isGraphOutput(V)) {
-      V = G->createNode(OpKind::Copy, Name, {V}, {V->Type})->result();
-      V->Name = G->uniqueName(Want);
+      V = G->createNode(OpKind::Copy, Want, {V}, {V->Type})->result();
     } else if (V->Name != Want) {
       V->Name = G->uniqueName(Want);
     }
@@ -386,9 +392,8 @@ void ModelImporter::dropDeadNodes() {
     ++Uses[Out];
   for (auto It = G->Nodes.end(); It != G->Nodes.begin();) {
     --It;
-    bool Dead = llvm::all_of((*It)->Results, [&](const auto &R) {
-      return Uses[R.get()] == 0;
-    });
+    bool Dead = llvm::all_of((*It)->Results,
+                             [&](const auto &R) { return Uses[R.get()] == 0; });
     if (!Dead)
       continue;
     for (const Value *Op : (*It)->Operands)

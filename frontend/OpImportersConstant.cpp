@@ -86,7 +86,7 @@ void onnximport::importConstantOfShape(NodeImporter &N) {
   for (int64_t D : *Shape)
     if (D < 0)
       return N.fail("shape " + shapeStr(*Shape) + " has a negative dimension");
-  if (product(*Shape) > MaxConstantElements)
+  if (!reasonableShape(*Shape) || product(*Shape) > MaxConstantElements)
     return N.fail("the constant of shape " + shapeStr(*Shape) +
                   " would be too large");
   Tensor T(TensorType(Fill.Type.Elem, *Shape));
@@ -109,8 +109,8 @@ void onnximport::importShape(NodeImporter &N) {
   Start = Clamp(Start);
   End = std::max(Start, Clamp(End));
   const auto &S = X->Type.Shape;
-  N.setOutput(0, N.constantI64(std::vector<int64_t>(S.begin() + Start,
-                                                    S.begin() + End)));
+  N.setOutput(0, N.constantI64(
+                     std::vector<int64_t>(S.begin() + Start, S.begin() + End)));
 }
 
 void onnximport::importSize(NodeImporter &N) {
@@ -126,14 +126,16 @@ namespace {
 int64_t rangeLength(const Tensor &S, const Tensor &L, const Tensor &D) {
   if (isFloat(S.Type.Elem)) {
     double N = std::ceil((L.getDouble(0) - S.getDouble(0)) / D.getDouble(0));
-    return std::isfinite(N) && N > 0 ? static_cast<int64_t>(
-                                           std::min(N, 9.0e18))
+    return std::isfinite(N) && N > 0 ? static_cast<int64_t>(std::min(N, 9.0e18))
                                      : 0;
   }
-  int64_t Start = S.getInt(0), Limit = L.getInt(0), Delta = D.getInt(0);
-  if (Delta > 0)
-    return Limit > Start ? (Limit - Start + Delta - 1) / Delta : 0;
-  return Start > Limit ? (Start - Limit - Delta - 1) / -Delta : 0;
+  __int128 Start = S.getInt(0), Limit = L.getInt(0), Delta = D.getInt(0);
+  __int128 Len = 0;
+  if (Delta > 0 && Limit > Start)
+    Len = (Limit - Start + Delta - 1) / Delta;
+  else if (Delta < 0 && Start > Limit)
+    Len = (Start - Limit - Delta - 1) / -Delta;
+  return static_cast<int64_t>(std::min<__int128>(Len, MaxConstantElements + 1));
 }
 } // namespace
 
@@ -159,8 +161,8 @@ void onnximport::importRange(NodeImporter &N) {
     return N.fail("delta must not be 0");
   int64_t Len = rangeLength(*T[0], *T[1], *T[2]);
   if (Len > MaxConstantElements)
-    return N.fail("the range would have " + llvm::Twine(Len) +
-                  " elements, too many");
+    return N.fail("the range would have more than " +
+                  llvm::Twine(MaxConstantElements) + " elements");
   Tensor R(TensorType(E, {Len}));
   for (int64_t I = 0; I < Len; ++I) {
     if (isFloat(E))
@@ -189,6 +191,8 @@ void onnximport::importDropout(NodeImporter &N) {
   }
   N.setOutput(0, X);
   if (N.outputUsed(1)) {
+    if (X->Type.numElements() > MaxConstantElements)
+      return N.fail("the mask output would be too large a constant");
     ElemType E = N.Opset >= 10 ? ElemType::Bool : X->Type.Elem;
     Tensor Mask(TensorType(E, X->Type.Shape));
     for (int64_t I = 0, End = Mask.Type.numElements(); I < End; ++I)

@@ -27,11 +27,12 @@ namespace {
 
 bool floatOnly(OpKind K) {
   switch (K) {
-  case OpKind::Relu: case OpKind::Neg: case OpKind::Abs: case OpKind::Sign:
-  case OpKind::Not:
-    return false;
-  default:
-    return true;
+  case OpKind::Relu:
+  case OpKind::Neg:
+  case OpKind::Abs:
+  case OpKind::Sign:
+  case OpKind::Not: return false;
+  default: return true;
   }
 }
 
@@ -90,9 +91,8 @@ void onnximport::importUnary(NodeImporter &N) {
 namespace {
 
 bool isComparison(OpKind K) {
-  return K == OpKind::Equal || K == OpKind::Less ||
-         K == OpKind::LessOrEqual || K == OpKind::Greater ||
-         K == OpKind::GreaterOrEqual;
+  return K == OpKind::Equal || K == OpKind::Less || K == OpKind::LessOrEqual ||
+         K == OpKind::Greater || K == OpKind::GreaterOrEqual;
 }
 
 bool isLogical(OpKind K) {
@@ -170,7 +170,8 @@ Value *intPowFloat(NodeImporter &N, Value *A, Value *B) {
            shapeStr(B->Type.Shape) + " do not broadcast");
     return nullptr;
   }
-  Value *P = N.emit(OpKind::Pow, {FA, FB}, {}, TensorType(ElemType::F64, *Shape));
+  Value *P =
+      N.emit(OpKind::Pow, {FA, FB}, {}, TensorType(ElemType::F64, *Shape));
   return castValue(N, P, A->Type.Elem);
 }
 
@@ -222,7 +223,9 @@ void onnximport::importBinary(NodeImporter &N) {
 
 void onnximport::importVariadic(NodeImporter &N) {
   llvm::StringRef Op = N.Proto.op_type();
-  OpKind K = Op == "Max" ? OpKind::Max : Op == "Min" ? OpKind::Min : OpKind::Add;
+  OpKind K = Op == "Max"   ? OpKind::Max
+             : Op == "Min" ? OpKind::Min
+                           : OpKind::Add;
   std::vector<Value *> Ins;
   for (unsigned I = 0; I < N.numInputs(); ++I)
     if (Value *V = N.requiredInput(I))
@@ -249,8 +252,8 @@ void onnximport::importVariadic(NodeImporter &N) {
   if (Op == "Mean" && Ins.size() > 1 && Acc) {
     Tensor Count(TensorType(E, {}));
     Count.setDouble(0, static_cast<double>(Ins.size()));
-    Acc = N.emit(OpKind::Div, {Acc, N.constant(std::move(Count))}, {},
-                 Acc->Type);
+    Acc =
+        N.emit(OpKind::Div, {Acc, N.constant(std::move(Count))}, {}, Acc->Type);
   }
   N.setOutput(0, Acc);
 }
@@ -315,8 +318,8 @@ void onnximport::importWhere(NodeImporter &N) {
     return N.fail("shapes " + shapeStr(C->Type.Shape) + ", " +
                   shapeStr(X->Type.Shape) + " and " + shapeStr(Y->Type.Shape) +
                   " do not broadcast");
-  N.setOutput(0, N.emit(OpKind::Where, {C, X, Y}, {},
-                        TensorType(X->Type.Elem, *S)));
+  N.setOutput(
+      0, N.emit(OpKind::Where, {C, X, Y}, {}, TensorType(X->Type.Elem, *S)));
 }
 
 namespace {

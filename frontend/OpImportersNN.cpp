@@ -44,7 +44,7 @@ std::vector<int64_t> listAttr(NodeImporter &N, llvm::StringRef A, size_t Size,
     N.fail("attribute '" + A + "' must have " + llvm::Twine(Size) +
            " values, not " + llvm::Twine(V.size()));
   for (int64_t X : V)
-    if (X < Min)
+    if (X < Min || X > (int64_t(1) << 31))
       N.fail("attribute '" + A + "' has the invalid value " + llvm::Twine(X));
   return V;
 }
@@ -260,6 +260,10 @@ void onnximport::importBatchNorm(NodeImporter &N) {
                   X->Type.str());
   if (N.attrInt("training_mode", 0))
     return N.fail("training mode is not supported (inference only)");
+  for (unsigned I = 1; I < N.numOutputs(); ++I)
+    if (N.outputUsed(I))
+      return N.fail("the training outputs (running or saved mean and "
+                    "variance) are not supported (inference only)");
   if (N.Opset < 9 && N.attrInt("spatial", 1) == 0 && X->Type.rank() > 2)
     return N.fail("spatial=0 (per-activation statistics) is not supported");
   std::vector<int64_t> C = {X->Type.Shape[1]};
@@ -270,8 +274,8 @@ void onnximport::importBatchNorm(NodeImporter &N) {
                     elemTypeName(X->Type.Elem) + shapeStr(C));
   AttrMap A;
   A["epsilon"] = N.attrFloat("epsilon", 1e-5f);
-  N.setOutput(0, N.emit(OpKind::BatchNormalization, Ops, std::move(A),
-                        X->Type));
+  N.setOutput(0,
+              N.emit(OpKind::BatchNormalization, Ops, std::move(A), X->Type));
 }
 
 void onnximport::importLRN(NodeImporter &N) {
@@ -326,7 +330,8 @@ void onnximport::importGemm(NodeImporter &N) {
   std::vector<Value *> Ops = {A, B};
   if (C)
     Ops.push_back(C);
-  N.setOutput(0, N.emit(OpKind::Gemm, Ops, std::move(Attrs), TensorType(E, Out)));
+  N.setOutput(0,
+              N.emit(OpKind::Gemm, Ops, std::move(Attrs), TensorType(E, Out)));
 }
 
 void onnximport::importMatMul(NodeImporter &N) {
@@ -369,8 +374,8 @@ void onnximport::importMatMul(NodeImporter &N) {
 }
 
 void onnximport::importSoftmax(NodeImporter &N) {
-  OpKind K = N.Proto.op_type() == "Softmax" ? OpKind::Softmax
-                                            : OpKind::LogSoftmax;
+  OpKind K =
+      N.Proto.op_type() == "Softmax" ? OpKind::Softmax : OpKind::LogSoftmax;
   Value *X = N.requiredInput(0);
   if (!X)
     return;

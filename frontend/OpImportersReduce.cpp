@@ -33,8 +33,8 @@ Value *reduceNothing(NodeImporter &N, llvm::StringRef Op, Value *X) {
   return X;
 }
 
-std::optional<std::vector<int64_t>> readAxes(NodeImporter &N, llvm::StringRef Op,
-                                             bool &Noop) {
+std::optional<std::vector<int64_t>> readAxes(NodeImporter &N,
+                                             llvm::StringRef Op, bool &Noop) {
   bool AxesInput = Op == "ReduceSum" ? N.Opset >= 13 : N.Opset >= 18;
   Noop = false;
   if (!AxesInput)
@@ -56,8 +56,8 @@ void onnximport::importReduce(NodeImporter &N) {
   bool MaxMin = Op == "ReduceMax" || Op == "ReduceMin";
   if (E == ElemType::Bool && !MaxMin)
     return N.fail(Op + " is not defined for bool");
-  if (!isFloat(E) && (Op == "ReduceLogSum" || Op == "ReduceLogSumExp" ||
-                      Op == "ReduceL2"))
+  if (!isFloat(E) &&
+      (Op == "ReduceLogSum" || Op == "ReduceLogSumExp" || Op == "ReduceL2"))
     return N.fail(Op + " on integers is not supported");
   bool Noop;
   auto Axes = readAxes(N, Op, Noop);

@@ -1,8 +1,9 @@
 //===- OpImportersShape.cpp - Shapes and data movement --------------------===//
 //
 // Reshape, Flatten, Squeeze, Unsqueeze (all become Reshape), Transpose,
-// Concat, Slice, Gather, Expand, Tile (Reshape -> Expand -> Reshape), Split
-// (one Slice per output) and Pad.
+// Concat, Slice, Gather, Expand, Tile and Upsample (nearest, integer
+// scales) as Reshape -> Expand -> Reshape, Split (one Slice per output) and
+// Pad.
 //
 // Every operand that determines a shape (Reshape's shape, Expand's shape,
 // Slice's starts/ends/axes/steps, Pad's pads, Squeeze/Unsqueeze axes, Tile's
@@ -17,14 +18,16 @@
 // steps from 10; Split's sizes are an attribute from 2 to 12, an input from
 // 13, and `num_outputs` from 18; Pad takes `paddings` (1) or `pads` (2-10)
 // as attributes and as inputs from 11, `axes` from 18 and `wrap` from 19;
-// Concat's axis defaults to 1 in opset 1; negative axes are accepted
-// everywhere (ONNX added them in 11).
+// Concat's axis defaults to 1 in opset 1; Upsample takes scales as an
+// attribute in 7, an input in 9, and is gone from 10; negative axes are
+// accepted everywhere (ONNX added them in 11).
 //
 //===----------------------------------------------------------------------===//
 
 #include "frontend/ImporterImpl.h"
 #include "llvm/ADT/STLExtras.h"
 #include <algorithm>
+#include <cmath>
 
 using namespace tidal;
 using namespace tidal::onnximport;
@@ -277,9 +280,8 @@ void clampAxis(SliceSpec &S, int64_t Axis, int64_t Dim, int64_t Start,
 }
 
 Value *emitSlice(NodeImporter &N, Value *X, const SliceSpec &S) {
-  if (S.Out == X->Type.Shape && llvm::all_of(S.Steps, [](int64_t St) {
-        return St == 1;
-      }))
+  if (S.Out == X->Type.Shape &&
+      llvm::all_of(S.Steps, [](int64_t St) { return St == 1; }))
     return X;
   AttrMap A;
   A["starts"] = S.Starts;
@@ -332,7 +334,8 @@ bool readSliceArgs(NodeImporter &N, int64_t Rank, SliceArgs &A) {
       A.Steps.size() != A.Starts.size() ||
       A.Starts.size() > static_cast<size_t>(Rank)) {
     N.fail("starts, ends, axes and steps must have the same length, at most "
-           "the rank " + llvm::Twine(Rank));
+           "the rank " +
+           llvm::Twine(Rank));
     return false;
   }
   return !N.failed();
@@ -463,8 +466,10 @@ void onnximport::importGather(NodeImporter &N) {
     for (int64_t I = 0, E = T->Type.numElements(); I < E; ++I) {
       int64_t V = T->getInt(I);
       if (V < -Dim || V >= Dim)
-        return N.fail("index " + llvm::Twine(V) + " is out of range for axis "
-                      "of size " + llvm::Twine(Dim));
+        return N.fail("index " + llvm::Twine(V) +
+                      " is out of range for axis "
+                      "of size " +
+                      llvm::Twine(Dim));
       Changed |= V < 0;
       Fixed.data<int64_t>()[I] = V < 0 ? V + Dim : V;
     }
@@ -490,12 +495,11 @@ void onnximport::importExpand(NodeImporter &N) {
     return;
   auto Out = broadcast(X->Type.Shape, *Shape);
   if (!Out)
-    return N.fail(X->Type.str() + " cannot be expanded to " +
-                  shapeStr(*Shape));
+    return N.fail(X->Type.str() + " cannot be expanded to " + shapeStr(*Shape));
   if (*Out == X->Type.Shape)
     return N.setOutput(0, X);
-  N.setOutput(0, N.emit(OpKind::Expand, {X}, {},
-                        TensorType(X->Type.Elem, *Out)));
+  N.setOutput(0,
+              N.emit(OpKind::Expand, {X}, {}, TensorType(X->Type.Elem, *Out)));
 }
 
 void onnximport::importTile(NodeImporter &N) {
@@ -515,8 +519,8 @@ void onnximport::importTile(NodeImporter &N) {
   std::vector<int64_t> Split, Expanded, Out;
   for (size_t I = 0; I < S.size(); ++I) {
     int64_t R = (*Repeats)[I];
-    if (R < 0)
-      return N.fail("repeats must not be negative");
+    if (R < 0 || R > MaxElements)
+      return N.fail("repeats must be between 0 and 2^40");
     Split.insert(Split.end(), {1, S[I]});
     Expanded.insert(Expanded.end(), {R, S[I]});
     Out.push_back(R * S[I]);
@@ -603,6 +607,10 @@ void onnximport::importPad(NodeImporter &N) {
       !(Mode == "wrap" && N.Opset >= 19))
     return N.fail("unknown mode '" + Mode + "'");
   auto Pads = padAmounts(N, Rank);
+  if (Pads && llvm::any_of(*Pads, [](int64_t P) {
+        return P > MaxElements || P < -MaxElements;
+      }))
+    return N.fail("pads are too large");
   auto Value_ = Pads ? padValue(N, X->Type.Elem) : std::nullopt;
   if (!Pads || !Value_ || N.failed())
     return;
@@ -623,7 +631,8 @@ void onnximport::importPad(NodeImporter &N) {
     }
     Out[D] = Crop.Out[D] + B + E;
     if (Mode != "constant" && (B || E) &&
-        (Crop.Out[D] == 0 || (Mode == "reflect" && std::max(B, E) >= Crop.Out[D])))
+        (Crop.Out[D] == 0 ||
+         (Mode == "reflect" && std::max(B, E) >= Crop.Out[D])))
       return N.fail(Mode + " padding of " + llvm::Twine(std::max(B, E)) +
                     " is too large for an axis of size " +
                     llvm::Twine(Crop.Out[D]));
@@ -635,6 +644,53 @@ void onnximport::importPad(NodeImporter &N) {
   A["pads"] = *Pads;
   A["mode"] = Mode;
   A["value"] = *Value_;
-  N.setOutput(0, N.emit(OpKind::Pad, {V}, std::move(A),
-                        TensorType(X->Type.Elem, Out)));
+  N.setOutput(
+      0, N.emit(OpKind::Pad, {V}, std::move(A), TensorType(X->Type.Elem, Out)));
+}
+
+void onnximport::importUpsample(NodeImporter &N) {
+  if (N.Opset >= 10)
+    return N.fail("Upsample is deprecated from opset 10 (use Resize)");
+  Value *X = N.requiredInput(0);
+  if (!X)
+    return;
+  std::string Mode = N.attrString("mode", "nearest");
+  std::vector<double> Scales;
+  if (N.Opset < 9) {
+    if (!N.requireAttr("scales"))
+      return;
+    for (float F : N.attrFloats("scales"))
+      Scales.push_back(F);
+  } else {
+    const Tensor *T = N.constInput(1);
+    if (!T)
+      return N.fail("the scales input must be a constant");
+    for (int64_t I = 0, E = T->Type.numElements(); I < E; ++I)
+      Scales.push_back(T->getDouble(I));
+  }
+  if (N.failed())
+    return;
+  if (Mode != "nearest")
+    return N.fail("only mode 'nearest' is supported, not '" + Mode + "'");
+  const auto &S = X->Type.Shape;
+  if (Scales.size() != S.size())
+    return N.fail("scales must have one value per axis");
+  // Nearest with integer scales repeats each element: x[d0,d1] ->
+  // [d0,1,d1,1] -> expand [d0,s0,d1,s1] -> [d0*s0, d1*s1].
+  std::vector<int64_t> Split, Expanded, Out;
+  for (size_t I = 0; I < S.size(); ++I) {
+    if (!(Scales[I] >= 1 && Scales[I] <= 65536) ||
+        Scales[I] != std::floor(Scales[I]))
+      return N.fail("only integer scales from 1 to 65536 are supported");
+    int64_t K = static_cast<int64_t>(Scales[I]);
+    Split.insert(Split.end(), {S[I], 1});
+    Expanded.insert(Expanded.end(), {S[I], K});
+    Out.push_back(S[I] * K);
+  }
+  if (Out == S)
+    return N.setOutput(0, X);
+  Value *V = N.reshape(X, Split);
+  V = V ? N.emit(OpKind::Expand, {V}, {}, TensorType(X->Type.Elem, Expanded))
+        : nullptr;
+  N.setOutput(0, N.reshape(V, Out));
 }

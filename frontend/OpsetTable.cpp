@@ -108,6 +108,7 @@ const OpEntry Table[] = {
     {"Tile", importTile, {1, 6, 13}},
     {"Transpose", importTranspose, {1, 13, 21, 23, 24, 25}},
     {"Unsqueeze", importUnsqueeze, {1, 11, 13, 21, 23, 24, 25}},
+    {"Upsample", importUpsample, {7, 9, 10}},
     {"Where", importWhere, {9, 16}},
     {"Xor", importBinary, {1, 7}},
 };

@@ -83,8 +83,8 @@ Value *NodeImporter::emit(OpKind K, std::vector<Value *> Operands,
   }
   if (Value *Folded = tryFold(K, Operands, Attrs, Result))
     return Folded;
-  Node *N = M.G.createNode(K, Name, std::move(Operands), {Result},
-                           std::move(Attrs));
+  Node *N =
+      M.G.createNode(K, Name, std::move(Operands), {Result}, std::move(Attrs));
   Created.insert(N->result());
   return N->result();
 }

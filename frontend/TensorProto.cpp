@@ -46,13 +46,15 @@ std::optional<ElemType> onnximport::elemTypeFromOnnx(int32_t DataType) {
 
 std::string onnximport::onnxTypeName(int32_t DataType) {
   static const char *const Names[] = {
-      "undefined", "float",        "uint8",          "int8",
-      "uint16",    "int16",        "int32",          "int64",
-      "string",    "bool",         "float16",        "double",
-      "uint32",    "uint64",       "complex64",      "complex128",
-      "bfloat16",  "float8e4m3fn", "float8e4m3fnuz", "float8e5m2",
-      "float8e5m2fnuz", "uint4",   "int4",           "float4e2m1",
-      "float8e8m0", "uint2",       "int2"};
+      "undefined",      "float",      "uint8",
+      "int8",           "uint16",     "int16",
+      "int32",          "int64",      "string",
+      "bool",           "float16",    "double",
+      "uint32",         "uint64",     "complex64",
+      "complex128",     "bfloat16",   "float8e4m3fn",
+      "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz",
+      "uint4",          "int4",       "float4e2m1",
+      "float8e8m0",     "uint2",      "int2"};
   if (DataType >= 0 && DataType < static_cast<int32_t>(std::size(Names)))
     return Names[DataType];
   return "data type " + std::to_string(DataType);
@@ -201,7 +203,8 @@ llvm::Error readExternalBytes(const fs::path &Path, const ExternalRef &R,
     Out.resize(Length);
     uint64_t Done = 0;
     while (Done < Length) {
-      ssize_t N = ::pread(FD, Out.data() + Done, Length - Done, R.Offset + Done);
+      ssize_t N =
+          ::pread(FD, Out.data() + Done, Length - Done, R.Offset + Done);
       if (N <= 0)
         break;
       Done += N;
@@ -217,60 +220,53 @@ llvm::Error readExternalBytes(const fs::path &Path, const ExternalRef &R,
 // Typed fields
 //===----------------------------------------------------------------------===//
 
-template <typename Field>
-llvm::Error checkCount(const Field &F, int64_t Count, llvm::StringRef Name) {
-  if (static_cast<int64_t>(F.size()) != Count)
-    return makeError(llvm::Twine(Name) + " has " + llvm::Twine(F.size()) +
-                     " values, the shape needs " + llvm::Twine(Count));
-  return llvm::Error::success();
-}
-
-llvm::Error readTypedFields(const onnx::TensorProto &P, Tensor &T) {
-  int64_t Count = T.Type.numElements();
+// The number of values in the typed field that holds P's data type.
+int64_t typedCount(const onnx::TensorProto &P) {
   switch (P.data_type()) {
-  case onnx::TensorProto::FLOAT:
-    if (auto E = checkCount(P.float_data(), Count, "float_data"))
-      return E;
-    for (int64_t I = 0; I < Count; ++I)
-      T.data<float>()[I] = P.float_data(I);
-    return llvm::Error::success();
-  case onnx::TensorProto::DOUBLE:
-    if (auto E = checkCount(P.double_data(), Count, "double_data"))
-      return E;
-    for (int64_t I = 0; I < Count; ++I)
-      T.data<double>()[I] = P.double_data(I);
-    return llvm::Error::success();
-  case onnx::TensorProto::INT64:
-    if (auto E = checkCount(P.int64_data(), Count, "int64_data"))
-      return E;
-    for (int64_t I = 0; I < Count; ++I)
-      T.data<int64_t>()[I] = P.int64_data(I);
-    return llvm::Error::success();
+  case onnx::TensorProto::FLOAT: return P.float_data_size();
+  case onnx::TensorProto::DOUBLE: return P.double_data_size();
+  case onnx::TensorProto::INT64: return P.int64_data_size();
   case onnx::TensorProto::UINT32:
-  case onnx::TensorProto::UINT64:
-    if (auto E = checkCount(P.uint64_data(), Count, "uint64_data"))
-      return E;
-    for (int64_t I = 0; I < Count; ++I)
-      T.setInt(I, static_cast<int64_t>(P.uint64_data(I)));
-    return llvm::Error::success();
-  case onnx::TensorProto::FLOAT16:
-    if (auto E = checkCount(P.int32_data(), Count, "int32_data"))
-      return E;
-    for (int64_t I = 0; I < Count; ++I) // the bits, in the low 16 bits
-      T.data<uint16_t>()[I] = static_cast<uint16_t>(P.int32_data(I));
-    return llvm::Error::success();
-  default: // int32, int16, int8, uint16, uint8, bool
-    if (auto E = checkCount(P.int32_data(), Count, "int32_data"))
-      return E;
-    for (int64_t I = 0; I < Count; ++I)
-      T.setInt(I, P.int32_data(I));
-    return llvm::Error::success();
+  case onnx::TensorProto::UINT64: return P.uint64_data_size();
+  default: return P.int32_data_size();
   }
 }
 
-bool hasTypedData(const onnx::TensorProto &P) {
-  return P.float_data_size() || P.int32_data_size() || P.int64_data_size() ||
-         P.double_data_size() || P.uint64_data_size() || P.string_data_size();
+const char *typedFieldName(const onnx::TensorProto &P) {
+  switch (P.data_type()) {
+  case onnx::TensorProto::FLOAT: return "float_data";
+  case onnx::TensorProto::DOUBLE: return "double_data";
+  case onnx::TensorProto::INT64: return "int64_data";
+  case onnx::TensorProto::UINT32:
+  case onnx::TensorProto::UINT64: return "uint64_data";
+  default: return "int32_data";
+  }
+}
+
+// Copies the typed field into T, whose element count it must match.
+void readTypedFields(const onnx::TensorProto &P, Tensor &T) {
+  int64_t Count = T.Type.numElements();
+  for (int64_t I = 0; I < Count; ++I) {
+    switch (P.data_type()) {
+    case onnx::TensorProto::FLOAT: T.data<float>()[I] = P.float_data(I); break;
+    case onnx::TensorProto::DOUBLE:
+      T.data<double>()[I] = P.double_data(I);
+      break;
+    case onnx::TensorProto::INT64:
+      T.data<int64_t>()[I] = P.int64_data(I);
+      break;
+    case onnx::TensorProto::UINT32:
+    case onnx::TensorProto::UINT64:
+      T.setInt(I, static_cast<int64_t>(P.uint64_data(I)));
+      break;
+    case onnx::TensorProto::FLOAT16: // the bits, in the low 16 bits
+      T.data<uint16_t>()[I] = static_cast<uint16_t>(P.int32_data(I));
+      break;
+    default: // int32, int16, int8, uint16, uint8, bool
+      T.setInt(I, P.int32_data(I));
+      break;
+    }
+  }
 }
 
 } // namespace
@@ -295,8 +291,10 @@ llvm::Expected<Tensor> onnximport::tensorFromProto(const onnx::TensorProto &P,
     Count *= D;
     Shape.push_back(D);
   }
-  Tensor T(TensorType(*Elem, Shape));
-  uint64_t Bytes = T.Bytes.size();
+  // Sizes are checked against the data before anything is allocated.
+  TensorType Type(*Elem, Shape);
+  uint64_t Bytes = Type.sizeInBytes();
+  Tensor T;
   if (P.data_location() == onnx::TensorProto::EXTERNAL) {
     auto Ref = parseExternalRef(P);
     if (!Ref)
@@ -304,17 +302,23 @@ llvm::Expected<Tensor> onnximport::tensorFromProto(const onnx::TensorProto &P,
     auto Path = resolveExternalPath(BaseDir, Ref->Location);
     if (!Path)
       return Fail(llvm::toString(Path.takeError()));
-    if (auto E = readExternalBytes(*Path, *Ref, Bytes, T.Bytes))
+    std::vector<uint8_t> Data;
+    if (auto E = readExternalBytes(*Path, *Ref, Bytes, Data))
       return Fail(llvm::toString(std::move(E)));
+    T = Tensor(Type, std::move(Data));
   } else if (P.has_raw_data()) {
     if (P.raw_data().size() != Bytes)
       return Fail("raw_data has " + llvm::Twine(P.raw_data().size()) +
                   " bytes, the shape needs " + llvm::Twine(Bytes));
-    if (Bytes)
-      std::memcpy(T.Bytes.data(), P.raw_data().data(), Bytes);
-  } else if (hasTypedData(P) || Count > 0) {
-    if (auto E = readTypedFields(P, T))
-      return Fail(llvm::toString(std::move(E)));
+    T = Tensor(Type,
+               std::vector<uint8_t>(P.raw_data().begin(), P.raw_data().end()));
+  } else {
+    if (typedCount(P) != Count)
+      return Fail(llvm::Twine(typedFieldName(P)) + " has " +
+                  llvm::Twine(typedCount(P)) + " values, the shape needs " +
+                  llvm::Twine(Count));
+    T = Tensor(Type);
+    readTypedFields(P, T);
   }
   if (*Elem == ElemType::Bool)
     for (uint8_t &B : T.Bytes)

@@ -19,6 +19,19 @@
 //                             set the loop's kind; vectorize needs a constant
 //                             extent.
 //   compute_at                not supported yet (an error).
+//   fuse %a, %b, ..., %f      the perfect nest %a { %b { ... } } (two or more
+//                             loops, outermost first, constant mins and
+//                             extents) becomes one loop %f from 0 with the
+//                             product of the extents as extent and %a's
+//                             kind; each old variable is recovered as
+//                             min + (%f / S) % E, S being the product of
+//                             the extents inside it (no `%` for the
+//                             outermost, no `/` for the innermost).
+//   gpu_split %x, %b, %t by F the GPU form of split: %b (gpu_block, extent
+//                             ceil(E/F)) around %t (gpu_thread, extent F),
+//                             %x = min + %b*F + %t, and instead of a tail
+//                             loop a guard `if (%b*F + %t) < E` around the
+//                             body, left out when F divides a constant E.
 //
 // An illegal directive (unknown loop, wrong arity, factor <= 0, a name
 // already in use, a non-constant extent where one is needed, a reorder of
@@ -100,6 +113,9 @@ private:
                     const std::string &Inner, int64_t Factor);
   std::string reorder(const std::vector<std::string> &Order);
   std::string tile(const Directive &D);
+  std::string fuse(const std::vector<std::string> &Loops);
+  std::string gpuSplit(const std::string &Loop, const std::string &Block,
+                       const std::string &Thread, int64_t Factor);
   std::string setKind(const std::string &Loop, ForKind K, bool NeedConst);
   std::string checkNewName(const std::string &Name, const std::string &Old);
 
@@ -121,6 +137,14 @@ std::string Applier::checkArity(const Directive &D) {
     return "";
   case Directive::ComputeAt:
     Loops = 2;
+    break;
+  case Directive::Fuse:
+    if (D.Loops.size() < 3 || !D.Factors.empty())
+      return "fuse needs two or more loops, the fused loop's name and no "
+             "factors";
+    return "";
+  case Directive::GpuSplit:
+    Loops = 3, Factors = 1;
     break;
   default:
     break;
@@ -160,6 +184,10 @@ std::string Applier::apply(const Directive &D) {
     return setKind(L[0], ForKind::GpuThread, false);
   case Directive::ComputeAt:
     return "compute_at is not supported yet";
+  case Directive::Fuse:
+    return fuse(L);
+  case Directive::GpuSplit:
+    return gpuSplit(L[0], L[1], L[2], D.Factors[0]);
   }
   return "unknown directive";
 }
@@ -260,17 +288,20 @@ std::string Applier::reorder(const std::vector<std::string> &Order) {
   std::string Err = findNest(Body, Order, Chain);
   if (!Err.empty())
     return Err;
-  for (const StmtNode *L : Chain)
-    for (const StmtNode *O : Chain)
-      if (usesVar(L->Min, O->Name) || usesVar(L->Extent, O->Name))
-        return "the bounds of loop '%" + L->Name + "' depend on loop '%" +
-               O->Name + "'";
   // Named positions in the chain get the named loops in the new order.
   std::vector<const StmtNode *> NewChain = Chain;
   size_t Next = 0;
   for (const StmtNode *&Slot : NewChain)
     if (std::count(Order.begin(), Order.end(), Slot->Name))
       Slot = findLoop(Body, Order[Next++]);
+  // A loop's bounds may only use loops that stay outside it.
+  for (size_t I = 0; I < NewChain.size(); ++I)
+    for (size_t J = I; J < NewChain.size(); ++J) {
+      const StmtNode *L = NewChain[I], *O = NewChain[J];
+      if (usesVar(L->Min, O->Name) || usesVar(L->Extent, O->Name))
+        return "the bounds of loop '%" + L->Name + "' depend on loop '%" +
+               O->Name + "'";
+    }
   Stmt Inner = Chain.back()->Body;
   for (size_t I = NewChain.size(); I-- > 0;) {
     const StmtNode *L = NewChain[I];
@@ -298,6 +329,96 @@ std::string Applier::tile(const Directive &D) {
   if (XOuter)
     return reorder({L[2], L[3], L[4], L[5]});
   return reorder({L[3], L[2], L[5], L[4]});
+}
+
+/// The chain of loops named Loops, each the whole body of the one before,
+/// or a message.
+std::string perfectChain(const Stmt &Body, const std::vector<std::string> &Loops,
+                         std::vector<const StmtNode *> &Chain) {
+  const StmtNode *L = findLoop(Body, Loops.front());
+  if (!L)
+    return "unknown loop '%" + Loops.front() + "'";
+  for (size_t I = 0;; ++I) {
+    Chain.push_back(L);
+    if (I + 1 == Loops.size())
+      return "";
+    const Stmt &Next = L->Body;
+    if (!Next || Next->Kind != StmtKind::For || Next->Name != Loops[I + 1])
+      return "loop '%" + Loops[I + 1] + "' is not the whole body of loop '%" +
+             L->Name + "'";
+    L = Next.get();
+  }
+}
+
+std::string Applier::fuse(const std::vector<std::string> &Named) {
+  std::vector<std::string> Loops(Named.begin(), Named.end() - 1);
+  const std::string &Fused = Named.back();
+  if (Names.count(Fused))
+    return "loop name '%" + Fused + "' is already in use";
+  std::vector<const StmtNode *> Chain;
+  std::string Err = perfectChain(Body, Loops, Chain);
+  if (!Err.empty())
+    return Err;
+  // Strides[I]: the product of the extents inside loop I.
+  std::vector<int64_t> Strides(Chain.size(), 1);
+  int64_t Total = 1;
+  for (size_t I = Chain.size(); I-- > 0;) {
+    std::optional<int64_t> Min = constInt(Chain[I]->Min);
+    std::optional<int64_t> E = constInt(Chain[I]->Extent);
+    if (!Min || !E || *E < 0)
+      return "loop '%" + Chain[I]->Name + "' has no constant bounds";
+    Strides[I] = Total;
+    if (__builtin_mul_overflow(Total, *E, &Total))
+      return "the fused extent overflows";
+  }
+  Stmt Inner = Chain.back()->Body;
+  for (size_t I = 0; I < Chain.size(); ++I) {
+    Expr V = var(Fused);
+    if (Strides[I] != 1)
+      V = V / Strides[I];
+    if (I > 0)
+      V = V % *constInt(Chain[I]->Extent);
+    Inner = substitute(Inner, Chain[I]->Name, plusMin(V, Chain[I]->Min));
+  }
+  Stmt New = forLoop(Fused, intImm(0), intImm(Total), Chain.front()->Loop, Inner);
+  Body = LoopReplacer(Loops.front(), [&](const StmtNode &) { return New; })
+             .mutate(Body);
+  for (const std::string &N : Loops)
+    Names.erase(N);
+  Names.insert(Fused);
+  return "";
+}
+
+std::string Applier::gpuSplit(const std::string &Loop, const std::string &Block,
+                              const std::string &Thread, int64_t Factor) {
+  const StmtNode *L = findLoop(Body, Loop);
+  if (!L)
+    return "unknown loop '%" + Loop + "'";
+  if (Block == Thread)
+    return "the block and thread loops need different names";
+  for (const std::string *N : {&Block, &Thread}) {
+    std::string Err = checkNewName(*N, Loop);
+    if (!Err.empty())
+      return Err;
+  }
+  Names.erase(Loop);
+  Names.insert(Block);
+  Names.insert(Thread);
+  std::optional<int64_t> E = constInt(L->Extent);
+  Expr F = intImm(Factor);
+  Expr Blocks = E ? intImm(*E / Factor + (*E % Factor != 0))
+                  : (L->Extent + (Factor - 1)) / F;
+  bool Guard = !E || *E % Factor != 0;
+  Body = LoopReplacer(Loop, [&](const StmtNode &S) {
+           Expr Flat = var(Block) * F + var(Thread);
+           Stmt Inner = substitute(S.Body, Loop, plusMin(Flat, S.Min));
+           if (Guard)
+             Inner = ifThen(lt(Flat, S.Extent), Inner);
+           return forLoop(Block, intImm(0), Blocks, ForKind::GpuBlock,
+                          forLoop(Thread, intImm(0), F, ForKind::GpuThread,
+                                  Inner));
+         }).mutate(Body);
+  return "";
 }
 
 std::string Applier::setKind(const std::string &Loop, ForKind K,

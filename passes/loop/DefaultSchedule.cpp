@@ -13,12 +13,27 @@
 // vectorizer would reject (reductions into one element, bodies with ifs)
 // get no directive, so no useless split is made.
 //
+// For --target nvptx (PassOptions::Target) the schedule is a GPU one
+// instead. Codegen launches every top-level statement of a kernel's body as
+// one GPU kernel. For a statement that is a loop nest, the longest run of
+// loops at its top that may run as independent threads (parallelPrefix in
+// GpuParallel.h: perfectly nested, constant bounds, and the buffers it
+// stores to are touched by different iterations at provably different
+// elements) is fused into one loop of extent T (`fuse`, when there are two
+// or more) and split into blocks and threads (`gpu_split` by min(T, 256)).
+// The loops inside stay serial in each thread. A statement without such a
+// loop, and every statement of a kernel some call of which binds a written
+// parameter and another parameter to overlapping storage, gets no
+// directive: it runs as a single GPU thread (correct, slow). Nothing is
+// vectorized for nvptx; at -O0 nothing is attached either.
+//
 // Assumes loop names are unique in each kernel (the lowering makes them so,
 // the verifier checks it); the new names are made unique too.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/PassRegistry.h"
+#include "passes/loop/GpuParallel.h"
 #include "passes/loop/LoopUtils.h"
 
 using namespace tidal;
@@ -137,6 +152,80 @@ void Scheduler::visitLoop(const StmtNode &L) {
   Sched.push_back({Directive::Vectorize, {Inner}, {}});
 }
 
+/// Bytes of a kernel parameter.
+int64_t paramBytes(const BufferDecl &D) {
+  return D.Size * int64_t(std::max(1u, scalarBits(D.Elem) / 8));
+}
+
+/// Whether two bindings may share bytes.
+bool mayOverlap(const BufferBinding &A, int64_t ABytes, const BufferBinding &B,
+                int64_t BBytes) {
+  if (A.Storage != B.Storage)
+    return false;
+  if (A.Storage != StorageKind::Weights && A.Storage != StorageKind::Workspace)
+    return A.Index == B.Index;
+  return A.Offset < B.Offset + BBytes && B.Offset < A.Offset + ABytes;
+}
+
+/// Whether some call of K binds a written parameter and another parameter
+/// to storage that may overlap (the GPU schedule then leaves K serial).
+bool writtenParamMayAlias(const Program &P, const Kernel &K) {
+  for (const KernelCall &C : P.Calls) {
+    if (C.Kernel != K.Name || C.Args.size() != K.Params.size())
+      continue;
+    for (size_t I = 0; I < C.Args.size(); ++I)
+      for (size_t J = 0; J < I; ++J)
+        if ((!K.Params[I].ReadOnly || !K.Params[J].ReadOnly) &&
+            mayOverlap(C.Args[I], paramBytes(K.Params[I]), C.Args[J],
+                       paramBytes(K.Params[J])))
+          return true;
+  }
+  return false;
+}
+
+/// The GPU schedule of one top-level statement, appended to Sched.
+void scheduleLaunch(const Stmt &S, std::set<std::string> &Names,
+                    Schedule &Sched) {
+  std::vector<const StmtNode *> Nest = constantPerfectNest(S);
+  unsigned N = parallelPrefix(Nest);
+  if (N == 0)
+    return;
+  std::vector<std::string> Loops;
+  std::string Joined;
+  int64_t Threads = 1;
+  for (unsigned I = 0; I < N; ++I) {
+    Loops.push_back(Nest[I]->Name);
+    Joined += (I ? "." : "") + Nest[I]->Name;
+    Threads *= *constInt(Nest[I]->Extent);
+  }
+  std::string Loop = Loops.front();
+  if (N > 1) {
+    Loop = freshName(Joined, Names);
+    Loops.push_back(Loop);
+    Sched.push_back({Directive::Fuse, Loops, {}});
+  }
+  std::string Block = freshName(Loop + ".b", Names);
+  std::string Thread = freshName(Loop + ".t", Names);
+  Sched.push_back({Directive::GpuSplit, {Loop, Block, Thread},
+                   {std::min<int64_t>(Threads, 256)}});
+}
+
+/// The GPU schedule of a kernel: one fuse + gpu_split per top-level loop
+/// nest that has loops to run in parallel.
+Schedule gpuSchedule(const Program &P, const Kernel &K) {
+  Schedule Sched;
+  if (!K.Body || writtenParamMayAlias(P, K))
+    return Sched;
+  std::set<std::string> Names;
+  collectLoopNames(K.Body, Names);
+  if (K.Body->Kind != StmtKind::Seq)
+    scheduleLaunch(K.Body, Names, Sched);
+  else
+    for (const Stmt &S : K.Body->Stmts)
+      scheduleLaunch(S, Names, Sched);
+  return Sched;
+}
+
 } // namespace
 
 llvm::Error tidal::defaultSchedule(Module &M, const PassOptions &Opts) {
@@ -147,6 +236,10 @@ llvm::Error tidal::defaultSchedule(Module &M, const PassOptions &Opts) {
   for (Kernel &K : M.P->Kernels) {
     if (!K.Sched.empty())
       continue;
+    if (Opts.Target == "nvptx") {
+      K.Sched = gpuSchedule(*M.P, K);
+      continue;
+    }
     Scheduler S(K, Opts.VectorBits);
     S.visit(K.Body);
     K.Sched = std::move(S.Sched);

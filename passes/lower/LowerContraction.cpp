@@ -86,8 +86,9 @@ llvm::Expected<ConvShape> convShape(const Node &N) {
   S.M = WS[0];
   if (S.Groups < 1 || S.C % S.Groups || S.M % S.Groups ||
       WS[1] * S.Groups != S.C)
-    return fail(N, "group " + llvm::Twine(S.Groups) + " does not divide input " +
-                       X->Type.str() + " and weights " + W->Type.str());
+    return fail(N, "group " + llvm::Twine(S.Groups) +
+                       " does not divide input " + X->Type.str() +
+                       " and weights " + W->Type.str());
   if (YS[0] != S.Batch || YS[1] != S.M)
     return fail(N, "result type " + Y->Type.str() + " does not match");
   if (Bias && Bias->Type.Shape != std::vector<int64_t>{S.M})
@@ -131,16 +132,19 @@ Stmt convPlane(const ConvCtx &Cx) {
   int64_t P = product(Cx.S.OutSpatial);
   LocalBuf Acc = newBuf(B, "acc", Cx.T);
   std::string XBuf = B.buffer(X);
-  Stmt Init = loopOver(B, "j", P, [&](Expr J) { return Acc.set(J, Cx.bias()); });
+  Stmt Init =
+      loopOver(B, "j", P, [&](Expr J) { return Acc.set(J, Cx.bias()); });
   Stmt Update = loopOver(B, "c", Cx.S.Cg, [&](Expr IC) {
     std::vector<Expr> WIdx = {Cx.OutChan, IC};
     WIdx.resize(2 + Cx.Axes.size(), intImm(0));
-    std::string WV = B.freshName("w");
+    std::string WV = B.freshName("wv");
     Expr Row = affine(add(affine(Cx.Batch, Cx.S.C, 0), Cx.inChan(IC)), P, 0);
-    return letStmt(WV, B.loadAt(W, WIdx), loopOver(B, "j", P, [&](Expr J) {
+    Expr WLoad = B.loadAt(W, WIdx);
+    Stmt Plane = loopOver(B, "j", P, [&](Expr J) {
       Expr XV = load(XBuf, DataType(Cx.T), add(Row, J));
       return Acc.set(J, Acc.at(J) + XV * var(WV, DataType(Cx.T)));
-    }));
+    });
+    return letStmt(WV, WLoad, Plane);
   });
   Stmt Store = loopBlock(B, Cx.S.OutSpatial, "j",
                          [&](const std::vector<Expr> &Sp, Expr F) {
@@ -171,8 +175,9 @@ Stmt convRows(const ConvCtx &Cx) {
             std::vector<Expr> XIdx = {Cx.Batch, Chan}, WIdx = {Cx.OutChan, IC};
             XIdx.insert(XIdx.end(), In.begin(), In.end());
             WIdx.insert(WIdx.end(), K.begin(), K.end());
-            Expr Prod = B.loadAt(X, XIdx) * B.loadAt(W, WIdx);
-            return Acc.set(OL, Acc.at(OL) + Prod);
+            Expr XV = B.loadAt(X, XIdx);
+            Expr WV = B.loadAt(W, WIdx);
+            return Acc.set(OL, Acc.at(OL) + XV * WV);
           });
     });
     Stmt Store = loopOver(B, "j", Row, [&](Expr J) {
@@ -190,8 +195,8 @@ Stmt convRows(const ConvCtx &Cx) {
 //===----------------------------------------------------------------------===//
 
 /// One output row of a matrix product with K terms and Cols columns:
-///   for j: acc[j] = 0;  for k: let a = LoadA(k): for j: acc[j] += a * LoadB(k, j)
-///   for j: Store(j, acc[j])
+///   for j: acc[j] = 0;  for k: let a = LoadA(k): for j: acc[j] += a * LoadB(k,
+///   j) for j: Store(j, acc[j])
 /// in column blocks of at most MaxAccElems.
 Stmt productRow(KernelBuilder &B, ScalarType T, int64_t K, int64_t Cols,
                 const std::function<Expr(Expr)> &LoadA,
@@ -205,14 +210,16 @@ Stmt productRow(KernelBuilder &B, ScalarType T, int64_t K, int64_t Cols,
       return loopOver(B, "j", intImm(0), BlockWidth,
                       [&](Expr JJ) { return F(JJ, add(J0, JJ)); });
     };
-    Stmt Init = OverCols([&](Expr JJ, Expr) {
-      return Acc.set(JJ, constant(DT, 0));
-    });
+    Stmt Init =
+        OverCols([&](Expr JJ, Expr) { return Acc.set(JJ, constant(DT, 0)); });
     Stmt Update = loopOver(B, "k", K, [&](Expr KV) {
-      std::string A = B.freshName("a");
-      return letStmt(A, LoadA(KV), OverCols([&](Expr JJ, Expr J) {
+      // Sequenced, so that parameters and names come in a fixed order.
+      std::string A = B.freshName("av");
+      Expr AV = LoadA(KV);
+      Stmt Row = OverCols([&](Expr JJ, Expr J) {
         return Acc.set(JJ, Acc.at(JJ) + var(A, DT) * LoadB(KV, J));
-      }));
+      });
+      return letStmt(A, AV, Row);
     });
     Stmt Out = OverCols([&](Expr JJ, Expr J) { return Store(J, Acc.at(JJ)); });
     return seq({Init, Update, Out});
@@ -258,6 +265,7 @@ llvm::Expected<Stmt> lower::lowerConv(const Node &N, KernelBuilder &B) {
   if (N.result()->Type.numElements() == 0)
     return seq({});
   ScalarType T = elemOf(N.result());
+  declareOperands(B, {N.Operands[0], N.Operands[1], optionalOperand(N, 2)});
   bool Plane = isPointwise(*Axes) && product(S->OutSpatial) <= MaxAccElems;
   return loopOver(B, "n", S->Batch, [&](Expr NV) {
     return loopOver(B, "g", S->Groups, [&](Expr G) {
@@ -274,7 +282,8 @@ llvm::Expected<Stmt> lower::lowerGemm(const Node &N, KernelBuilder &B) {
     return std::move(E);
   if (llvm::Error E = checkSameElem(N))
     return std::move(E);
-  const Value *A = N.Operands[0], *BM = N.Operands[1], *C = optionalOperand(N, 2);
+  const Value *A = N.Operands[0], *BM = N.Operands[1],
+              *C = optionalOperand(N, 2);
   const Value *Y = N.result();
   bool TransA = N.getInt("transA", 0), TransB = N.getInt("transB", 0);
   float Alpha = N.getFloat("alpha", 1.0f), Beta = N.getFloat("beta", 1.0f);
@@ -282,8 +291,8 @@ llvm::Expected<Stmt> lower::lowerGemm(const Node &N, KernelBuilder &B) {
     C = nullptr;
   const auto &AS = A->Type.Shape, &BS = BM->Type.Shape;
   if (AS.size() != 2 || BS.size() != 2 || Y->Type.rank() != 2)
-    return fail(N, "expected 2-D A, B and result, got " + A->Type.str() +
-                       ", " + BM->Type.str() + " and " + Y->Type.str());
+    return fail(N, "expected 2-D A, B and result, got " + A->Type.str() + ", " +
+                       BM->Type.str() + " and " + Y->Type.str());
   int64_t M = AS[TransA], K = AS[!TransA], K2 = BS[TransB], Cols = BS[!TransB];
   if (K != K2 || Y->Type.Shape != std::vector<int64_t>{M, Cols})
     return fail(N, "shapes " + A->Type.str() + " and " + BM->Type.str() +
@@ -294,16 +303,18 @@ llvm::Expected<Stmt> lower::lowerGemm(const Node &N, KernelBuilder &B) {
     for (size_t I = 0; Ok && I < CS.size(); ++I)
       Ok = CS[I] == 1 || CS[I] == Y->Type.Shape[2 - CS.size() + I];
     if (!Ok)
-      return fail(N, "C of type " + C->Type.str() +
-                         " does not broadcast to " + Y->Type.str());
+      return fail(N, "C of type " + C->Type.str() + " does not broadcast to " +
+                         Y->Type.str());
   }
   ScalarType T = elemOf(Y);
   DataType DT(T);
   if (!isFloat(T) && (Alpha != 1.0f || (C && Beta != 1.0f)))
     return fail(N, "alpha and beta other than 1 are not supported for "
-                   "element type " + elemTypeName(Y->Type.Elem));
+                   "element type " +
+                       elemTypeName(Y->Type.Elem));
   if (Y->Type.numElements() == 0)
     return seq({});
+  declareOperands(B, {A, BM, C});
   return loopOver(B, "i", M, [&](Expr I) {
     auto LoadA = [&](Expr KV) {
       return B.loadAt(A, TransA ? std::vector<Expr>{KV, I}
@@ -359,6 +370,7 @@ llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
   if (Y->Type.numElements() == 0)
     return seq({});
   ScalarType T = elemOf(Y);
+  declareOperands(B, {A, BM});
   return loopBlock(B, Batch, "b", [&](const std::vector<Expr> &BV, Expr) {
     return loopOver(B, "i", M, [&](Expr I) {
       auto LoadA = [&](Expr KV) {

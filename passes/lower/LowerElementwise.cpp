@@ -35,9 +35,7 @@ namespace {
 /// f16 computes like the others: codegen rounds every f16 operation's
 /// result to half, as numpy does for each operation.
 bool isFloatArith(ScalarType T) { return isFloat(T); }
-bool isInteger(ScalarType T) {
-  return !isFloat(T) && T != ScalarType::Bool;
-}
+bool isInteger(ScalarType T) { return !isFloat(T) && T != ScalarType::Bool; }
 bool isNumeric(ScalarType T) { return isFloatArith(T) || isInteger(T); }
 bool isUnsigned(ScalarType T) { return isInteger(T) && !isSigned(T); }
 
@@ -46,7 +44,6 @@ llvm::Error unsupportedType(const Node &N, ScalarType T) {
                     "element type " + scalarTypeName(T) +
                         " is not supported by the lowering");
 }
-
 
 Expr cst(const Expr &Like, double V) { return constant(Like->Type, V); }
 Expr isNaN(const Expr &X) { return ne(X, X); }
@@ -103,8 +100,7 @@ Expr intDiv(Expr A, Expr B) {
     return select(eq(B, Zero), Zero, A / select(eq(B, Zero), One, B));
   Expr MinusOne = cst(B, -1);
   Expr Safe = select(logicalOr(eq(B, Zero), eq(B, MinusOne)), One, B);
-  return select(eq(B, MinusOne), Zero - A,
-                select(eq(B, Zero), Zero, A / Safe));
+  return select(eq(B, MinusOne), Zero - A, select(eq(B, Zero), Zero, A / Safe));
 }
 
 /// Pow: the result has the base's type; the exponent may have another.
@@ -117,20 +113,36 @@ Expr powExpr(Expr X, Expr Y) {
   return castTo(P, X->Type.Scalar);
 }
 
+/// A bound V for values of integer type T, saturated to T's range (a bound
+/// beyond the range bounds nothing; it must not wrap).
+Expr intBound(double V, DataType T) {
+  unsigned Bits = scalarBits(T.Scalar);
+  bool S = isSigned(T.Scalar);
+  int64_t Lo = S ? (Bits == 64 ? INT64_MIN : -(int64_t(1) << (Bits - 1))) : 0;
+  int64_t Hi =
+      Bits == 64 ? INT64_MAX : (int64_t(1) << (S ? Bits - 1 : Bits)) - 1;
+  if (V <= static_cast<double>(Lo))
+    return intImm(Lo, T);
+  if (V >= static_cast<double>(Hi))
+    return intImm(Hi, T);
+  return intImm(static_cast<int64_t>(V), T);
+}
+
 /// The attribute A as a constant of X's type, or null when absent.
 Expr boundAttr(const Node &N, llvm::StringRef A, const Expr &X) {
   auto It = N.Attrs.find(A.str());
   if (It == N.Attrs.end())
     return nullptr;
+  double V;
   if (auto *I = std::get_if<int64_t>(&It->second))
-    return isFloat(X->Type.Scalar) ? cst(X, static_cast<double>(*I))
-                                   : intImm(*I, X->Type);
-  if (auto *F = std::get_if<float>(&It->second))
-    return cst(X, *F);
-  if (auto *T = std::get_if<Tensor>(&It->second))
-    return isFloat(X->Type.Scalar) ? cst(X, T->getDouble(0))
-                                   : intImm(T->getInt(0), X->Type);
-  llvm_unreachable("Clip bound of an unexpected attribute type");
+    V = static_cast<double>(*I);
+  else if (auto *F = std::get_if<float>(&It->second))
+    V = *F;
+  else if (auto *T = std::get_if<Tensor>(&It->second))
+    V = T->getDouble(0);
+  else
+    llvm_unreachable("Clip bound of an unexpected attribute type");
+  return isFloat(X->Type.Scalar) ? cst(X, V) : intBound(V, X->Type);
 }
 
 float attrOr(const Node &N, llvm::StringRef A, float Default) {
@@ -151,11 +163,23 @@ bool acceptsType(OpKind K, ScalarType T) {
     return T == ScalarType::Bool;
   case OpKind::Equal:
     return isNumeric(T) || T == ScalarType::Bool;
-  case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div:
-  case OpKind::Pow: case OpKind::Max: case OpKind::Min: case OpKind::PRelu:
-  case OpKind::Less: case OpKind::LessOrEqual: case OpKind::Greater:
-  case OpKind::GreaterOrEqual: case OpKind::Relu: case OpKind::Neg:
-  case OpKind::Abs: case OpKind::Sign: case OpKind::Clip:
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Pow:
+  case OpKind::Max:
+  case OpKind::Min:
+  case OpKind::PRelu:
+  case OpKind::Less:
+  case OpKind::LessOrEqual:
+  case OpKind::Greater:
+  case OpKind::GreaterOrEqual:
+  case OpKind::Relu:
+  case OpKind::Neg:
+  case OpKind::Abs:
+  case OpKind::Sign:
+  case OpKind::Clip:
     return isNumeric(T);
   default:
     return isFloatArith(T);
@@ -180,8 +204,7 @@ Expr unaryFloat(const Node &N, Expr X) {
   }
   case OpKind::Celu: {
     Expr Alpha = cst(X, attrOr(N, "alpha", 1.0f));
-    return select(gt(X, Zero), X,
-                  Alpha * (callLike("exp", X / Alpha) - One));
+    return select(gt(X, Zero), X, Alpha * (callLike("exp", X / Alpha) - One));
   }
   case OpKind::ThresholdedRelu:
     return select(gt(X, cst(X, attrOr(N, "alpha", 1.0f))), X, Zero);
@@ -191,34 +214,48 @@ Expr unaryFloat(const Node &N, Expr X) {
                  Zero, One);
   case OpKind::HardSwish:
     return X * clamp(X * cst(X, 1.0 / 6.0) + cst(X, 0.5), Zero, One);
-  case OpKind::Sigmoid: return callLike("sigmoid", X);
-  case OpKind::Tanh: return callLike("tanh", X);
+  case OpKind::Sigmoid:
+    return callLike("sigmoid", X);
+  case OpKind::Tanh:
+    return callLike("tanh", X);
   case OpKind::Softplus:
     // log(1 + exp(x)) without overflow for large x; NaN takes the else arm.
     return select(gt(X, Zero),
                   X + callLike("log", One + callLike("exp", Zero - X)),
                   callLike("log", One + callLike("exp", X)));
-  case OpKind::Softsign: return X / (One + callLike("abs", X));
+  case OpKind::Softsign:
+    return X / (One + callLike("abs", X));
   case OpKind::Gelu: {
     Expr Half = cst(X, 0.5);
     if (N.hasAttr("approximate") && N.getString("approximate") == "tanh") {
-      Expr Inner = cst(X, std::sqrt(2.0 / M_PI)) *
-                   (X + cst(X, 0.044715) * X * X * X);
+      Expr Inner =
+          cst(X, std::sqrt(2.0 / M_PI)) * (X + cst(X, 0.044715) * X * X * X);
       return Half * X * (One + callLike("tanh", Inner));
     }
     return Half * X * (One + callLike("erf", X * cst(X, M_SQRT1_2)));
   }
-  case OpKind::Exp: return callLike("exp", X);
-  case OpKind::Log: return callLike("log", X);
-  case OpKind::Sqrt: return callLike("sqrt", X);
-  case OpKind::Erf: return callLike("erf", X);
-  case OpKind::Sin: return callLike("sin", X);
-  case OpKind::Cos: return callLike("cos", X);
-  case OpKind::Reciprocal: return One / X;
-  case OpKind::Floor: return callLike("floor", X);
-  case OpKind::Ceil: return callLike("ceil", X);
-  case OpKind::Round: return callLike("round", X);
-  default: llvm_unreachable("not a float unary operation");
+  case OpKind::Exp:
+    return callLike("exp", X);
+  case OpKind::Log:
+    return callLike("log", X);
+  case OpKind::Sqrt:
+    return callLike("sqrt", X);
+  case OpKind::Erf:
+    return callLike("erf", X);
+  case OpKind::Sin:
+    return callLike("sin", X);
+  case OpKind::Cos:
+    return callLike("cos", X);
+  case OpKind::Reciprocal:
+    return One / X;
+  case OpKind::Floor:
+    return callLike("floor", X);
+  case OpKind::Ceil:
+    return callLike("ceil", X);
+  case OpKind::Round:
+    return callLike("round", X);
+  default:
+    llvm_unreachable("not a float unary operation");
   }
 }
 
@@ -227,13 +264,16 @@ Expr unaryNumeric(const Node &N, Expr X) {
   Expr Zero = cst(X, 0);
   bool F = isFloat(X->Type.Scalar);
   switch (N.Kind) {
-  case OpKind::Copy: return X;
+  case OpKind::Copy:
+    return X;
   case OpKind::Cast:
     return castTo(X, scalarTypeOf(N.result()->Type.Elem));
-  case OpKind::Relu: return select(lt(X, Zero), Zero, X);
+  case OpKind::Relu:
+    return select(lt(X, Zero), Zero, X);
   case OpKind::Clip:
     return clamp(X, boundAttr(N, "min", X), boundAttr(N, "max", X));
-  case OpKind::Neg: return F ? X * cst(X, -1) : Zero - X;
+  case OpKind::Neg:
+    return F ? X * cst(X, -1) : Zero - X;
   case OpKind::Abs:
     if (F)
       return callLike("abs", X);
@@ -242,34 +282,52 @@ Expr unaryNumeric(const Node &N, Expr X) {
     // Zero stays (signed) zero and NaN stays NaN for floats.
     return select(gt(X, Zero), cst(X, 1),
                   select(lt(X, Zero), cst(X, -1), F ? X : Zero));
-  case OpKind::Not: return logicalNot(X);
-  default: return unaryFloat(N, X);
+  case OpKind::Not:
+    return logicalNot(X);
+  default:
+    return unaryFloat(N, X);
   }
 }
 
 Expr binaryExpr(const Node &N, Expr A, Expr B) {
   bool F = isFloat(A->Type.Scalar);
   switch (N.Kind) {
-  case OpKind::Add: return A + B;
-  case OpKind::Sub: return A - B;
-  case OpKind::Mul: return A * B;
-  case OpKind::Div: return F ? A / B : intDiv(A, B);
-  case OpKind::Pow: return powExpr(A, B);
-  case OpKind::Max: return F ? floatMax(A, B) : max(A, B);
-  case OpKind::Min: return F ? floatMin(A, B) : min(A, B);
-  case OpKind::PRelu: return select(lt(A, cst(A, 0)), A * B, A);
+  case OpKind::Add:
+    return A + B;
+  case OpKind::Sub:
+    return A - B;
+  case OpKind::Mul:
+    return A * B;
+  case OpKind::Div:
+    return F ? A / B : intDiv(A, B);
+  case OpKind::Pow:
+    return powExpr(A, B);
+  case OpKind::Max:
+    return F ? floatMax(A, B) : max(A, B);
+  case OpKind::Min:
+    return F ? floatMin(A, B) : min(A, B);
+  case OpKind::PRelu:
+    return select(lt(A, cst(A, 0)), A * B, A);
   case OpKind::Equal:
     return A->Type.Scalar == ScalarType::Bool
                ? logicalNot(binary(BinaryOp::Xor, A, B))
                : eq(A, B);
-  case OpKind::Less: return lt(A, B);
-  case OpKind::LessOrEqual: return le(A, B);
-  case OpKind::Greater: return gt(A, B);
-  case OpKind::GreaterOrEqual: return ge(A, B);
-  case OpKind::And: return logicalAnd(A, B);
-  case OpKind::Or: return logicalOr(A, B);
-  case OpKind::Xor: return binary(BinaryOp::Xor, A, B);
-  default: llvm_unreachable("not a binary elementwise operation");
+  case OpKind::Less:
+    return lt(A, B);
+  case OpKind::LessOrEqual:
+    return le(A, B);
+  case OpKind::Greater:
+    return gt(A, B);
+  case OpKind::GreaterOrEqual:
+    return ge(A, B);
+  case OpKind::And:
+    return logicalAnd(A, B);
+  case OpKind::Or:
+    return logicalOr(A, B);
+  case OpKind::Xor:
+    return binary(BinaryOp::Xor, A, B);
+  default:
+    llvm_unreachable("not a binary elementwise operation");
   }
 }
 
@@ -306,7 +364,7 @@ llvm::Expected<Expr> lower::elementwiseExpr(const Node &N,
   assert(Operands.size() == N.Operands.size() && "wrong operand count");
   assert(isElementwise(N.Kind) && "not an elementwise node");
   if (llvm::Error E = checkTypes(N, Operands))
-    return std::move(E);
+    return E;
   Expr R;
   if (N.Kind == OpKind::Where)
     R = select(Operands[0], Operands[1], Operands[2]);
@@ -332,14 +390,13 @@ static llvm::Expected<Stmt> lowerElementwise(const Node &N, KernelBuilder &B) {
   }
   if (auto E = elementwiseExpr(N, Placeholders); !E)
     return E.takeError();
-  return B.loopNest(N.result()->Type.Shape, "i",
-                    [&](const std::vector<Expr> &Idx) {
-                      std::vector<Expr> Ops;
-                      for (const Value *V : N.Operands)
-                        Ops.push_back(B.loadBroadcast(V, Idx));
-                      return B.storeResult(
-                          Idx, llvm::cantFail(elementwiseExpr(N, Ops)));
-                    });
+  return B.loopNest(
+      N.result()->Type.Shape, "i", [&](const std::vector<Expr> &Idx) {
+        std::vector<Expr> Ops;
+        for (const Value *V : N.Operands)
+          Ops.push_back(B.loadBroadcast(V, Idx));
+        return B.storeResult(Idx, llvm::cantFail(elementwiseExpr(N, Ops)));
+      });
 }
 
 #define TIDAL_ELEMENTWISE(Id)                                                  \

@@ -68,7 +68,8 @@ llvm::Expected<Stmt> lower::lowerReshape(const Node &N, KernelBuilder &B) {
   const Value *In = N.Operands[0];
   const std::vector<int64_t> &Shape = N.result()->Type.Shape;
   return B.loopNest(Shape, "i", [&](const std::vector<Expr> &Idx) {
-    Expr V = load(B.buffer(In), elemType(In), KernelBuilder::flatIndex(Shape, Idx));
+    Expr V =
+        load(B.buffer(In), elemType(In), KernelBuilder::flatIndex(Shape, Idx));
     return B.storeResult(Idx, V);
   });
 }
@@ -111,7 +112,8 @@ llvm::Expected<Stmt> lower::lowerConcat(const Node &N, KernelBuilder &B) {
     return nodeError(N, "axis out of range");
   // Parameters: the operands, then the result.
   for (const Value *In : N.Operands)
-    B.buffer(In);
+    if (In->Type.numElements() > 0)
+      B.buffer(In);
   std::vector<Stmt> Slabs;
   int64_t Offset = 0;
   for (const Value *In : N.Operands) {
@@ -186,26 +188,22 @@ llvm::Expected<Stmt> lower::lowerGather(const Node &N, KernelBuilder &B) {
   int64_t Dim = Data->Type.Shape[Axis];
   if (Dim == 0 && N.result()->Type.numElements() > 0)
     return nodeError(N, "gathers from an empty axis");
-  return B.loopNest(N.result()->Type.Shape, "i",
-                    [&](const std::vector<Expr> &Idx) {
-                      std::vector<Expr> IndIdx(Idx.begin() + Axis,
-                                               Idx.begin() + Axis + Q);
-                      std::string Name = B.freshName("idx");
-                      Expr I = var(Name);
-                      // Negative indices count from the end; anything still
-                      // out of range is clamped to stay inside the buffer.
-                      Expr At = clampIndex(
-                          select(lt(I, intImm(0)), I + Dim, I), Dim);
-                      std::vector<Expr> DataIdx(Idx.begin(), Idx.begin() + Axis);
-                      DataIdx.push_back(At);
-                      DataIdx.insert(DataIdx.end(), Idx.begin() + Axis + Q,
-                                     Idx.end());
-                      Stmt S = B.storeResult(Idx, B.loadAt(Data, DataIdx));
-                      return letStmt(Name,
-                                     cast(DataType(ScalarType::I64),
-                                          B.loadAt(Indices, IndIdx)),
-                                     S);
-                    });
+  return B.loopNest(
+      N.result()->Type.Shape, "i", [&](const std::vector<Expr> &Idx) {
+        std::vector<Expr> IndIdx(Idx.begin() + Axis, Idx.begin() + Axis + Q);
+        std::string Name = B.freshName("idx");
+        Expr I = var(Name);
+        // Negative indices count from the end; anything still
+        // out of range is clamped to stay inside the buffer.
+        Expr At = clampIndex(select(lt(I, intImm(0)), I + Dim, I), Dim);
+        std::vector<Expr> DataIdx(Idx.begin(), Idx.begin() + Axis);
+        DataIdx.push_back(At);
+        DataIdx.insert(DataIdx.end(), Idx.begin() + Axis + Q, Idx.end());
+        Stmt S = B.storeResult(Idx, B.loadAt(Data, DataIdx));
+        return letStmt(
+            Name, cast(DataType(ScalarType::I64), B.loadAt(Indices, IndIdx)),
+            S);
+      });
 }
 
 namespace {
@@ -280,8 +278,9 @@ llvm::Expected<Stmt> lower::lowerPad(const Node &N, KernelBuilder &B) {
     PadDim P{CropBegin, std::max<int64_t>(Begin, 0), std::max<int64_t>(End, 0),
              InShape[D] - CropBegin - CropEnd};
     if (P.Kept < 0 && Mode != "constant")
-      return nodeError(N, "mode '" + Mode + "' cannot pad an axis cropped "
-                          "away entirely");
+      return nodeError(N, "mode '" + Mode +
+                              "' cannot pad an axis cropped "
+                              "away entirely");
     if (P.Kept <= 0 && Mode != "constant" && (Begin > 0 || End > 0))
       return nodeError(N, "mode '" + Mode + "' cannot pad an empty axis");
     AnyKeptEmpty |= P.Kept <= 0;

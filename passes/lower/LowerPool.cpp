@@ -83,15 +83,15 @@ llvm::Expected<Stmt> lowerPool(const Node &N, KernelBuilder &B, bool Avg) {
     Stmt Init = loopOver(B, "j", Row, [&](Expr J) {
       return Acc.set(J, Avg ? constant(DataType(T), 0) : lowestValue(T));
     });
-    Stmt Update = windowRow(
-        B, *Axes, OuterOut,
-        [&](const std::vector<Expr> &, const std::vector<Expr> &InIdx,
-            Expr OL) {
-          std::vector<Expr> Idx = {O[0], O[1]};
-          Idx.insert(Idx.end(), InIdx.begin(), InIdx.end());
-          Expr XV = B.loadAt(X, Idx);
-          return Acc.set(OL, Avg ? Acc.at(OL) + XV : max(Acc.at(OL), XV));
-        });
+    Stmt Update = windowRow(B, *Axes, OuterOut,
+                            [&](const std::vector<Expr> &,
+                                const std::vector<Expr> &InIdx, Expr OL) {
+                              std::vector<Expr> Idx = {O[0], O[1]};
+                              Idx.insert(Idx.end(), InIdx.begin(), InIdx.end());
+                              Expr XV = B.loadAt(X, Idx);
+                              return Acc.set(OL, Avg ? Acc.at(OL) + XV
+                                                     : max(Acc.at(OL), XV));
+                            });
     Stmt Store = loopOver(B, "j", Row, [&](Expr J) {
       std::vector<Expr> Idx = O;
       Idx.push_back(J);

@@ -67,8 +67,8 @@ std::vector<ElemType> allowedElems(Red K) {
   case Red::Mean:
   case Red::SumSquare:
   case Red::L1:
-    A.insert(A.end(), {ElemType::I32, ElemType::I64, ElemType::U32,
-                       ElemType::U64});
+    A.insert(A.end(),
+             {ElemType::I32, ElemType::I64, ElemType::U32, ElemType::U64});
     break;
   case Red::L2:
   case Red::LogSumExp:
@@ -101,9 +101,9 @@ struct AxisSplit {
     std::vector<Expr> Idx;
     size_t NO = 0, NR = 0;
     for (size_t A = 0; A < Shape.size(); ++A)
-      Idx.push_back(Reduced[A]          ? R[NR++]
-                    : A < BlockBegin    ? O[NO++]
-                                        : Blk[A - BlockBegin]);
+      Idx.push_back(Reduced[A]       ? R[NR++]
+                    : A < BlockBegin ? O[NO++]
+                                     : Blk[A - BlockBegin]);
     return Idx;
   }
 
@@ -192,8 +192,110 @@ Expr finish(Red K, Expr Acc, int64_t Count, Expr Shift) {
   }
 }
 
-/// Reduces X = N's operand over the Reduced axes; KeepDims says whether
-/// the result keeps them as size-1 axes.
+/// The nest of one reduction (see the file comment).
+class ReduceNest {
+public:
+  ReduceNest(const Node &N, KernelBuilder &B, Red K,
+             const std::vector<bool> &Reduced, bool KeepDims)
+      : B(B), K(K), X(N.Operands[0]), T(elemOf(X)), Reduced(Reduced),
+        KeepDims(KeepDims), Split(reductionSplit(X->Type.Shape, Reduced)),
+        Count(product(Split.reducedShape())), Acc(newBuf(B, "acc", T)),
+        Max(newBuf(B, "max", T)) {}
+
+  Stmt build() {
+    return loopBlock(B, Split.outerShape(), "i",
+                     [&](const std::vector<Expr> &O, Expr) { return row(O); });
+  }
+
+private:
+  using BlockFn = std::function<Stmt(const std::vector<Expr> &, Expr)>;
+  using UpdateFn = std::function<Expr(Expr Acc, Expr X, Expr Flat)>;
+
+  /// Everything for the outer index O: the accumulators' whole life.
+  Stmt row(const std::vector<Expr> &O) {
+    std::vector<Stmt> Body;
+    if (K == Red::LogSumExp)
+      Body.push_back(maxShift(O));
+    Body.push_back(overBlock([&](const std::vector<Expr> &, Expr F) {
+      return Acc.set(F, initValue(K, T));
+    }));
+    Body.push_back(accumulate(O, Acc, [&](Expr A, Expr XV, Expr F) {
+      if (K == Red::LogSumExp)
+        XV = XV - Max.at(F);
+      return combine(K, A, mapValue(K, XV));
+    }));
+    Body.push_back(overBlock([&](const std::vector<Expr> &Blk, Expr F) {
+      Expr Shift = K == Red::LogSumExp ? Max.at(F) : nullptr;
+      return B.storeResult(outIndex(O, Blk),
+                           finish(K, Acc.at(F), Count, Shift));
+    }));
+    int64_t Size = product(Split.blockShape());
+    Stmt S = seq(Body);
+    if (K == Red::LogSumExp)
+      S = allocate(Max.Name, T, Size, S);
+    return allocate(Acc.Name, T, Size, S);
+  }
+
+  /// LogSumExp's shift: the maximum, or 0 where it is infinite, so that all
+  /// -inf inputs (or an empty set) give -inf rather than NaN.
+  Stmt maxShift(const std::vector<Expr> &O) {
+    Stmt Init = overBlock([&](const std::vector<Expr> &, Expr F) {
+      return Max.set(F, lowestValue(T));
+    });
+    Stmt Reduce =
+        accumulate(O, Max, [](Expr A, Expr XV, Expr) { return max(A, XV); });
+    Stmt Finite = overBlock([&](const std::vector<Expr> &, Expr F) {
+      Expr M = Max.at(F), Zero = constant(DataType(T), 0);
+      Expr Inf = floatImm(INFINITY, DataType(T));
+      return Max.set(F, select(eq(absValue(M), Inf), Zero, M));
+    });
+    return seq({Init, Reduce, Finite});
+  }
+
+  /// Buf[b] = Update(Buf[b], x, b) over the reduced axes, for each block b.
+  Stmt accumulate(const std::vector<Expr> &O, const LocalBuf &Buf,
+                  const UpdateFn &Update) {
+    if (Count == 0) // An empty set: nothing to read.
+      return seq({});
+    return loopBlock(
+        B, Split.reducedShape(), "r", [&](const std::vector<Expr> &R, Expr) {
+          return overBlock([&](const std::vector<Expr> &Blk, Expr F) {
+            Expr XV = B.loadAt(X, Split.inputIndex(O, R, Blk));
+            return Buf.set(F, Update(Buf.at(F), XV, F));
+          });
+        });
+  }
+
+  Stmt overBlock(const BlockFn &F) {
+    return loopBlock(B, Split.blockShape(), "j", F);
+  }
+
+  /// The result index of outer index O and block index Blk.
+  std::vector<Expr> outIndex(const std::vector<Expr> &O,
+                             const std::vector<Expr> &Blk) const {
+    size_t NumRed = Split.reducedShape().size();
+    std::vector<Expr> Idx =
+        Split.inputIndex(O, std::vector<Expr>(NumRed, intImm(0)), Blk);
+    std::vector<Expr> Out;
+    for (size_t A = 0; A < Idx.size(); ++A)
+      if (!Reduced[A] || KeepDims)
+        Out.push_back(Idx[A]);
+    return Out;
+  }
+
+  KernelBuilder &B;
+  Red K;
+  const Value *X;
+  ScalarType T;
+  std::vector<bool> Reduced;
+  bool KeepDims;
+  AxisSplit Split;
+  int64_t Count;
+  LocalBuf Acc, Max;
+};
+
+/// Reduces N's operand over the Reduced axes; KeepDims says whether the
+/// result keeps them as size-1 axes.
 llvm::Expected<Stmt> lowerReduce(const Node &N, KernelBuilder &B, Red K,
                                  const std::vector<bool> &Reduced,
                                  bool KeepDims) {
@@ -201,81 +303,15 @@ llvm::Expected<Stmt> lowerReduce(const Node &N, KernelBuilder &B, Red K,
   if (llvm::Error E = checkAllElems(N, allowedElems(K), KeepsQuant))
     return std::move(E);
   const Value *X = N.Operands[0], *Y = N.result();
-  ScalarType T = elemOf(X);
-  const std::vector<int64_t> &In = X->Type.Shape;
+  size_t Rank = X->Type.rank();
   size_t NumRed = std::count(Reduced.begin(), Reduced.end(), true);
-  if (Y->Type.rank() != (KeepDims ? In.size() : In.size() - NumRed) ||
-      elemOf(Y) != T)
+  if (Y->Type.rank() != (KeepDims ? Rank : Rank - NumRed) ||
+      Y->Type.Elem != X->Type.Elem)
     return fail(N, "result type " + Y->Type.str() +
                        " does not match the reduction of " + X->Type.str());
   if (Y->Type.numElements() == 0)
     return seq({});
-  AxisSplit Split = reductionSplit(In, Reduced);
-  std::vector<int64_t> BlockShape = Split.blockShape();
-  int64_t Count = product(Split.reducedShape());
-  LocalBuf Acc = newBuf(B, "acc", T), Max = newBuf(B, "max", T);
-
-  auto OutIndex = [&](const std::vector<Expr> &Idx) {
-    std::vector<Expr> Out;
-    for (size_t A = 0; A < In.size(); ++A)
-      if (!Reduced[A])
-        Out.push_back(Idx[A]);
-      else if (KeepDims)
-        Out.push_back(intImm(0));
-    return Out;
-  };
-  auto OverBlock = [&](const std::function<Stmt(const std::vector<Expr> &,
-                                                Expr)> &F) {
-    return loopBlock(B, BlockShape, "j", F);
-  };
-
-  Stmt Nest = loopBlock(B, Split.outerShape(), "i", [&](const std::vector<Expr> &O, Expr) {
-    // Accumulates Update(acc value, x, flat block index) over reduced axes.
-    auto Accumulate = [&](const LocalBuf &Buf,
-                          const std::function<Expr(Expr, Expr, Expr)> &Update) {
-      return loopBlock(B, Split.reducedShape(), "r", [&](const std::vector<Expr> &R, Expr) {
-        return OverBlock([&](const std::vector<Expr> &Blk, Expr F) {
-          Expr XV = B.loadAt(X, Split.inputIndex(O, R, Blk));
-          return Buf.set(F, Update(Buf.at(F), XV, F));
-        });
-      });
-    };
-    std::vector<Stmt> Body;
-    if (K == Red::LogSumExp) {
-      // Shift by the maximum for stability; an infinite maximum shifts by
-      // 0, so that all -inf inputs (or an empty set) give -inf, not NaN.
-      Body.push_back(OverBlock([&](const std::vector<Expr> &, Expr F) {
-        return Max.set(F, lowestValue(T));
-      }));
-      Body.push_back(Accumulate(Max, [&](Expr A, Expr XV, Expr) {
-        return max(A, XV);
-      }));
-      Body.push_back(OverBlock([&](const std::vector<Expr> &, Expr F) {
-        Expr M = Max.at(F);
-        Expr Inf = floatImm(INFINITY, DataType(T));
-        return Max.set(F, select(eq(absValue(M), Inf), constant(DataType(T), 0), M));
-      }));
-    }
-    Body.push_back(OverBlock([&](const std::vector<Expr> &, Expr F) {
-      return Acc.set(F, initValue(K, T));
-    }));
-    Body.push_back(Accumulate(Acc, [&](Expr A, Expr XV, Expr F) {
-      if (K == Red::LogSumExp)
-        XV = XV - Max.at(F);
-      return combine(K, A, mapValue(K, XV));
-    }));
-    Body.push_back(OverBlock([&](const std::vector<Expr> &Blk, Expr F) {
-      std::vector<Expr> Idx = Split.inputIndex(O, std::vector<Expr>(NumRed, intImm(0)), Blk);
-      Expr Shift = K == Red::LogSumExp ? Max.at(F) : nullptr;
-      return B.storeResult(OutIndex(Idx), finish(K, Acc.at(F), Count, Shift));
-    }));
-    Stmt S = seq(Body);
-    int64_t Size = product(BlockShape);
-    if (K == Red::LogSumExp)
-      S = allocate(Max.Name, T, Size, S);
-    return allocate(Acc.Name, T, Size, S);
-  });
-  return Nest;
+  return ReduceNest(N, B, K, Reduced, KeepDims).build();
 }
 
 /// The reduced axes of a Reduce* node: exactly those `axes` lists.
@@ -335,48 +371,60 @@ llvm::Expected<Stmt> lowerSoftmaxLike(const Node &N, KernelBuilder &B,
   std::vector<int64_t> BlockShape = Split.blockShape();
   LocalBuf Max = newBuf(B, "max", T), Sum = newBuf(B, "sum", T);
 
-  return loopBlock(B, Split.outerShape(), "i", [&](const std::vector<Expr> &O, Expr) {
-    // Visit(x, flat block index, input index) for every element of the row.
-    auto OverAxis = [&](const std::function<Stmt(Expr, Expr, const std::vector<Expr> &)> &Visit) {
-      return loopOver(B, "r", In[Axis], [&](Expr R) {
-        return loopBlock(B, BlockShape, "j", [&](const std::vector<Expr> &Blk, Expr F) {
-          std::vector<Expr> Idx = Split.inputIndex(O, {R}, Blk);
-          return Visit(B.loadAt(X, Idx), F, Idx);
-        });
+  return loopBlock(
+      B, Split.outerShape(), "i", [&](const std::vector<Expr> &O, Expr) {
+        // Visit(x, flat block index, input index) for every element of the row.
+        auto OverAxis =
+            [&](const std::function<Stmt(Expr, Expr, const std::vector<Expr> &)>
+                    &Visit) {
+              return loopOver(B, "r", In[Axis], [&](Expr R) {
+                return loopBlock(B, BlockShape, "j",
+                                 [&](const std::vector<Expr> &Blk, Expr F) {
+                                   std::vector<Expr> Idx =
+                                       Split.inputIndex(O, {R}, Blk);
+                                   return Visit(B.loadAt(X, Idx), F, Idx);
+                                 });
+              });
+            };
+        auto OverBlock = [&](const std::function<Stmt(Expr)> &Visit) {
+          return loopBlock(
+              B, BlockShape, "j",
+              [&](const std::vector<Expr> &, Expr F) { return Visit(F); });
+        };
+        std::vector<Stmt> Body;
+        Body.push_back(
+            OverBlock([&](Expr F) { return Max.set(F, lowestValue(T)); }));
+        Body.push_back(
+            OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &) {
+              return Max.set(F, max(Max.at(F), XV));
+            }));
+        Body.push_back(
+            OverBlock([&](Expr F) { return Sum.set(F, constant(DT, 0)); }));
+        Body.push_back(
+            OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &) {
+              return Sum.set(F, Sum.at(F) + call("exp", DT, {XV - Max.at(F)}));
+            }));
+        if (Log) {
+          Body.push_back(OverBlock([&](Expr F) {
+            return Sum.set(F, Max.at(F) + call("log", DT, {Sum.at(F)}));
+          }));
+          Body.push_back(
+              OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &Idx) {
+                return B.storeResult(Idx, XV - Sum.at(F));
+              }));
+        } else {
+          Body.push_back(OverBlock(
+              [&](Expr F) { return Sum.set(F, constant(DT, 1) / Sum.at(F)); }));
+          Body.push_back(
+              OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &Idx) {
+                return B.storeResult(Idx, call("exp", DT, {XV - Max.at(F)}) *
+                                              Sum.at(F));
+              }));
+        }
+        int64_t Size = product(BlockShape);
+        return allocate(Max.Name, T, Size,
+                        allocate(Sum.Name, T, Size, seq(Body)));
       });
-    };
-    auto OverBlock = [&](const std::function<Stmt(Expr)> &Visit) {
-      return loopBlock(B, BlockShape, "j", [&](const std::vector<Expr> &, Expr F) {
-        return Visit(F);
-      });
-    };
-    std::vector<Stmt> Body;
-    Body.push_back(OverBlock([&](Expr F) { return Max.set(F, lowestValue(T)); }));
-    Body.push_back(OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &) {
-      return Max.set(F, max(Max.at(F), XV));
-    }));
-    Body.push_back(OverBlock([&](Expr F) { return Sum.set(F, constant(DT, 0)); }));
-    Body.push_back(OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &) {
-      return Sum.set(F, Sum.at(F) + call("exp", DT, {XV - Max.at(F)}));
-    }));
-    if (Log) {
-      Body.push_back(OverBlock([&](Expr F) {
-        return Sum.set(F, Max.at(F) + call("log", DT, {Sum.at(F)}));
-      }));
-      Body.push_back(OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &Idx) {
-        return B.storeResult(Idx, XV - Sum.at(F));
-      }));
-    } else {
-      Body.push_back(OverBlock([&](Expr F) {
-        return Sum.set(F, constant(DT, 1) / Sum.at(F));
-      }));
-      Body.push_back(OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &Idx) {
-        return B.storeResult(Idx, call("exp", DT, {XV - Max.at(F)}) * Sum.at(F));
-      }));
-    }
-    int64_t Size = product(BlockShape);
-    return allocate(Max.Name, T, Size, allocate(Sum.Name, T, Size, seq(Body)));
-  });
 }
 
 } // namespace
@@ -438,32 +486,36 @@ llvm::Expected<Stmt> lower::lowerLRN(const Node &N, KernelBuilder &B) {
   std::vector<int64_t> BlockShape = Split.blockShape();
   LocalBuf Acc = newBuf(B, "acc", T);
 
-  return loopBlock(B, Split.outerShape(), "i", [&](const std::vector<Expr> &O, Expr) {
-    Expr Ch = O[1];
-    auto Elem = [&](Expr Channel, const std::vector<Expr> &Blk) {
-      std::vector<Expr> Idx = Split.inputIndex(O, {}, Blk);
-      Idx[1] = Channel;
-      return Idx;
-    };
-    Expr First = max(affine(Ch, 1, -Before), intImm(0));
-    Expr End = min(affine(Ch, 1, After + 1), intImm(C));
-    std::vector<Stmt> Body;
-    Body.push_back(loopBlock(B, BlockShape, "j", [&](const std::vector<Expr> &, Expr F) {
-      return Acc.set(F, constant(DT, 0));
-    }));
-    Body.push_back(loopOver(B, "r", First, End - First, [&](Expr R) {
-      return loopBlock(B, BlockShape, "j", [&](const std::vector<Expr> &Blk, Expr F) {
-        Expr XV = B.loadAt(X, Elem(R, Blk));
-        return Acc.set(F, Acc.at(F) + XV * XV);
+  return loopBlock(
+      B, Split.outerShape(), "i", [&](const std::vector<Expr> &O, Expr) {
+        Expr Ch = O[1];
+        auto Elem = [&](Expr Channel, const std::vector<Expr> &Blk) {
+          std::vector<Expr> Idx = Split.inputIndex(O, {}, Blk);
+          Idx[1] = Channel;
+          return Idx;
+        };
+        Expr First = max(affine(Ch, 1, -Before), intImm(0));
+        Expr End = min(affine(Ch, 1, After + 1), intImm(C));
+        std::vector<Stmt> Body;
+        Body.push_back(loopBlock(B, BlockShape, "j",
+                                 [&](const std::vector<Expr> &, Expr F) {
+                                   return Acc.set(F, constant(DT, 0));
+                                 }));
+        Body.push_back(loopOver(B, "r", First, End - First, [&](Expr R) {
+          return loopBlock(B, BlockShape, "j",
+                           [&](const std::vector<Expr> &Blk, Expr F) {
+                             Expr XV = B.loadAt(X, Elem(R, Blk));
+                             return Acc.set(F, Acc.at(F) + XV * XV);
+                           });
+        }));
+        Body.push_back(loopBlock(
+            B, BlockShape, "j", [&](const std::vector<Expr> &Blk, Expr F) {
+              std::vector<Expr> Idx = Elem(Ch, Blk);
+              Expr Den = call("pow", DT, {Bias + Coef * Acc.at(F), Beta});
+              return B.storeResult(Idx, B.loadAt(X, Idx) / Den);
+            }));
+        return allocate(Acc.Name, T, product(BlockShape), seq(Body));
       });
-    }));
-    Body.push_back(loopBlock(B, BlockShape, "j", [&](const std::vector<Expr> &Blk, Expr F) {
-      std::vector<Expr> Idx = Elem(Ch, Blk);
-      Expr Den = call("pow", DT, {Bias + Coef * Acc.at(F), Beta});
-      return B.storeResult(Idx, B.loadAt(X, Idx) / Den);
-    }));
-    return allocate(Acc.Name, T, product(BlockShape), seq(Body));
-  });
 }
 
 /// Inference BatchNormalization over channel axis 1:
@@ -487,23 +539,30 @@ llvm::Expected<Stmt> lower::lowerBatchNormalization(const Node &N,
                          N.Operands[I]->Type.str() + ", expected [" +
                          llvm::Twine(In[1]) + "]");
   Expr Eps = constant(DT, N.getFloat("epsilon", 1e-5f));
+  declareOperands(
+      B, {X, N.Operands[1], N.Operands[2], N.Operands[3], N.Operands[4]});
   std::vector<int64_t> Spatial(In.begin() + 2, In.end());
 
-  return loopBlock(B, {In[0], In[1]}, "i", [&](const std::vector<Expr> &NC, Expr) {
-    auto Param = [&](unsigned I) {
-      return cast(DT, B.loadAt(N.Operands[I], {NC[1]}));
-    };
-    std::string Scale = B.freshName("scale"), Shift = B.freshName("shift"),
-                Mean = B.freshName("mean");
-    Stmt Inner = loopBlock(B, Spatial, "j", [&](const std::vector<Expr> &S, Expr) {
-      std::vector<Expr> Idx = NC;
-      Idx.insert(Idx.end(), S.begin(), S.end());
-      Expr XV = B.loadAt(X, Idx);
-      return B.storeResult(Idx, (XV - var(Mean, DT)) * var(Scale, DT) +
-                                    var(Shift, DT));
-    });
-    Expr ScaleV = Param(1) / call("sqrt", DT, {Param(4) + Eps});
-    return letStmt(Scale, ScaleV,
-                   letStmt(Mean, Param(3), letStmt(Shift, Param(2), Inner)));
-  });
+  return loopBlock(
+      B, {In[0], In[1]}, "i", [&](const std::vector<Expr> &NC, Expr) {
+        auto Param = [&](unsigned I) {
+          return cast(DT, B.loadAt(N.Operands[I], {NC[1]}));
+        };
+        std::string Scale = B.freshName("scale"), Shift = B.freshName("shift"),
+                    Mean = B.freshName("mean");
+        Stmt Inner =
+            loopBlock(B, Spatial, "j", [&](const std::vector<Expr> &S, Expr) {
+              std::vector<Expr> Idx = NC;
+              Idx.insert(Idx.end(), S.begin(), S.end());
+              Expr XV = B.loadAt(X, Idx);
+              return B.storeResult(Idx, (XV - var(Mean, DT)) * var(Scale, DT) +
+                                            var(Shift, DT));
+            });
+        // Sequenced, so that the parameters come in operand order.
+        Expr ScaleP = Param(1), ShiftP = Param(2), MeanP = Param(3),
+             VarP = Param(4);
+        Expr ScaleV = ScaleP / call("sqrt", DT, {VarP + Eps});
+        return letStmt(Scale, ScaleV,
+                       letStmt(Mean, MeanP, letStmt(Shift, ShiftP, Inner)));
+      });
 }

@@ -6,8 +6,8 @@
 // Groups come from the int64 `fusion_group` attribute (FusionGroupAttr) that
 // fuse-elementwise sets: the members of a group, in graph order, are its
 // anchor and then its elementwise epilogue; a node without the attribute is
-// a group alone. A group's kernel is called where its last member stands in the graph, when
-// every value it reads exists. The pass does not trust the grouping
+// a group alone. A group's kernel is called where its last member stands in the
+// graph, when every value it reads exists. The pass does not trust the grouping
 // blindly: a group is cut into chains wherever an epilogue node does not
 // consume the previous member's result, has another shape than the anchor,
 // or where an intermediate result is needed outside the group (another user
@@ -18,7 +18,7 @@
 // and outputs are bound to the user's buffers, every other value to its own
 // temporary (plan-memory packs them later). A graph output that is a graph
 // input, a constant, or a repeat of an earlier output is written by a copy
-// kernel at the end.
+// kernel at the end. Nothing is written for a tensor without elements.
 //
 // Every group is lowered even after one fails, so that the user sees every
 // unsupported node at once.
@@ -159,8 +159,8 @@ llvm::Expected<LoweredKernel> lowerChain(const Chain &C, size_t Index,
     Errors.add(N == &Anchor ? checkStorable(*N) : checkEpilogueNode(*N));
   if (!Errors.empty())
     return Errors.take();
-  std::string Hint = Anchor.Name.empty() ? opName(Anchor.Kind).lower()
-                                         : sanitize(Anchor.Name);
+  std::string Hint =
+      Anchor.Name.empty() ? opName(Anchor.Kind).lower() : sanitize(Anchor.Name);
   KernelBuilder B("k" + std::to_string(Index) + "_" + Hint, Anchor,
                   Chain(C.begin() + 1, C.end()), Opts);
   auto Body = lowerNode(Anchor, B);
@@ -226,7 +226,8 @@ std::vector<std::unique_ptr<Node>> outputCopies(const Graph &G) {
   std::set<const Value *> Seen;
   for (const Value *V : G.Outputs) {
     bool Repeated = !Seen.insert(V).second;
-    if (!Repeated && !V->isGraphInput() && !V->constantData())
+    if ((!Repeated && !V->isGraphInput() && !V->constantData()) ||
+        V->Type.numElements() == 0)
       continue;
     auto N = std::make_unique<Node>(OpKind::Copy, "copy_" + V->Name);
     N->Operands = {const_cast<Value *>(V)};
@@ -252,7 +253,9 @@ llvm::Error tidal::lowerToLoops(Module &M, const PassOptions &Opts) {
   ErrorCollector Errors;
   std::vector<LoweredKernel> Kernels;
   for (const Chain &C : Chains) {
-    if (C.front()->Kind == OpKind::Constant)
+    // Constants are weights; a group with an empty result writes nothing.
+    if (C.front()->Kind == OpKind::Constant ||
+        C.back()->result()->Type.numElements() == 0)
       continue;
     auto L = lowerChain(C, Kernels.size(), Opts);
     if (!L) {
@@ -277,7 +280,8 @@ llvm::Error tidal::lowerToLoops(Module &M, const PassOptions &Opts) {
   for (size_t K = 0; K < G.Outputs.size(); ++K) {
     const Value *V = G.Outputs[K];
     bool Repeated = !Seen.insert(V).second;
-    if (Repeated || V->isGraphInput() || V->constantData())
+    if ((Repeated || V->isGraphInput() || V->constantData()) &&
+        V->Type.numElements() > 0)
       Bind.bindOutput(Copies[NextCopy++]->result(), K);
   }
   Bind.layOutWeights(Kernels);

@@ -20,22 +20,22 @@ const ElemType nest::FloatElems[2] = {ElemType::F32, ElemType::F64};
 
 ScalarType nest::elemOf(const Value *V) { return scalarTypeOf(V->Type.Elem); }
 
+static llvm::Error unsupported(const Node &N, const llvm::Twine &What) {
+  return modelError(N.Name, opName(N.Kind), 0, What + " is not supported");
+}
+
 llvm::Error nest::checkElem(const Node &N, const Value *V,
                             llvm::ArrayRef<ElemType> Allowed) {
   if (!llvm::is_contained(Allowed, V->Type.Elem))
-    return modelError(N.Name, opName(N.Kind), 0,
-                      "element type " + elemTypeName(V->Type.Elem) +
-                          " is not supported");
+    return unsupported(N, "element type " + elemTypeName(V->Type.Elem));
   if (V->Type.Quant)
-    return modelError(N.Name, opName(N.Kind), 0,
-                      "quantized operand %" + V->Name + " is not supported");
+    return unsupported(N, "quantized operand %" + V->Name);
   return llvm::Error::success();
 }
 
-llvm::Error nest::checkAllElems(const Node &N,
-                                llvm::ArrayRef<ElemType> Allowed,
+llvm::Error nest::checkAllElems(const Node &N, llvm::ArrayRef<ElemType> Allowed,
                                 bool KeepsQuant) {
-  const auto &Quant = N.result()->Type.Quant;
+  const std::optional<Quantization> &Quant = N.result()->Type.Quant;
   bool SharedQuant = KeepsQuant && Quant && Quant->Axis < 0;
   for (const Value *V : N.Operands)
     SharedQuant &= !V || V->Type.Quant == Quant;
@@ -45,17 +45,24 @@ llvm::Error nest::checkAllElems(const Node &N,
   for (const Value *V : All) {
     if (!V)
       continue;
-    if (SharedQuant && !llvm::is_contained(Allowed, V->Type.Elem))
-      return checkElem(N, V, Allowed);
-    if (!SharedQuant)
+    if (!SharedQuant) {
       if (llvm::Error E = checkElem(N, V, Allowed))
         return E;
+    } else if (!llvm::is_contained(Allowed, V->Type.Elem)) {
+      return unsupported(N, "element type " + elemTypeName(V->Type.Elem));
+    }
   }
   return llvm::Error::success();
 }
 
-LocalBuf nest::newBuf(KernelBuilder &B, llvm::StringRef Hint,
-                      ScalarType Elem) {
+void nest::declareOperands(KernelBuilder &B,
+                           std::initializer_list<const Value *> Values) {
+  for (const Value *V : Values)
+    if (V)
+      B.buffer(V);
+}
+
+LocalBuf nest::newBuf(KernelBuilder &B, llvm::StringRef Hint, ScalarType Elem) {
   return LocalBuf{B.freshName(Hint), Elem};
 }
 
@@ -125,16 +132,25 @@ static Expr extreme(ScalarType T, bool Highest) {
   case ScalarType::F16:
   case ScalarType::F64:
     return floatImm(Highest ? INFINITY : -INFINITY, DataType(T));
-  case ScalarType::I64: return limit<int64_t>(T, Highest);
-  case ScalarType::I32: return limit<int32_t>(T, Highest);
-  case ScalarType::I16: return limit<int16_t>(T, Highest);
-  case ScalarType::I8: return limit<int8_t>(T, Highest);
-  case ScalarType::U8: return limit<uint8_t>(T, Highest);
-  case ScalarType::U16: return limit<uint16_t>(T, Highest);
-  case ScalarType::U32: return limit<uint32_t>(T, Highest);
+  case ScalarType::I64:
+    return limit<int64_t>(T, Highest);
+  case ScalarType::I32:
+    return limit<int32_t>(T, Highest);
+  case ScalarType::I16:
+    return limit<int16_t>(T, Highest);
+  case ScalarType::I8:
+    return limit<int8_t>(T, Highest);
+  case ScalarType::U8:
+    return limit<uint8_t>(T, Highest);
+  case ScalarType::U16:
+    return limit<uint16_t>(T, Highest);
+  case ScalarType::U32:
+    return limit<uint32_t>(T, Highest);
   // The bit pattern of the u64 maximum, as IntImm holds 64 bits.
-  case ScalarType::U64: return intImm(Highest ? -1 : 0, DataType(T));
-  case ScalarType::Bool: return intImm(Highest ? 1 : 0, DataType(T));
+  case ScalarType::U64:
+    return intImm(Highest ? -1 : 0, DataType(T));
+  case ScalarType::Bool:
+    return intImm(Highest ? 1 : 0, DataType(T));
   }
   llvm_unreachable("unknown scalar type");
 }
@@ -178,16 +194,15 @@ std::pair<int64_t, int64_t> WindowAxis::kernelRange(int64_t O, int64_t Lo,
                                                     int64_t Hi) const {
   int64_t Base = O * Stride - PadBegin;
   int64_t First = ceilDivPos(std::max<int64_t>(Lo - Base, 0), Dilation);
-  int64_t End = std::min(
-      Kernel, ceilDivPos(std::max<int64_t>(Hi - Base, 0), Dilation));
+  int64_t End =
+      std::min(Kernel, ceilDivPos(std::max<int64_t>(Hi - Base, 0), Dilation));
   return {First, std::max(First, End)};
 }
 
 std::pair<int64_t, int64_t> WindowAxis::outputRange(int64_t K) const {
   int64_t C = K * Dilation - PadBegin;
   int64_t First = ceilDivPos(std::max<int64_t>(-C, 0), Stride);
-  int64_t End =
-      std::min(Out, ceilDivPos(std::max<int64_t>(In - C, 0), Stride));
+  int64_t End = std::min(Out, ceilDivPos(std::max<int64_t>(In - C, 0), Stride));
   return {First, std::max(First, End)};
 }
 
@@ -207,7 +222,8 @@ nest::readWindow(const Node &N, const Value *X, const Value *Y,
   const auto &XS = X->Type.Shape, &YS = Y->Type.Shape;
   if (XS.size() < 3 || YS.size() != XS.size())
     return Fail("expected input and result of rank >= 3 (N, C, spatial...), "
-                "got " + X->Type.str() + " and " + Y->Type.str());
+                "got " +
+                X->Type.str() + " and " + Y->Type.str());
   size_t K = XS.size() - 2;
   std::vector<int64_t> Kernel =
       KernelShape ? *KernelShape : intsOr(N, "kernel_shape", 0, 0);
@@ -220,12 +236,13 @@ nest::readWindow(const Node &N, const Value *X, const Value *Y,
   if (Kernel.size() != K || Strides.size() != K || Pads.size() != 2 * K ||
       Dil.size() != K)
     return Fail("kernel_shape, strides, pads or dilations do not match the "
-                "input's " + llvm::Twine(K) + " spatial axes");
+                "input's " +
+                llvm::Twine(K) + " spatial axes");
   std::vector<WindowAxis> Axes(K);
   for (size_t I = 0; I < K; ++I) {
     WindowAxis &A = Axes[I];
-    A = {XS[2 + I], YS[2 + I], Kernel[I], Strides[I], Pads[I], Pads[K + I],
-         Dil[I]};
+    A = {XS[2 + I], YS[2 + I],   Kernel[I], Strides[I],
+         Pads[I],   Pads[K + I], Dil[I]};
     if (A.Kernel < 1 || A.Stride < 1 || A.Dilation < 1 || A.PadBegin < 0 ||
         A.PadEnd < 0)
       return Fail("kernel_shape, strides and dilations must be positive and "
@@ -287,8 +304,8 @@ Stmt nest::windowRow(KernelBuilder &B, const std::vector<WindowAxis> &Axes,
   return Axis(0);
 }
 
-std::pair<Expr, Expr> nest::kernelSpan(const WindowAxis &A, Expr O,
-                                       int64_t Lo, int64_t Hi) {
+std::pair<Expr, Expr> nest::kernelSpan(const WindowAxis &A, Expr O, int64_t Lo,
+                                       int64_t Hi) {
   if (O->Kind == ExprKind::IntImm) {
     auto [First, End] = A.kernelRange(O->IntValue, Lo, Hi);
     return {intImm(First), intImm(End - First)};
@@ -312,13 +329,14 @@ std::pair<Expr, Expr> nest::kernelSpan(const WindowAxis &A, Expr O,
   }
   // Lo - (o*Stride - PadBegin), with the constants folded.
   Expr Scaled = affine(O, A.Stride, 0);
-  Expr First = SameFirst ? intImm(First0)
-                         : ceilDivClamped(intImm(Lo + A.PadBegin) - Scaled,
-                                          A.Dilation);
-  Expr End = SameEnd ? intImm(End0)
-                     : min(intImm(A.Kernel),
-                           ceilDivClamped(intImm(Hi + A.PadBegin) - Scaled,
-                                          A.Dilation));
+  Expr First =
+      SameFirst ? intImm(First0)
+                : ceilDivClamped(intImm(Lo + A.PadBegin) - Scaled, A.Dilation);
+  Expr End =
+      SameEnd
+          ? intImm(End0)
+          : min(intImm(A.Kernel),
+                ceilDivClamped(intImm(Hi + A.PadBegin) - Scaled, A.Dilation));
   if (SameFirst && SameEnd)
     return {First, intImm(std::max<int64_t>(End0 - First0, 0))};
   Expr Extent = First->Kind == ExprKind::IntImm && First->IntValue == 0

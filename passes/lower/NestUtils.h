@@ -44,6 +44,12 @@ llvm::Error checkElem(const Node &N, const Value *V,
 llvm::Error checkAllElems(const Node &N, llvm::ArrayRef<ElemType> Allowed,
                           bool KeepsQuant = false);
 
+/// Makes the kernel parameters of Values (nulls skipped) in this order, so
+/// that a kernel's parameters follow its node's operands rather than the
+/// order in which the nest happens to be built.
+void declareOperands(KernelBuilder &B,
+                     std::initializer_list<const Value *> Values);
+
 /// A buffer made by Allocate: the accumulators of a lowering.
 struct LocalBuf {
   std::string Name;
@@ -72,9 +78,9 @@ Stmt loopOver(KernelBuilder &B, llvm::StringRef Hint, int64_t Extent,
               const std::function<Stmt(Expr)> &Body);
 /// Loops over every index of Shape (KernelBuilder::loopNest: size-1 axes
 /// make no loop); Body also gets the flat row-major index.
-Stmt loopBlock(KernelBuilder &B, llvm::ArrayRef<int64_t> Shape,
-               llvm::StringRef Hint,
-               const std::function<Stmt(const std::vector<Expr> &, Expr)> &Body);
+Stmt loopBlock(
+    KernelBuilder &B, llvm::ArrayRef<int64_t> Shape, llvm::StringRef Hint,
+    const std::function<Stmt(const std::vector<Expr> &, Expr)> &Body);
 
 /// Identities of max and min: -inf / +inf for floats, the type's limits for
 /// integers, false / true for bool.
@@ -118,9 +124,9 @@ readWindow(const Node &N, const Value *X, const Value *Y,
 
 /// The body of a window: gets the kernel index per axis, the input index
 /// per spatial axis, and the last axis' output index.
-using WindowBody = std::function<Stmt(const std::vector<Expr> &Kernel,
-                                      const std::vector<Expr> &Input,
-                                      Expr LastOut)>;
+using WindowBody =
+    std::function<Stmt(const std::vector<Expr> &Kernel,
+                       const std::vector<Expr> &Input, Expr LastOut)>;
 
 /// Visits every (kernel position, last-axis output) pair of the output row
 /// OuterOut (the output index of every spatial axis but the last) whose

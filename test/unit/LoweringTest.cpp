@@ -10,10 +10,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/lower/Lowering.h"
 #include "compiler/Diagnostics.h"
 #include "compiler/PassManager.h"
 #include "passes/PassRegistry.h"
-#include "passes/lower/Lowering.h"
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -30,11 +30,15 @@ namespace {
 
 double roundTo(ScalarType T, double V) {
   switch (T) {
-  case ScalarType::F32: return static_cast<float>(V);
+  case ScalarType::F32:
+    return static_cast<float>(V);
   case ScalarType::F64:
-  case ScalarType::F16: return V;
-  case ScalarType::Bool: return V != 0;
-  default: return V;
+  case ScalarType::F16:
+    return V;
+  case ScalarType::Bool:
+    return V != 0;
+  default:
+    return V;
   }
 }
 
@@ -46,12 +50,15 @@ public:
   double eval(const Expr &E) {
     ScalarType T = E->Type.Scalar;
     switch (E->Kind) {
-    case ExprKind::IntImm: return static_cast<double>(E->IntValue);
-    case ExprKind::FloatImm: return roundTo(T, E->FloatValue);
+    case ExprKind::IntImm:
+      return static_cast<double>(E->IntValue);
+    case ExprKind::FloatImm:
+      return roundTo(T, E->FloatValue);
     case ExprKind::Var:
       REQUIRE(Vars.count(E->Name));
       return Vars[E->Name];
-    case ExprKind::Not: return eval(E->Operands[0]) == 0;
+    case ExprKind::Not:
+      return eval(E->Operands[0]) == 0;
     case ExprKind::Select: {
       // Both arms are evaluated, as generated code does: a load in the arm
       // not taken must still be in bounds, a division still not by zero.
@@ -67,10 +74,15 @@ public:
       REQUIRE(I < static_cast<int64_t>(B.size()));
       return B[I];
     }
-    case ExprKind::Cast: return castTo(T, eval(E->Operands[0]));
-    case ExprKind::Call: return callOf(*E);
-    case ExprKind::Binary: return binaryOf(*E);
-    default: FAIL("unexpected expression kind"); return 0;
+    case ExprKind::Cast:
+      return castTo(T, eval(E->Operands[0]));
+    case ExprKind::Call:
+      return callOf(*E);
+    case ExprKind::Binary:
+      return binaryOf(*E);
+    default:
+      FAIL("unexpected expression kind");
+      return 0;
     }
   }
 
@@ -90,21 +102,38 @@ public:
       A.push_back(eval(O));
     const std::string &F = E.Name;
     double R;
-    if (F == "exp") R = std::exp(A[0]);
-    else if (F == "log") R = std::log(A[0]);
-    else if (F == "erf") R = std::erf(A[0]);
-    else if (F == "tanh") R = std::tanh(A[0]);
-    else if (F == "sigmoid") R = 1 / (1 + std::exp(-A[0]));
-    else if (F == "pow") R = std::pow(A[0], A[1]);
-    else if (F == "sin") R = std::sin(A[0]);
-    else if (F == "cos") R = std::cos(A[0]);
-    else if (F == "sqrt") R = std::sqrt(A[0]);
-    else if (F == "abs") R = std::fabs(A[0]);
-    else if (F == "floor") R = std::floor(A[0]);
-    else if (F == "ceil") R = std::ceil(A[0]);
-    else if (F == "round") R = std::nearbyint(A[0]);
-    else if (F == "fma") R = A[0] * A[1] + A[2];
-    else { FAIL("unknown intrinsic " << F); R = 0; }
+    if (F == "exp")
+      R = std::exp(A[0]);
+    else if (F == "log")
+      R = std::log(A[0]);
+    else if (F == "erf")
+      R = std::erf(A[0]);
+    else if (F == "tanh")
+      R = std::tanh(A[0]);
+    else if (F == "sigmoid")
+      R = 1 / (1 + std::exp(-A[0]));
+    else if (F == "pow")
+      R = std::pow(A[0], A[1]);
+    else if (F == "sin")
+      R = std::sin(A[0]);
+    else if (F == "cos")
+      R = std::cos(A[0]);
+    else if (F == "sqrt")
+      R = std::sqrt(A[0]);
+    else if (F == "abs")
+      R = std::fabs(A[0]);
+    else if (F == "floor")
+      R = std::floor(A[0]);
+    else if (F == "ceil")
+      R = std::ceil(A[0]);
+    else if (F == "round")
+      R = std::nearbyint(A[0]);
+    else if (F == "fma")
+      R = A[0] * A[1] + A[2];
+    else {
+      FAIL("unknown intrinsic " << F);
+      R = 0;
+    }
     return roundTo(E.Type.Scalar, R);
   }
 
@@ -114,9 +143,15 @@ public:
     bool F = isFloat(T);
     double R;
     switch (E.Op) {
-    case BinaryOp::Add: R = A + B; break;
-    case BinaryOp::Sub: R = A - B; break;
-    case BinaryOp::Mul: R = A * B; break;
+    case BinaryOp::Add:
+      R = A + B;
+      break;
+    case BinaryOp::Sub:
+      R = A - B;
+      break;
+    case BinaryOp::Mul:
+      R = A * B;
+      break;
     case BinaryOp::Div:
       if (!F)
         REQUIRE(B != 0);
@@ -127,18 +162,33 @@ public:
         REQUIRE(B != 0);
       R = std::fmod(A, B);
       break;
-    case BinaryOp::Min: R = std::isnan(A) || std::isnan(B) ? NAN : std::min(A, B); break;
-    case BinaryOp::Max: R = std::isnan(A) || std::isnan(B) ? NAN : std::max(A, B); break;
-    case BinaryOp::LT: return A < B;
-    case BinaryOp::LE: return A <= B;
-    case BinaryOp::GT: return A > B;
-    case BinaryOp::GE: return A >= B;
-    case BinaryOp::EQ: return A == B;
-    case BinaryOp::NE: return A != B;
-    case BinaryOp::And: return (A != 0) && (B != 0);
-    case BinaryOp::Or: return (A != 0) || (B != 0);
-    case BinaryOp::Xor: return (A != 0) != (B != 0);
-    default: FAIL("unexpected binary op"); return 0;
+    case BinaryOp::Min:
+      R = std::isnan(A) || std::isnan(B) ? NAN : std::min(A, B);
+      break;
+    case BinaryOp::Max:
+      R = std::isnan(A) || std::isnan(B) ? NAN : std::max(A, B);
+      break;
+    case BinaryOp::LT:
+      return A < B;
+    case BinaryOp::LE:
+      return A <= B;
+    case BinaryOp::GT:
+      return A > B;
+    case BinaryOp::GE:
+      return A >= B;
+    case BinaryOp::EQ:
+      return A == B;
+    case BinaryOp::NE:
+      return A != B;
+    case BinaryOp::And:
+      return (A != 0) && (B != 0);
+    case BinaryOp::Or:
+      return (A != 0) || (B != 0);
+    case BinaryOp::Xor:
+      return (A != 0) != (B != 0);
+    default:
+      FAIL("unexpected binary op");
+      return 0;
     }
     return roundTo(T, R);
   }
@@ -199,14 +249,22 @@ double weightAt(const std::vector<uint8_t> &W, int64_t Offset, ScalarType T,
     return static_cast<double>(V);
   };
   switch (T) {
-  case ScalarType::F32: return Get(float());
-  case ScalarType::F64: return Get(double());
-  case ScalarType::I64: return Get(int64_t());
-  case ScalarType::I32: return Get(int32_t());
-  case ScalarType::I8: return Get(int8_t());
+  case ScalarType::F32:
+    return Get(float());
+  case ScalarType::F64:
+    return Get(double());
+  case ScalarType::I64:
+    return Get(int64_t());
+  case ScalarType::I32:
+    return Get(int32_t());
+  case ScalarType::I8:
+    return Get(int8_t());
   case ScalarType::U8:
-  case ScalarType::Bool: return Get(uint8_t());
-  default: FAIL("weight type"); return 0;
+  case ScalarType::Bool:
+    return Get(uint8_t());
+  default:
+    FAIL("weight type");
+    return 0;
   }
 }
 
@@ -228,8 +286,12 @@ runProgram(const Program &P, const std::vector<std::vector<double>> &Inputs) {
       const BufferBinding &B = C.Args[A];
       std::vector<double> *Buf = nullptr;
       switch (B.Storage) {
-      case StorageKind::Input: Buf = &In.at(B.Index); break;
-      case StorageKind::Output: Buf = &Out.at(B.Index); break;
+      case StorageKind::Input:
+        Buf = &In.at(B.Index);
+        break;
+      case StorageKind::Output:
+        Buf = &Out.at(B.Index);
+        break;
       case StorageKind::Temp:
         Buf = &Temps.at(B.Index);
         Buf->resize(D.Size, NAN);
@@ -242,7 +304,8 @@ runProgram(const Program &P, const std::vector<std::vector<double>> &Inputs) {
           (*Buf)[I] = weightAt(P.Weights, B.Offset, D.Elem, I);
         break;
       }
-      default: FAIL("unexpected storage");
+      default:
+        FAIL("unexpected storage");
       }
       REQUIRE(static_cast<int64_t>(Buf->size()) == D.Size);
       M.Bufs[D.Name] = Buf;
@@ -341,7 +404,8 @@ bool sameValues(const std::vector<double> &A, const std::vector<double> &B) {
 // Structure
 //===----------------------------------------------------------------------===//
 
-TEST_CASE("a fused group becomes one kernel storing only its final result",
+TEST_CASE("lower-to-loops: a fused group becomes one kernel storing only its "
+          "final result",
           "[lowering]") {
   Module M;
   M.G = std::make_unique<Graph>();
@@ -350,7 +414,8 @@ TEST_CASE("a fused group becomes one kernel storing only its final result",
   Value *Y = G.addInput("y", f32({3}));
   AttrMap Group{{FusionGroupAttr, int64_t(7)}};
   Node *A = G.createNode(OpKind::Add, "a", {X, Y}, {f32({2, 3})}, Group);
-  Node *R = G.createNode(OpKind::Relu, "r", {A->result()}, {f32({2, 3})}, Group);
+  Node *R =
+      G.createNode(OpKind::Relu, "r", {A->result()}, {f32({2, 3})}, Group);
   G.Outputs = {R->result()};
   const Program &P = lowerModule(M);
 
@@ -380,8 +445,9 @@ TEST_CASE("a fused group becomes one kernel storing only its final result",
   CHECK(Out[0] == std::vector<double>{0, 2.5, 7, 4.5, 0, 16});
 }
 
-TEST_CASE("weights are laid out in graph order, 64-byte aligned",
-          "[lowering]") {
+TEST_CASE(
+    "lower-to-loops: weights are laid out in graph order, 64-byte aligned",
+    "[lowering]") {
   Module M;
   M.G = std::make_unique<Graph>();
   Graph &G = *M.G;
@@ -397,8 +463,8 @@ TEST_CASE("weights are laid out in graph order, 64-byte aligned",
   Node *Cast = G.createNode(OpKind::Cast, "cast", {CB}, {f32({3})},
                             {{"to", std::string("f32")}});
   Node *Add1 = G.createNode(OpKind::Add, "add1", {X, CA}, {f32({3})});
-  Node *Add2 = G.createNode(OpKind::Add, "add2", {Add1->result(), Cast->result()},
-                            {f32({3})});
+  Node *Add2 = G.createNode(OpKind::Add, "add2",
+                            {Add1->result(), Cast->result()}, {f32({3})});
   G.Outputs = {Add2->result()};
   const Program &P = lowerModule(M);
 
@@ -411,7 +477,8 @@ TEST_CASE("weights are laid out in graph order, 64-byte aligned",
   CHECK(Out[0] == std::vector<double>{1.5, 13.5, 25.5});
 }
 
-TEST_CASE("outputs no kernel writes get copy kernels", "[lowering]") {
+TEST_CASE("lower-to-loops: outputs no kernel writes get copy kernels",
+          "[lowering]") {
   Module M;
   M.G = std::make_unique<Graph>();
   Graph &G = *M.G;
@@ -434,7 +501,8 @@ TEST_CASE("outputs no kernel writes get copy kernels", "[lowering]") {
   CHECK(Out[3] == std::vector<double>{-1, 2});
 }
 
-TEST_CASE("every unsupported node is reported at once", "[lowering]") {
+TEST_CASE("lower-to-loops: every unsupported node is reported at once",
+          "[lowering]") {
   Module M;
   M.G = std::make_unique<Graph>();
   Graph &G = *M.G;
@@ -456,8 +524,9 @@ TEST_CASE("every unsupported node is reported at once", "[lowering]") {
   CHECK_FALSE(M.P);
 }
 
-TEST_CASE("loop variables and parameters have kernel-unique names",
-          "[lowering]") {
+TEST_CASE(
+    "lower-to-loops: loop variables and parameters have kernel-unique names",
+    "[lowering]") {
   Module M;
   M.G = std::make_unique<Graph>();
   Graph &G = *M.G;
@@ -483,15 +552,16 @@ TEST_CASE("loop variables and parameters have kernel-unique names",
   };
   Walk(P.Kernels[0].Body);
   auto Out = runProgram(P, {iota(4), iota(4, 10), iota(4, 20)});
-  CHECK(Out[0] == std::vector<double>{0, 1, 10, 11, 20, 21,
-                                      2, 3, 12, 13, 22, 23});
+  CHECK(Out[0] ==
+        std::vector<double>{0, 1, 10, 11, 20, 21, 2, 3, 12, 13, 22, 23});
 }
 
 //===----------------------------------------------------------------------===//
 // Numbers of the data-movement operations
 //===----------------------------------------------------------------------===//
 
-TEST_CASE("Transpose: every permutation of a rank-3 tensor", "[lowering]") {
+TEST_CASE("lower-to-loops: Transpose: every permutation of a rank-3 tensor",
+          "[lowering]") {
   std::vector<int64_t> Shape{2, 3, 4};
   std::vector<int64_t> Perm{0, 1, 2};
   do {
@@ -511,7 +581,8 @@ TEST_CASE("Transpose: every permutation of a rank-3 tensor", "[lowering]") {
   } while (std::next_permutation(Perm.begin(), Perm.end()));
 }
 
-TEST_CASE("Slice with positive and negative steps", "[lowering]") {
+TEST_CASE("lower-to-loops: Slice with positive and negative steps",
+          "[lowering]") {
   // x[5,6][4:0:-2, 1:6:2] -> rows 4, 2 and columns 1, 3, 5.
   Module M = oneNode(OpKind::Slice, {f32({5, 6})}, f32({2, 3}),
                      {{"starts", std::vector<int64_t>{4, 1}},
@@ -521,23 +592,23 @@ TEST_CASE("Slice with positive and negative steps", "[lowering]") {
   CHECK(Out[0] == std::vector<double>{25, 27, 29, 13, 15, 17});
 }
 
-TEST_CASE("Gather wraps negative indices and stays in bounds", "[lowering]") {
+TEST_CASE("lower-to-loops: Gather wraps negative indices and stays in bounds",
+          "[lowering]") {
   for (ElemType IE : {ElemType::I64, ElemType::I32}) {
-    Module M = oneNode(OpKind::Gather,
-                       {f32({3, 4}), TensorType(IE, {2, 2})}, f32({3, 2, 2}),
-                       {{"axis", int64_t(1)}});
+    Module M = oneNode(OpKind::Gather, {f32({3, 4}), TensorType(IE, {2, 2})},
+                       f32({3, 2, 2}), {{"axis", int64_t(1)}});
     auto Out = runProgram(lowerModule(M), {iota(12), {0, -1, 3, -4}});
     CHECK(Out[0] == std::vector<double>{0, 3, 3, 0, 4, 7, 7, 4, 8, 11, 11, 8});
   }
   // Axis 0 with a scalar index: the result drops that axis.
-  Module M = oneNode(OpKind::Gather,
-                     {f32({3, 2}), TensorType(ElemType::I64, {})}, f32({2}),
-                     {{"axis", int64_t(0)}});
+  Module M =
+      oneNode(OpKind::Gather, {f32({3, 2}), TensorType(ElemType::I64, {})},
+              f32({2}), {{"axis", int64_t(0)}});
   auto Out = runProgram(lowerModule(M), {iota(6), {-2}});
   CHECK(Out[0] == std::vector<double>{2, 3});
 }
 
-TEST_CASE("Concat along each axis", "[lowering]") {
+TEST_CASE("lower-to-loops: Concat along each axis", "[lowering]") {
   for (int64_t Axis = 0; Axis < 2; ++Axis) {
     std::vector<int64_t> A{2, 3}, B{2, 3};
     B[Axis] = 1;
@@ -557,7 +628,7 @@ TEST_CASE("Concat along each axis", "[lowering]") {
   }
 }
 
-TEST_CASE("Reshape and Expand", "[lowering]") {
+TEST_CASE("lower-to-loops: Reshape and Expand", "[lowering]") {
   Module R = oneNode(OpKind::Reshape, {f32({2, 3})}, f32({3, 1, 2}));
   CHECK(runProgram(lowerModule(R), {iota(6)})[0] == iota(6));
   Module E = oneNode(OpKind::Expand, {f32({3, 1})}, f32({2, 3, 2}));
@@ -589,7 +660,7 @@ int64_t padSource(int64_t O, int64_t Dim, int64_t Begin, int64_t End,
 }
 } // namespace
 
-TEST_CASE("Pad in every mode, with cropping", "[lowering]") {
+TEST_CASE("lower-to-loops: Pad in every mode, with cropping", "[lowering]") {
   std::vector<int64_t> Shape{3, 4};
   std::vector<std::vector<int64_t>> PadsList{
       {1, 2, 1, 2}, {0, -1, 2, 1}, {-1, 3, 1, -2}, {2, 0, 0, 3}};
@@ -598,9 +669,7 @@ TEST_CASE("Pad in every mode, with cropping", "[lowering]") {
       std::vector<int64_t> OutShape{Shape[0] + Pads[0] + Pads[2],
                                     Shape[1] + Pads[1] + Pads[3]};
       Module M = oneNode(OpKind::Pad, {f32(Shape)}, f32(OutShape),
-                         {{"pads", Pads},
-                          {"mode", Mode},
-                          {"value", 0.25f}});
+                         {{"pads", Pads}, {"mode", Mode}, {"value", 0.25f}});
       auto Out = runProgram(lowerModule(M), {iota(12)});
       auto Want = reference(OutShape, [&](const std::vector<int64_t> &O) {
         int64_t R = padSource(O[0], 3, Pads[0], Pads[2], Mode);
@@ -614,7 +683,8 @@ TEST_CASE("Pad in every mode, with cropping", "[lowering]") {
   }
 }
 
-TEST_CASE("a group is cut where an intermediate result has another user",
+TEST_CASE("lower-to-loops: a group is cut where an intermediate result has "
+          "another user",
           "[lowering]") {
   Module M;
   M.G = std::make_unique<Graph>();
@@ -623,13 +693,13 @@ TEST_CASE("a group is cut where an intermediate result has another user",
   Value *Y = G.addInput("y", f32({3, 1}));
   Value *S = G.addInput("s", f32({2}));
   AttrMap Group{{FusionGroupAttr, int64_t(0)}};
-  Node *T = G.createNode(OpKind::Transpose, "t", {X}, {f32({3, 2})},
-                         {{"perm", std::vector<int64_t>{1, 0}},
-                          {FusionGroupAttr, int64_t(0)}});
+  Node *T = G.createNode(
+      OpKind::Transpose, "t", {X}, {f32({3, 2})},
+      {{"perm", std::vector<int64_t>{1, 0}}, {FusionGroupAttr, int64_t(0)}});
   Node *C = G.createNode(OpKind::Concat, "c", {T->result(), Y}, {f32({3, 3})},
                          {{"axis", int64_t(1)}});
-  Node *Mul = G.createNode(OpKind::Mul, "m", {T->result(), S}, {f32({3, 2})},
-                           Group);
+  Node *Mul =
+      G.createNode(OpKind::Mul, "m", {T->result(), S}, {f32({3, 2})}, Group);
   // %t has two users (the Concat too): the lowering must not fuse through
   // it, so the group is cut and %t is stored.
   G.Outputs = {Mul->result(), C->result()};
@@ -658,7 +728,8 @@ std::vector<double> binary(OpKind K, TensorType T, const std::vector<double> &A,
 }
 } // namespace
 
-TEST_CASE("NaN propagation of Max, Min, Relu, Clip and Sign", "[lowering]") {
+TEST_CASE("lower-to-loops: NaN propagation of Max, Min, Relu, Clip and Sign",
+          "[lowering]") {
   std::vector<double> A{1, NAN, 3, NAN}, B{2, 5, NAN, NAN};
   CHECK(sameValues(binary(OpKind::Max, f32({4}), A, B), {2, NAN, NAN, NAN}));
   CHECK(sameValues(binary(OpKind::Min, f32({4}), A, B), {1, NAN, NAN, NAN}));
@@ -671,7 +742,8 @@ TEST_CASE("NaN propagation of Max, Min, Relu, Clip and Sign", "[lowering]") {
   CHECK(sameValues(unary(OpKind::Sign, X), {-1, 0, NAN, 1, 1}));
 }
 
-TEST_CASE("integer division truncates and survives zero", "[lowering]") {
+TEST_CASE("lower-to-loops: integer division truncates and survives zero",
+          "[lowering]") {
   // The interpreter's division requires a non-zero divisor, in both arms
   // of every select.
   TensorType I32(ElemType::I32, {5});
@@ -679,7 +751,8 @@ TEST_CASE("integer division truncates and survives zero", "[lowering]") {
         std::vector<double>{3, -3, 0, -5, 0});
 }
 
-TEST_CASE("activation formulas match their ONNX definitions", "[lowering]") {
+TEST_CASE("lower-to-loops: activation formulas match their ONNX definitions",
+          "[lowering]") {
   std::vector<double> X{-3, -0.5, 0, 0.5, 3};
   auto Check = [&](OpKind K, AttrMap Attrs,
                    const std::function<double(double)> &F) {
@@ -693,9 +766,8 @@ TEST_CASE("activation formulas match their ONNX definitions", "[lowering]") {
         [](double V) { return V < 0 ? 0.1 * V : V; });
   Check(OpKind::Elu, {{"alpha", 2.0f}},
         [](double V) { return V < 0 ? 2 * (std::exp(V) - 1) : V; });
-  Check(OpKind::Selu, {{"alpha", 1.5f}, {"gamma", 2.0f}}, [](double V) {
-    return V > 0 ? 2 * V : 2 * (1.5 * std::exp(V) - 1.5);
-  });
+  Check(OpKind::Selu, {{"alpha", 1.5f}, {"gamma", 2.0f}},
+        [](double V) { return V > 0 ? 2 * V : 2 * (1.5 * std::exp(V) - 1.5); });
   Check(OpKind::Celu, {{"alpha", 2.0f}}, [](double V) {
     return std::max(0.0, V) + std::min(0.0, 2 * (std::exp(V / 2) - 1));
   });
@@ -703,14 +775,12 @@ TEST_CASE("activation formulas match their ONNX definitions", "[lowering]") {
         [](double V) { return V > 0.5 ? V : 0; });
   Check(OpKind::HardSigmoid, {{"alpha", 0.2f}, {"beta", 0.5f}},
         [](double V) { return std::max(0.0, std::min(1.0, 0.2 * V + 0.5)); });
-  Check(OpKind::HardSwish, {}, [](double V) {
-    return V * std::max(0.0, std::min(1.0, V / 6 + 0.5));
-  });
+  Check(OpKind::HardSwish, {},
+        [](double V) { return V * std::max(0.0, std::min(1.0, V / 6 + 0.5)); });
   Check(OpKind::Softplus, {}, [](double V) { return std::log1p(std::exp(V)); });
   Check(OpKind::Softsign, {}, [](double V) { return V / (1 + std::fabs(V)); });
-  Check(OpKind::Gelu, {}, [](double V) {
-    return 0.5 * V * (1 + std::erf(V / std::sqrt(2.0)));
-  });
+  Check(OpKind::Gelu, {},
+        [](double V) { return 0.5 * V * (1 + std::erf(V / std::sqrt(2.0))); });
   Check(OpKind::Gelu, {{"approximate", std::string("tanh")}}, [](double V) {
     return 0.5 * V *
            (1 + std::tanh(std::sqrt(2 / M_PI) * (V + 0.044715 * V * V * V)));
@@ -719,12 +789,13 @@ TEST_CASE("activation formulas match their ONNX definitions", "[lowering]") {
   Check(OpKind::Reciprocal, {}, [](double V) { return 1 / V; });
 }
 
-TEST_CASE("Cast between floats, integers and bool", "[lowering]") {
+TEST_CASE("lower-to-loops: Cast between floats, integers and bool",
+          "[lowering]") {
   auto Cast = [](TensorType From, ElemType To, std::vector<double> X) {
     TensorType R = From;
     R.Elem = To;
-    Module M = oneNode(OpKind::Cast, {From}, R,
-                       {{"to", elemTypeName(To).str()}});
+    Module M =
+        oneNode(OpKind::Cast, {From}, R, {{"to", elemTypeName(To).str()}});
     return runProgram(lowerModule(M), {X})[0];
   };
   CHECK(Cast(f32({4}), ElemType::I32, {-2.7, 2.7, 0, 5}) ==
@@ -735,10 +806,10 @@ TEST_CASE("Cast between floats, integers and bool", "[lowering]") {
         std::vector<double>{1, 0});
 }
 
-TEST_CASE("Where and comparisons", "[lowering]") {
-  Module M = oneNode(OpKind::Where,
-                     {TensorType(ElemType::Bool, {2, 1}), f32({3}), f32({2, 3})},
-                     f32({2, 3}));
+TEST_CASE("lower-to-loops: Where and comparisons", "[lowering]") {
+  Module M = oneNode(
+      OpKind::Where,
+      {TensorType(ElemType::Bool, {2, 1}), f32({3}), f32({2, 3})}, f32({2, 3}));
   auto Out = runProgram(lowerModule(M), {{1, 0}, {1, 2, 3}, iota(6, 10)});
   CHECK(Out[0] == std::vector<double>{1, 2, 3, 13, 14, 15});
   Module L = oneNode(OpKind::Less, {f32({3}), f32({3})},
@@ -747,7 +818,8 @@ TEST_CASE("Where and comparisons", "[lowering]") {
         std::vector<double>{1, 0, 0});
 }
 
-TEST_CASE("an epilogue fuses into Concat's slabs", "[lowering]") {
+TEST_CASE("lower-to-loops: an epilogue fuses into Concat's slabs",
+          "[lowering]") {
   Module M;
   M.G = std::make_unique<Graph>();
   Graph &G = *M.G;
@@ -757,10 +829,10 @@ TEST_CASE("an epilogue fuses into Concat's slabs", "[lowering]") {
   AttrMap Group{{FusionGroupAttr, int64_t(0)}};
   Node *C = G.createNode(OpKind::Concat, "c", {X, Y}, {f32({2, 3})},
                          {{"axis", int64_t(1)}, {FusionGroupAttr, int64_t(0)}});
-  Node *A = G.createNode(OpKind::Sub, "a", {S, C->result()}, {f32({2, 3})},
-                         Group);
-  Node *R = G.createNode(OpKind::Relu, "r", {A->result()}, {f32({2, 3})},
-                         Group);
+  Node *A =
+      G.createNode(OpKind::Sub, "a", {S, C->result()}, {f32({2, 3})}, Group);
+  Node *R =
+      G.createNode(OpKind::Relu, "r", {A->result()}, {f32({2, 3})}, Group);
   G.Outputs = {R->result()};
   const Program &P = lowerModule(M);
   CHECK(P.Kernels.size() == 1);

@@ -85,6 +85,11 @@ TEST_CASE("elementwise types", "[opshapes]") {
   CHECK(inferOne(OpKind::Cast, {f32({2, 2})}, {{"to", std::string("i32")}}) ==
         TensorType(ElemType::I32, {2, 2}));
   CHECK(inferOne(OpKind::Clip, {f32({3})}, {{"max", 6.0f}}) == f32({3}));
+  // Clip bounds are floats, also for integer tensors.
+  CHECK(inferOne(OpKind::Clip, {i64({3})}, {{"min", 0.0f}}) == i64({3}));
+  inferError(OpKind::Clip, {i64({3})}, {{"min", int64_t(0)}});
+  // Pow's exponent may have its own type; the result has the base's.
+  CHECK(inferOne(OpKind::Pow, {i64({2, 1}), f32({3})}) == i64({2, 3}));
   CHECK(inferOne(OpKind::PRelu, {f32({1, 3, 4}), f32({3, 1})}) ==
         f32({1, 3, 4}));
 

@@ -161,6 +161,10 @@ int main(int argc, char **argv) {
   App.add_option("--elide-constants", O.ElideConstants,
                  "print constants with more elements than this as elided "
                  "(0 prints everything)");
+  std::string Names;
+  for (const PassInfo *P : allPasses())
+    Names += std::string("\n  ") + P->Name + "  " + P->Description;
+  App.footer("Passes (in default pipeline order):" + Names);
   try {
     App.parse(argc, argv);
   } catch (const CLI::ParseError &E) {

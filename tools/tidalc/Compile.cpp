@@ -153,7 +153,7 @@ void tidal::removeStale(llvm::StringRef Path) {
 }
 
 namespace {
-/// Emits one output file into a temporary beside its destination.
+/// Writes the contents of one output file.
 using EmitFn = llvm::function_ref<llvm::Error(llvm::raw_pwrite_stream &)>;
 } // namespace
 

@@ -68,7 +68,8 @@ static llvm::Error writeWholeFile(llvm::StringRef Path, llvm::StringRef Data) {
 }
 
 /// Runs Args (Args[0] is looked up in PATH), with stdout and stderr going to
-/// files in W. On failure the error holds the command line and its stderr.
+/// files in W named after Tag ("link" or "run"). On failure the error holds
+/// the command line and its stderr.
 static llvm::Error runCommand(const std::vector<std::string> &Args,
                               const WorkDir &W, llvm::StringRef Tag,
                               unsigned Timeout, std::string *Stdout) {
@@ -86,9 +87,13 @@ static llvm::Error runCommand(const std::vector<std::string> &Args,
     *Stdout = readWholeFile(Out);
   if (RC == 0)
     return llvm::Error::success();
-  std::string Msg = Tag.str() + " failed";
-  Msg += RC > 0 ? " (exit status " + std::to_string(RC) + ")"
-                : (ErrMsg.empty() ? std::string() : ": " + ErrMsg);
+  std::string Msg = (Tag == "link" ? "linking" : "running") +
+                    std::string(" the driver failed");
+  llvm::StringRef Why = llvm::StringRef(ErrMsg).rtrim(": \n");
+  if (RC > 0)
+    Msg += " (exit status " + std::to_string(RC) + ")";
+  else if (!Why.empty())
+    Msg += ": " + Why.lower();
   Msg += "\n  command: " + llvm::join(Args, " ");
   std::string Text = readWholeFile(Err);
   if (!Text.empty())
@@ -147,13 +152,18 @@ static llvm::Error checkInputs(const Program &P,
   return llvm::Error::success();
 }
 
-static std::vector<std::string> driverLinkCommand(llvm::StringRef Target,
-                                                  const WorkDir &W) {
-  bool Cross = Target == "cortex-a53";
-  std::vector<std::string> Cmd{Cross ? "aarch64-linux-gnu-gcc" : "cc",
-                               "-std=c11", "-O2", "-I", W.Path,
-                               W.file("driver.c"), W.file("model.o")};
-  return Cmd;
+/// The C compiler, with its target-specific flags, that links the driver.
+static std::vector<std::string> driverCompiler(llvm::StringRef Target) {
+  if (Target == "cortex-a53")
+    return {"aarch64-linux-gnu-gcc", "-static"};
+  return {"cc"};
+}
+
+/// What runs a program built for Target on this machine (empty: itself).
+static std::vector<std::string> emulator(llvm::StringRef Target) {
+  if (Target == "cortex-a53")
+    return {"qemu-aarch64", "-cpu", "cortex-a53", "-L", "/usr/aarch64-linux-gnu"};
+  return {};
 }
 
 static llvm::Error buildDriver(const RunOptions &Opts, const Program &P,
@@ -168,10 +178,10 @@ static llvm::Error buildDriver(const RunOptions &Opts, const Program &P,
       linkFlags(Opts.Compile.Target);
   if (!Flags)
     return Flags.takeError();
-  std::vector<std::string> Cmd = driverLinkCommand(Opts.Compile.Target, W);
+  std::vector<std::string> Cmd = driverCompiler(Opts.Compile.Target);
+  Cmd.insert(Cmd.end(), {"-std=c11", "-O2", "-I", W.Path, W.file("driver.c"),
+                         W.file("model.o")});
   Cmd.insert(Cmd.end(), Flags->begin(), Flags->end());
-  if (Opts.Compile.Target == "cortex-a53")
-    Cmd.push_back("-static");
   Cmd.insert(Cmd.end(), {"-o", W.file("driver")});
   return runCommand(Cmd, W, "link", 0, nullptr);
 }
@@ -179,9 +189,7 @@ static llvm::Error buildDriver(const RunOptions &Opts, const Program &P,
 static llvm::Error runDriver(const RunOptions &Opts, const Program &P,
                              const std::vector<Tensor> &Inputs,
                              const WorkDir &W) {
-  std::vector<std::string> Cmd;
-  if (Opts.Compile.Target == "cortex-a53")
-    Cmd = {"qemu-aarch64", "-cpu", "cortex-a53", "-L", "/usr/aarch64-linux-gnu"};
+  std::vector<std::string> Cmd = emulator(Opts.Compile.Target);
   Cmd.insert(Cmd.end(), {W.file("driver"), std::to_string(Opts.Repeat),
                          std::to_string(Opts.Threads)});
   for (size_t I = 0; I < Inputs.size(); ++I) {
@@ -272,53 +280,62 @@ static llvm::Error makeWorkDir(const RunOptions &Opts, WorkDir &W) {
   return llvm::Error::success();
 }
 
-/// Compiles, builds and runs; the results are the model's outputs.
-static llvm::Expected<std::vector<Tensor>>
-compileAndRun(const RunOptions &Opts, std::unique_ptr<Program> &P,
-              const WorkDir &W) {
-  llvm::Expected<std::vector<Tensor>> Inputs =
+/// Reads the inputs and compiles the model for them. A model that is
+/// rejected says so (exit 2) even when its test data has types the frontend
+/// cannot read either.
+static llvm::Expected<std::unique_ptr<Program>>
+compileForInputs(const RunOptions &Opts, std::vector<Tensor> &Inputs) {
+  llvm::Expected<std::vector<Tensor>> Read =
       readTensors(Opts.InputsDir, "input_");
   CompileOptions C = Opts.Compile;
-  if (Inputs)
-    fillSymbolicShapes(C, *Inputs);
-  // A model that is rejected says so (exit 2) even when its test data has
-  // types the frontend cannot read either.
-  llvm::Expected<std::unique_ptr<Program>> Compiled =
-      compileToProgram(C, "model");
-  if (!Compiled) {
-    if (!Inputs)
-      llvm::consumeError(Inputs.takeError());
-    return Compiled.takeError();
+  if (Read)
+    fillSymbolicShapes(C, *Read);
+  llvm::Expected<std::unique_ptr<Program>> P = compileToProgram(C, "model");
+  if (!P) {
+    if (!Read)
+      llvm::consumeError(Read.takeError());
+    return P.takeError();
   }
-  if (!Inputs)
-    return Inputs.takeError();
-  P = std::move(*Compiled);
-  if (llvm::Error E = checkInputs(*P, *Inputs, Opts.InputsDir))
+  if (!Read)
+    return Read.takeError();
+  if (llvm::Error E = checkInputs(**P, *Read, Opts.InputsDir))
     return std::move(E);
-  if (llvm::Error E = buildDriver(Opts, *P, W))
+  Inputs = std::move(*Read);
+  return P;
+}
+
+/// Builds and runs the driver in its work folder (made only now, so that a
+/// failed compile leaves nothing behind); the results are the outputs.
+static llvm::Expected<std::vector<Tensor>>
+buildAndRun(const RunOptions &Opts, const Program &P,
+            const std::vector<Tensor> &Inputs) {
+  WorkDir W;
+  if (llvm::Error E = makeWorkDir(Opts, W))
     return std::move(E);
-  if (llvm::Error E = runDriver(Opts, *P, *Inputs, W))
+  if (llvm::Error E = buildDriver(Opts, P, W))
     return std::move(E);
-  return readResults(*P, W);
+  if (llvm::Error E = runDriver(Opts, P, Inputs, W))
+    return std::move(E);
+  return readResults(P, W);
 }
 
 int tidal::runModel(const RunOptions &Opts) {
   if (!llvm::sys::fs::is_directory(Opts.InputsDir))
     return exitCodeFor(makeError("--inputs '" + Opts.InputsDir +
                                  "' is not a folder"));
-  WorkDir W;
-  if (llvm::Error E = makeWorkDir(Opts, W))
-    return exitCodeFor(std::move(E));
-  std::unique_ptr<Program> P;
-  llvm::Expected<std::vector<Tensor>> Results = compileAndRun(Opts, P, W);
+  std::vector<Tensor> Inputs;
+  llvm::Expected<std::unique_ptr<Program>> P = compileForInputs(Opts, Inputs);
+  if (!P)
+    return exitCodeFor(P.takeError());
+  llvm::Expected<std::vector<Tensor>> Results = buildAndRun(Opts, **P, Inputs);
   if (!Results)
     return exitCodeFor(Results.takeError());
   if (!Opts.OutputDir.empty())
-    if (llvm::Error E = saveResults(*P, *Results, Opts.OutputDir))
+    if (llvm::Error E = saveResults(**P, *Results, Opts.OutputDir))
       return exitCodeFor(std::move(E));
   if (!Opts.Compare)
     return ExitOk;
-  llvm::Expected<bool> Matched = compareResults(Opts, *P, *Results);
+  llvm::Expected<bool> Matched = compareResults(Opts, **P, *Results);
   if (!Matched)
     return exitCodeFor(Matched.takeError());
   return *Matched ? ExitOk : ExitMismatch;

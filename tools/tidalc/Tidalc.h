@@ -67,16 +67,18 @@ bool isCIdentifier(llvm::StringRef Name);
 llvm::Expected<std::unique_ptr<Program>> compileToProgram(
     const CompileOptions &Opts, llvm::StringRef Name);
 
-/// Writes P's object (or LLVM IR) to OutPath and, unless HeaderPath is
-/// empty, its C header to HeaderPath. Both are written to temporary files
-/// beside their destinations and renamed into place only when both
-/// succeeded; on failure neither destination exists afterwards (a stale
-/// file from an earlier run would look current to a build system).
+/// Writes P's object (or LLVM IR) to OutPath ("-": stdout) and, unless
+/// HeaderPath is empty, its C header to HeaderPath. Both are written to
+/// temporary files beside their destinations and renamed into place only
+/// when both succeeded, so a failure never leaves a partial file; special
+/// files such as /dev/null are written in place.
 llvm::Error writeOutputs(const Program &P, const CompileOptions &Opts,
                          EmitKind Emit, llvm::StringRef OutPath,
                          llvm::StringRef HeaderPath);
 
-/// Removes Path if it exists; used when a compile fails.
+/// Removes Path if it is a regular file. A failed compile removes its
+/// destinations: a stale output of an earlier run would look current to a
+/// build system.
 void removeStale(llvm::StringRef Path);
 
 /// The absolute path of the runtime archive for Target, found relative to

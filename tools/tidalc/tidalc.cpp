@@ -14,6 +14,7 @@
 #include "compiler/Diagnostics.h"
 #include "frontend/OnnxImporter.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -145,9 +146,13 @@ static llvm::Error checkCompileFlags(CompileFlags &F) {
     return makeError("--name '" + F.Name + "' is not a C identifier");
   if (F.Output == "-" && F.Emit == "obj")
     return makeError("-o -: an object file cannot go to stdout");
-  if (F.Header.empty() && F.Output != "-")
+  // `-o -` and `-o /dev/null` get no header unless --header asks for one.
+  bool Special = F.Output == "-" ||
+                 (llvm::sys::fs::exists(F.Output) &&
+                  !llvm::sys::fs::is_regular_file(F.Output));
+  if (F.Header.empty() && !Special)
     F.Header = defaultHeader(F.Output);
-  if (F.Header == F.Output)
+  if (F.Header == F.Output && !Special)
     return makeError("the header and the object would both be '" + F.Output +
                      "' (use --header)");
   return llvm::Error::success();

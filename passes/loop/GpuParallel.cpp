@@ -1,0 +1,393 @@
+//===- GpuParallel.cpp - Which loops may run as GPU threads ---------------===//
+//
+// An abstract interpretation of index expressions over the candidate
+// parallel loop variables: each i64 expression gets a Form, "the value
+// minus sum(c_v * v) lies in [Lo, Hi]", where v are the candidate loop
+// variables and the range holds over every iteration of every loop and
+// every let. Additions and subtractions keep the coefficients, a
+// multiplication by a constant scales them, and every other operation
+// first collapses its operands to plain ranges (the coefficients folded in
+// over the variables' ranges) and then applies interval arithmetic; loads,
+// casts and anything that could overflow are unknown. This is sound: a
+// collapsed form only loses precision. See GpuParallel.h for the rule that
+// is checked with these forms.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/loop/GpuParallel.h"
+#include "passes/loop/LoopUtils.h"
+#include <algorithm>
+#include <climits>
+#include <map>
+
+using namespace tidal;
+using namespace tidal::loop;
+
+namespace {
+
+/// value - sum(Coef[v] * v) is in [Lo, Hi]; Known false means nothing is
+/// known about the value.
+struct Form {
+  bool Known = false;
+  std::map<std::string, int64_t> Coef; // no zero entries
+  int64_t Lo = 0, Hi = 0;
+
+  static Form range(int64_t Lo, int64_t Hi) {
+    Form F;
+    F.Known = true;
+    F.Lo = Lo;
+    F.Hi = Hi;
+    return F;
+  }
+  bool isConst() const { return Known && Coef.empty() && Lo == Hi; }
+};
+
+bool addOv(int64_t A, int64_t B, int64_t &R) {
+  return __builtin_add_overflow(A, B, &R);
+}
+bool mulOv(int64_t A, int64_t B, int64_t &R) {
+  return __builtin_mul_overflow(A, B, &R);
+}
+
+/// The loop variables being tested, with their ranges.
+using VarRanges = std::map<std::string, std::pair<int64_t, int64_t>>;
+
+/// F with its coefficients folded into its range.
+Form collapse(const Form &F, const VarRanges &Vars) {
+  if (!F.Known || F.Coef.empty())
+    return F;
+  int64_t Lo = F.Lo, Hi = F.Hi;
+  for (const auto &[Name, C] : F.Coef) {
+    auto [VLo, VHi] = Vars.at(Name);
+    int64_t A, B;
+    if (mulOv(C, VLo, A) || mulOv(C, VHi, B) ||
+        addOv(Lo, std::min(A, B), Lo) || addOv(Hi, std::max(A, B), Hi))
+      return Form();
+  }
+  return Form::range(Lo, Hi);
+}
+
+Form addForms(const Form &A, const Form &B, int64_t Sign) {
+  if (!A.Known || !B.Known)
+    return Form();
+  Form R = A;
+  for (const auto &[Name, C] : B.Coef) {
+    int64_t Term, Sum;
+    if (mulOv(Sign, C, Term) || addOv(R.Coef[Name], Term, Sum))
+      return Form();
+    if (Sum == 0)
+      R.Coef.erase(Name);
+    else
+      R.Coef[Name] = Sum;
+  }
+  int64_t BLo = Sign > 0 ? B.Lo : -B.Hi, BHi = Sign > 0 ? B.Hi : -B.Lo;
+  if (B.Lo == INT64_MIN || B.Hi == INT64_MIN || addOv(R.Lo, BLo, R.Lo) ||
+      addOv(R.Hi, BHi, R.Hi))
+    return Form();
+  return R;
+}
+
+Form scale(const Form &A, int64_t K) {
+  if (!A.Known)
+    return A;
+  Form R;
+  R.Known = true;
+  if (K == 0)
+    return R;
+  for (const auto &[Name, C] : A.Coef) {
+    int64_t P;
+    if (mulOv(C, K, P))
+      return Form();
+    R.Coef[Name] = P;
+  }
+  int64_t X, Y;
+  if (mulOv(A.Lo, K, X) || mulOv(A.Hi, K, Y))
+    return Form();
+  R.Lo = std::min(X, Y);
+  R.Hi = std::max(X, Y);
+  return R;
+}
+
+/// Interval product of two plain ranges.
+Form mulRanges(const Form &A, const Form &B) {
+  int64_t P[4];
+  if (mulOv(A.Lo, B.Lo, P[0]) || mulOv(A.Lo, B.Hi, P[1]) ||
+      mulOv(A.Hi, B.Lo, P[2]) || mulOv(A.Hi, B.Hi, P[3]))
+    return Form();
+  return Form::range(*std::min_element(P, P + 4), *std::max_element(P, P + 4));
+}
+
+/// Truncating division of plain ranges by a positive divisor range; the
+/// quotient is monotone in each operand there, so the corners bound it.
+Form divRanges(const Form &A, const Form &B) {
+  if (B.Lo <= 0)
+    return Form();
+  int64_t Q[4] = {A.Lo / B.Lo, A.Lo / B.Hi, A.Hi / B.Lo, A.Hi / B.Hi};
+  return Form::range(*std::min_element(Q, Q + 4), *std::max_element(Q, Q + 4));
+}
+
+/// C remainder of plain ranges by a positive divisor range.
+Form modRanges(const Form &A, const Form &B) {
+  if (B.Lo <= 0)
+    return Form();
+  int64_t M = B.Hi - 1;
+  if (A.Lo >= 0)
+    return Form::range(0, std::min(A.Hi, M));
+  if (A.Hi <= 0)
+    return Form::range(std::max(A.Lo, -M), 0);
+  return Form::range(-M, M);
+}
+
+/// The union of two forms with the same coefficients, else of their ranges.
+Form unite(const Form &A, const Form &B, const VarRanges &Vars) {
+  if (!A.Known || !B.Known)
+    return Form();
+  if (A.Coef == B.Coef) {
+    Form R = A;
+    R.Lo = std::min(A.Lo, B.Lo);
+    R.Hi = std::max(A.Hi, B.Hi);
+    return R;
+  }
+  Form X = collapse(A, Vars), Y = collapse(B, Vars);
+  if (!X.Known || !Y.Known)
+    return Form();
+  return Form::range(std::min(X.Lo, Y.Lo), std::max(X.Hi, Y.Hi));
+}
+
+/// One access of a non-local buffer.
+struct Access {
+  std::string Buffer;
+  Form Index;
+  bool Store;
+};
+
+/// Walks the body of the candidate loops, recording every access.
+class AccessCollector {
+public:
+  explicit AccessCollector(VarRanges Vars) : Vars(std::move(Vars)) {}
+  void visit(const Stmt &S);
+  std::vector<Access> Accesses;
+
+private:
+  Form form(const Expr &E);
+  Form formOfVar(const std::string &Name);
+  Form binaryForm(const ExprNode &E);
+  void loads(const Expr &E);
+  bool isLocal(const std::string &Buffer) const;
+  void visitFor(const StmtNode &S);
+
+  VarRanges Vars;
+  /// Inner loop variables and lets, innermost last.
+  std::vector<std::pair<std::string, Form>> Scope;
+  /// Buffers allocated inside the nest, innermost last.
+  std::vector<std::string> Locals;
+};
+
+Form AccessCollector::formOfVar(const std::string &Name) {
+  for (auto It = Scope.rbegin(); It != Scope.rend(); ++It)
+    if (It->first == Name)
+      return It->second;
+  if (Vars.count(Name)) {
+    Form F = Form::range(0, 0);
+    F.Coef[Name] = 1;
+    return F;
+  }
+  return Form();
+}
+
+Form AccessCollector::binaryForm(const ExprNode &E) {
+  Form A = form(E.Operands[0]), B = form(E.Operands[1]);
+  if (!A.Known || !B.Known)
+    return Form();
+  switch (E.Op) {
+  case BinaryOp::Add:
+    return addForms(A, B, 1);
+  case BinaryOp::Sub:
+    return addForms(A, B, -1);
+  case BinaryOp::Mul:
+    if (B.isConst())
+      return scale(A, B.Lo);
+    if (A.isConst())
+      return scale(B, A.Lo);
+    break;
+  default:
+    break;
+  }
+  A = collapse(A, Vars);
+  B = collapse(B, Vars);
+  if (!A.Known || !B.Known)
+    return Form();
+  switch (E.Op) {
+  case BinaryOp::Mul:
+    return mulRanges(A, B);
+  case BinaryOp::Div:
+    return divRanges(A, B);
+  case BinaryOp::Mod:
+    return modRanges(A, B);
+  case BinaryOp::Min:
+    return Form::range(std::min(A.Lo, B.Lo), std::min(A.Hi, B.Hi));
+  case BinaryOp::Max:
+    return Form::range(std::max(A.Lo, B.Lo), std::max(A.Hi, B.Hi));
+  default:
+    return Form();
+  }
+}
+
+Form AccessCollector::form(const Expr &E) {
+  if (!E || E->Type != DataType(ScalarType::I64))
+    return Form();
+  switch (E->Kind) {
+  case ExprKind::IntImm:
+    return Form::range(E->IntValue, E->IntValue);
+  case ExprKind::Var:
+    return formOfVar(E->Name);
+  case ExprKind::Binary:
+    return binaryForm(*E);
+  case ExprKind::Select:
+    return unite(form(E->Operands[1]), form(E->Operands[2]), Vars);
+  default:
+    return Form();
+  }
+}
+
+bool AccessCollector::isLocal(const std::string &Buffer) const {
+  return std::find(Locals.begin(), Locals.end(), Buffer) != Locals.end();
+}
+
+/// Records the loads in E.
+void AccessCollector::loads(const Expr &E) {
+  if (!E)
+    return;
+  if (E->Kind == ExprKind::Load && !isLocal(E->Name))
+    Accesses.push_back({E->Name, form(E->Operands[0]), false});
+  for (const Expr &Op : E->Operands)
+    loads(Op);
+}
+
+void AccessCollector::visitFor(const StmtNode &S) {
+  loads(S.Min);
+  loads(S.Extent);
+  Form Min = collapse(form(S.Min), Vars), Ext = collapse(form(S.Extent), Vars);
+  Form Var;
+  int64_t Last;
+  if (Min.Known && Ext.Known && !addOv(Min.Hi, Ext.Hi - 1, Last))
+    Var = Form::range(Min.Lo, std::max(Min.Lo, Last));
+  Scope.push_back({S.Name, Var});
+  visit(S.Body);
+  Scope.pop_back();
+}
+
+void AccessCollector::visit(const Stmt &S) {
+  if (!S)
+    return;
+  switch (S->Kind) {
+  case StmtKind::For:
+    return visitFor(*S);
+  case StmtKind::Store:
+    loads(S->Index);
+    loads(S->Value);
+    if (!isLocal(S->Name))
+      Accesses.push_back({S->Name, form(S->Index), true});
+    return;
+  case StmtKind::Let:
+    loads(S->Value);
+    Scope.push_back({S->Name, form(S->Value)});
+    visit(S->Body);
+    Scope.pop_back();
+    return;
+  case StmtKind::Allocate:
+    Locals.push_back(S->Name);
+    visit(S->Body);
+    Locals.pop_back();
+    return;
+  case StmtKind::If:
+    loads(S->Cond);
+    visit(S->Body);
+    visit(S->Else);
+    return;
+  case StmtKind::Seq:
+    for (const Stmt &X : S->Stmts)
+      visit(X);
+    return;
+  }
+}
+
+/// Whether the accesses of one stored buffer are disjoint between
+/// iterations (the rule of GpuParallel.h).
+bool disjoint(const std::vector<const Access *> &Accesses,
+              const VarRanges &Vars) {
+  const Form &First = Accesses.front()->Index;
+  if (!First.Known)
+    return false;
+  int64_t Lo = First.Lo, Hi = First.Hi;
+  for (const Access *A : Accesses) {
+    if (!A->Index.Known || A->Index.Coef != First.Coef)
+      return false;
+    Lo = std::min(Lo, A->Index.Lo);
+    Hi = std::max(Hi, A->Index.Hi);
+  }
+  // (|c|, extent - 1) of the loops with more than one iteration.
+  std::vector<std::pair<int64_t, int64_t>> Terms;
+  for (const auto &[Name, Range] : Vars) {
+    if (Range.first == Range.second)
+      continue;
+    auto It = First.Coef.find(Name);
+    if (It == First.Coef.end() || It->second == INT64_MIN)
+      return false;
+    Terms.push_back({std::abs(It->second), Range.second - Range.first});
+  }
+  std::sort(Terms.begin(), Terms.end());
+  int64_t Reach;
+  if (__builtin_sub_overflow(Hi, Lo, &Reach))
+    return false;
+  for (const auto &[C, Steps] : Terms) {
+    int64_t Span;
+    if (C <= Reach || mulOv(C, Steps, Span) || addOv(Reach, Span, Reach))
+      return false;
+  }
+  return true;
+}
+
+bool prefixIsParallel(const std::vector<const StmtNode *> &Nest, unsigned K) {
+  VarRanges Vars;
+  for (unsigned I = 0; I < K; ++I) {
+    int64_t Min = *constInt(Nest[I]->Min), Ext = *constInt(Nest[I]->Extent);
+    Vars[Nest[I]->Name] = {Min, Min + Ext - 1};
+  }
+  AccessCollector C(Vars);
+  C.visit(Nest[K - 1]->Body);
+  std::map<std::string, std::vector<const Access *>> ByBuffer;
+  for (const Access &A : C.Accesses)
+    ByBuffer[A.Buffer].push_back(&A);
+  for (const auto &[Buffer, List] : ByBuffer) {
+    bool Stored = std::any_of(List.begin(), List.end(),
+                              [](const Access *A) { return A->Store; });
+    if (Stored && !disjoint(List, Vars))
+      return false;
+  }
+  return true;
+}
+
+} // namespace
+
+std::vector<const StmtNode *> loop::constantPerfectNest(const Stmt &S) {
+  std::vector<const StmtNode *> Nest;
+  int64_t Total = 1;
+  for (const StmtNode *L = S.get(); L && L->Kind == StmtKind::For;
+       L = L->Body.get()) {
+    std::optional<int64_t> Min = constInt(L->Min), Ext = constInt(L->Extent);
+    int64_t Last;
+    if (!Min || !Ext || *Ext < 1 || mulOv(Total, *Ext, Total) ||
+        Total > INT32_MAX || addOv(*Min, *Ext - 1, Last))
+      break;
+    Nest.push_back(L);
+  }
+  return Nest;
+}
+
+unsigned loop::parallelPrefix(const std::vector<const StmtNode *> &Nest) {
+  for (unsigned K = Nest.size(); K > 0; --K)
+    if (prefixIsParallel(Nest, K))
+      return K;
+  return 0;
+}

@@ -1,0 +1,454 @@
+//===- CodegenTest.cpp - Loop IR Program -> object file and C header ------===//
+//
+// Codegen on hand-built Programs, without the frontend or the lowering:
+// the firmware contract of the object (one global symbol, only runtime
+// functions undefined, the weights section), byte-identical output, the
+// header text, the errors a bad Program gets, and, where a C compiler is
+// installed, the numbers the linked object computes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Codegen.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Object/ObjectFile.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <set>
+
+using namespace tidal;
+
+namespace {
+
+const DataType F32(ScalarType::F32), I32(ScalarType::I32);
+
+BufferDecl param(const char *Name, ScalarType T, int64_t Size, bool ReadOnly) {
+  BufferDecl D;
+  D.Name = Name;
+  D.Elem = T;
+  D.Size = Size;
+  D.ReadOnly = ReadOnly;
+  return D;
+}
+
+Expr loadF(const char *Buf, Expr Index) {
+  return load(Buf, F32.withLanes(Index->Type.Lanes), Index);
+}
+
+const char *const MathIntrinsics[] = {"exp", "log", "erf", "tanh", "sigmoid",
+                                      "sin", "cos", "floor", "ceil", "round",
+                                      "sqrt", "abs"};
+constexpr int NumMath = 12;
+
+/// y = relu(x * w + b) with 8-lane vectors; s = sum(x) through a local
+/// accumulator; m[k][i] = intrinsic k of x[i] (vectors for even k);
+/// t = x^w; q = x mod 0.75 (via the workspace, in two kernels).
+Program makeProgram() {
+  Program P;
+  P.Name = "net";
+  P.Inputs = {{"x", TensorType(ElemType::F32, {1, 16})}};
+  P.Outputs = {{"y", TensorType(ElemType::F32, {1, 16})},
+               {"s", TensorType(ElemType::F32, {})},
+               {"m", TensorType(ElemType::F32, {NumMath, 16})},
+               {"t", TensorType(ElemType::F32, {16})},
+               {"q", TensorType(ElemType::F32, {16})}};
+  P.Weights.resize(128);
+  for (int I = 0; I < 16; ++I) {
+    float W = 0.5f * float(I % 5) - 1.0f;
+    std::memcpy(&P.Weights[4 * I], &W, 4);
+  }
+  float Bias = 0.25f;
+  std::memcpy(&P.Weights[64], &Bias, 4);
+  P.WorkspaceSize = 64;
+
+  Kernel Relu;
+  Relu.Name = "relu";
+  Relu.Params = {param("x", ScalarType::F32, 16, true), param("w", ScalarType::F32, 16, true),
+                 param("b", ScalarType::F32, 1, true), param("y", ScalarType::F32, 16, false)};
+  Expr Idx = ramp(var("i") * 8, intImm(1), 8);
+  Relu.Body = forRange(
+      "i", 2,
+      store("y", Idx,
+            max(loadF("x", Idx) * loadF("w", Idx) + loadF("b", broadcast(intImm(0), 8)),
+                floatImm(0, F32.withLanes(8)))));
+
+  Kernel Sum;
+  Sum.Name = "sum";
+  Sum.Params = {param("x", ScalarType::F32, 16, true), param("s", ScalarType::F32, 1, false)};
+  Sum.Body = allocate(
+      "acc", ScalarType::F32, 1,
+      seq({store("acc", intImm(0), floatImm(0)),
+           forRange("k", 16,
+                    letStmt("v", loadF("x", var("k")),
+                            store("acc", intImm(0),
+                                  loadF("acc", intImm(0)) + var("v", F32)))),
+           store("s", intImm(0), loadF("acc", intImm(0)))}));
+
+  Kernel Math;
+  Math.Name = "math";
+  Math.Params = {param("x", ScalarType::F32, 16, true),
+                 param("m", ScalarType::F32, NumMath * 16, false)};
+  std::vector<Stmt> Rows;
+  for (int K = 0; K < NumMath; ++K) {
+    if (K % 2 == 0) {
+      Expr Ix = ramp(var("j") * 8, intImm(1), 8);
+      Expr Out = ramp(var("j") * 8 + K * 16, intImm(1), 8);
+      Rows.push_back(forRange(
+          "j", 2, store("m", Out, call(MathIntrinsics[K], F32.withLanes(8), {loadF("x", Ix)}))));
+    } else {
+      Rows.push_back(forLoop("j", intImm(0), intImm(16), ForKind::Unrolled,
+                             store("m", var("j") + K * 16,
+                                   call(MathIntrinsics[K], F32, {loadF("x", var("j"))}))));
+    }
+  }
+  Math.Body = seq(Rows);
+
+  Kernel Pow;
+  Pow.Name = "pow";
+  Pow.Params = {param("x", ScalarType::F32, 16, true), param("w", ScalarType::F32, 16, true),
+                param("t", ScalarType::F32, 16, false)};
+  Pow.Body = forRange("j", 16, store("t", var("j"),
+                                     call("pow", F32, {loadF("x", var("j")), loadF("w", var("j"))})));
+
+  Kernel ModA;
+  ModA.Name = "mod_a";
+  ModA.Params = {param("x", ScalarType::F32, 16, true), param("tmp", ScalarType::F32, 16, false)};
+  ModA.Body = forRange("j", 16, store("tmp", var("j"), loadF("x", var("j")) % floatImm(0.75)));
+  Kernel ModB;
+  ModB.Name = "mod_b";
+  ModB.Params = {param("tmp", ScalarType::F32, 16, true), param("q", ScalarType::F32, 16, false)};
+  ModB.Body = forRange("j", 16, store("q", var("j"), loadF("tmp", var("j"))));
+
+  P.Kernels = {Relu, Sum, Math, Pow, ModA, ModB};
+  BufferBinding X{StorageKind::Input, 0, 0}, W{StorageKind::Weights, 0, 0},
+      B{StorageKind::Weights, 0, 64}, WS{StorageKind::Workspace, 0, 0};
+  auto out = [](int K) { return BufferBinding{StorageKind::Output, K, 0}; };
+  P.Calls = {{"relu", {X, W, B, out(0)}}, {"sum", {X, out(1)}},
+             {"math", {X, out(2)}},       {"pow", {X, W, out(3)}},
+             {"mod_a", {X, WS}},          {"mod_b", {WS, out(4)}}};
+  return P;
+}
+
+std::string objectOf(const Program &P, const CodegenOptions &Opts) {
+  llvm::SmallString<0> Buf;
+  llvm::raw_svector_ostream OS(Buf);
+  llvm::Error E = emitObject(P, Opts, OS);
+  INFO(llvm::toString(std::move(E)));
+  REQUIRE(!Buf.empty());
+  return std::string(Buf.str());
+}
+
+std::string errorOf(llvm::Error E) {
+  bool Failed = bool(E);
+  REQUIRE(Failed);
+  return llvm::toString(std::move(E));
+}
+
+std::string headerOf(const Program &P) {
+  std::string S;
+  llvm::raw_string_ostream OS(S);
+  emitHeader(P, OS);
+  return OS.str();
+}
+
+bool contains(const std::string &Haystack, const std::string &Needle) {
+  return Haystack.find(Needle) != std::string::npos;
+}
+
+struct Symbols {
+  std::set<std::string> DefinedGlobal, Undefined, Sections;
+};
+
+Symbols symbolsOf(const std::string &Object) {
+  Symbols S;
+  auto Buf = llvm::MemoryBuffer::getMemBuffer(Object, "net.o", false);
+  auto Obj = llvm::object::ObjectFile::createObjectFile(Buf->getMemBufferRef());
+  REQUIRE(bool(Obj));
+  for (const llvm::object::SymbolRef &Sym : (*Obj)->symbols()) {
+    auto Name = Sym.getName();
+    auto Flags = Sym.getFlags();
+    REQUIRE(bool(Name));
+    REQUIRE(bool(Flags));
+    if (*Flags & llvm::object::SymbolRef::SF_Undefined)
+      S.Undefined.insert(Name->str());
+    else if (*Flags & llvm::object::SymbolRef::SF_Global)
+      S.DefinedGlobal.insert(Name->str());
+  }
+  for (const llvm::object::SectionRef &Sec : (*Obj)->sections())
+    if (auto Name = Sec.getName())
+      S.Sections.insert(Name->str());
+  return S;
+}
+
+void checkContract(const std::string &Object) {
+  Symbols S = symbolsOf(Object);
+  CHECK(S.DefinedGlobal == std::set<std::string>{"net_run"});
+  for (const std::string &U : S.Undefined) {
+    INFO("undefined symbol " << U);
+    CHECK((U.rfind("tidal_", 0) == 0 || U == "memcpy" || U == "memset"));
+  }
+  CHECK(S.Undefined.count("tidal_expf"));
+  CHECK(S.Undefined.count("tidal_powf"));
+  CHECK(S.Undefined.count("tidal_fmodf"));
+  CHECK(S.Sections.count(".tidal.weights.net"));
+}
+
+} // namespace
+
+TEST_CASE("codegen: x86-64 object keeps the firmware contract", "[codegen]") {
+  Program P = makeProgram();
+  for (const char *CPU : {"", "x86-64", "x86-64-v3", "znver4"}) {
+    CodegenOptions Opts;
+    Opts.CPU = CPU;
+    INFO("cpu '" << CPU << "'");
+    std::string Obj = objectOf(P, Opts);
+    CHECK(Obj.compare(0, 4, "\x7f" "ELF") == 0);
+    checkContract(Obj);
+  }
+}
+
+TEST_CASE("codegen: cortex-a53 object keeps the firmware contract", "[codegen]") {
+  CodegenOptions Opts;
+  Opts.Target = "cortex-a53";
+  std::string Obj = objectOf(makeProgram(), Opts);
+  REQUIRE(Obj.size() > 20);
+  CHECK(uint8_t(Obj[18]) == 183); // e_machine EM_AARCH64
+  checkContract(Obj);
+}
+
+TEST_CASE("codegen: output is byte-identical across runs", "[codegen]") {
+  Program P = makeProgram();
+  for (unsigned Level : {0u, 2u, 3u}) {
+    CodegenOptions Opts;
+    Opts.OptLevel = Level;
+    CHECK(objectOf(P, Opts) == objectOf(P, Opts));
+  }
+  CHECK(headerOf(P) == headerOf(P));
+}
+
+TEST_CASE("codegen: LLVM IR has internal kernels and one entry point", "[codegen]") {
+  std::string IR;
+  llvm::raw_string_ostream OS(IR);
+  CodegenOptions Opts;
+  Opts.OptLevel = 0;
+  llvm::Error E = emitLLVMIR(makeProgram(), Opts, OS);
+  bool Failed = bool(E);
+  INFO(llvm::toString(std::move(E)));
+  REQUIRE(!Failed);
+  OS.flush();
+  CHECK(contains(IR, "define i32 @net_run(ptr"));
+  CHECK(contains(IR, "define internal void @net.relu("));
+  CHECK(contains(IR, "@net_weights = internal externally_initialized constant [128 x i8]"));
+  CHECK(contains(IR, "section \".tidal.weights.net\", align 64"));
+  CHECK(contains(IR, "llvm.loop.unroll.full"));
+  CHECK(contains(IR, "llvm.maximum.v8f32"));
+  CHECK(!contains(IR, " frem "));
+}
+
+TEST_CASE("codegen: header declares the contract", "[codegen]") {
+  Program P = makeProgram();
+  TensorType Q(ElemType::U8, {2, 3});
+  Q.Quant = Quantization{{0.5f}, {128}, -1};
+  P.Inputs.push_back({"q\"in", Q});
+  std::string H = headerOf(P);
+  CHECK(contains(H, "#ifndef TIDAL_MODEL_NET_H"));
+  CHECK(contains(H, "extern \"C\" {"));
+  CHECK(contains(H, "#define NET_NUM_INPUTS                   2\n"));
+  CHECK(contains(H, "#define NET_NUM_OUTPUTS                  5\n"));
+  CHECK(contains(H, "#define NET_WORKSPACE_SIZE               64\n"));
+  CHECK(contains(H, "#define NET_WORKSPACE_ALIGN              64\n"));
+  CHECK(contains(H, "#define NET_INPUT0_NAME                  \"x\"\n"));
+  CHECK(contains(H, "#define NET_INPUT0_TYPE                  TIDAL_TYPE_F32\n"));
+  CHECK(contains(H, "#define NET_INPUT0_DIMS                  {1, 16}\n"));
+  CHECK(contains(H, "#define NET_INPUT0_SIZE                  64\n"));
+  CHECK(contains(H, "#define NET_INPUT1_NAME                  \"q\\\"in\"\n"));
+  CHECK(contains(H, "#define NET_INPUT1_SCALE                 0.5f\n"));
+  CHECK(contains(H, "#define NET_INPUT1_ZERO_POINT            128\n"));
+  CHECK(contains(H, "#define NET_OUTPUT1_RANK                 0\n"));
+  CHECK(contains(H, "#define NET_OUTPUT1_DIMS                 {1}\n"));
+  CHECK(contains(H, "int net_run(const void *const inputs[], void *const "
+                    "outputs[], void *workspace);"));
+}
+
+TEST_CASE("codegen: bad programs and options are errors", "[codegen]") {
+  CodegenOptions Opts;
+  llvm::SmallString<0> Buf;
+  llvm::raw_svector_ostream OS(Buf);
+  {
+    Program P = makeProgram();
+    P.Calls[4].Args[1] = {StorageKind::Temp, 0, 0};
+    CHECK(contains(errorOf(emitObject(P, Opts, OS)), "still a temporary"));
+  }
+  {
+    Program P = makeProgram();
+    P.Calls[4].Args[1] = {StorageKind::Workspace, 0, 32};
+    CHECK(contains(errorOf(emitObject(P, Opts, OS)), "outside the workspace"));
+  }
+  {
+    Program P = makeProgram();
+    P.Kernels[1].Body = forLoop("g", intImm(0), intImm(4), ForKind::GpuBlock,
+                                store("s", intImm(0), floatImm(1)));
+    CHECK(contains(errorOf(emitObject(P, Opts, OS)), "bound to the GPU"));
+  }
+  {
+    Program P = makeProgram();
+    P.Kernels[1].Body = store("s", intImm(0), call("frobnicate", F32, {floatImm(1)}));
+    CHECK(contains(errorOf(emitObject(P, Opts, OS)), "unknown intrinsic"));
+  }
+  CodegenOptions Bad;
+  Bad.Target = "mips";
+  CHECK(contains(errorOf(emitObject(makeProgram(), Bad, OS)), "unknown target"));
+  CHECK(contains(errorOf(targetVectorBits(Bad).takeError()), "unknown target"));
+  Bad.Target = "x86-64";
+  Bad.CPU = "pentium9000";
+  CHECK(contains(errorOf(emitObject(makeProgram(), Bad, OS)), "unknown CPU"));
+  Bad.Target = "nvptx";
+  Bad.CPU = "";
+  CHECK(contains(errorOf(emitObject(makeProgram(), Bad, OS)), "not supported yet"));
+}
+
+TEST_CASE("codegen: targetVectorBits follows the CPU", "[codegen]") {
+  auto bits = [](const char *Target, const char *CPU) {
+    CodegenOptions Opts;
+    Opts.Target = Target;
+    Opts.CPU = CPU;
+    auto B = targetVectorBits(Opts);
+    REQUIRE(bool(B));
+    return *B;
+  };
+  CHECK(bits("x86-64", "x86-64") == 128);
+  CHECK(bits("x86-64", "x86-64-v3") == 256);
+  CHECK(bits("x86-64", "znver4") == 512);
+  CHECK(bits("x86-64", "skylake-avx512") == 512);
+  CHECK(bits("cortex-a53", "") == 128);
+}
+
+//===----------------------------------------------------------------------===//
+// Linked and run (where `cc` and the runtime archive exist)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+const char *DriverSource = R"(
+#include "net.h"
+#include <stdio.h>
+int main(int argc, char **argv) {
+  float x[16], y[16], s, m[12 * 16], t[16], q[16];
+  static _Alignas(64) unsigned char ws[NET_WORKSPACE_SIZE];
+  const void *in[NET_NUM_INPUTS] = {x};
+  void *out[NET_NUM_OUTPUTS] = {y, &s, m, t, q};
+  FILE *f = fopen(argv[1], "rb");
+  if (!f || fread(x, 4, 16, f) != 16) return 3;
+  fclose(f);
+  if (net_run(in, out, ws) != 0) return 4;
+  f = fopen(argv[2], "wb");
+  fwrite(y, 4, 16, f); fwrite(&s, 4, 1, f); fwrite(m, 4, 12 * 16, f);
+  fwrite(t, 4, 16, f); fwrite(q, 4, 16, f);
+  fclose(f);
+  return 0;
+}
+)";
+
+std::string runtimeArchive() {
+  std::string Exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  llvm::SmallString<256> Path(llvm::sys::path::parent_path(Exe));
+  llvm::sys::path::append(Path, "..", "lib", "libtidalrt.a");
+  return llvm::sys::fs::exists(Path) ? std::string(Path.str()) : "";
+}
+
+void writeFile(const std::string &Path, llvm::StringRef Data) {
+  std::error_code EC;
+  llvm::raw_fd_ostream OS(Path, EC);
+  REQUIRE(!bool(EC));
+  OS << Data;
+}
+
+double refMath(int K, float X) {
+  switch (K) {
+  case 0: return std::exp(X);
+  case 1: return std::log(X);
+  case 2: return std::erf(X);
+  case 3: return std::tanh(X);
+  case 4: return 1.0 / (1.0 + std::exp(-double(X)));
+  case 5: return std::sin(X);
+  case 6: return std::cos(X);
+  case 7: return std::floor(X);
+  case 8: return std::ceil(X);
+  case 9: return std::nearbyint(X);
+  case 10: return std::sqrt(X);
+  default: return std::fabs(X);
+  }
+}
+
+void checkClose(double Got, double Want, const char *What, int I) {
+  INFO(What << "[" << I << "]: got " << Got << " want " << Want);
+  if (std::isnan(Want))
+    CHECK(std::isnan(Got));
+  else if (std::isinf(Want))
+    CHECK(Got == Want);
+  else
+    CHECK(std::fabs(Got - Want) <= 2e-7 * (1 + std::fabs(Want)));
+}
+
+} // namespace
+
+TEST_CASE("codegen: linked objects compute the right numbers", "[codegen][link]") {
+  auto CC = llvm::sys::findProgramByName("cc");
+  std::string Runtime = runtimeArchive();
+  if (!CC || Runtime.empty()) {
+    WARN("no cc or no libtidalrt.a next to the test binary: link test skipped");
+    return;
+  }
+  llvm::SmallString<128> Dir;
+  std::error_code EC = llvm::sys::fs::createUniqueDirectory("tidal-codegen-test", Dir);
+  REQUIRE(!EC);
+  std::string D(Dir.str());
+  Program P = makeProgram();
+  float X[16];
+  for (int I = 0; I < 16; ++I)
+    X[I] = (float(I) - 7.5f) * 0.375f;
+  X[3] = -0.0f;
+  X[5] = 2.5f; // round half to even
+  X[6] = -1.5f;
+  writeFile(D + "/in.bin", llvm::StringRef(reinterpret_cast<char *>(X), sizeof X));
+  writeFile(D + "/net.h", headerOf(P));
+  writeFile(D + "/main.c", DriverSource);
+  for (const char *CPU : {"", "x86-64"}) { // host features, then baseline
+    CodegenOptions Opts;
+    Opts.CPU = CPU;
+    INFO("cpu '" << CPU << "'");
+    writeFile(D + "/net.o", objectOf(P, Opts));
+    std::string Exe = D + "/net", Main = D + "/main.c", Obj = D + "/net.o",
+                In = D + "/in.bin", Out = D + "/out.bin";
+    llvm::StringRef Args[] = {*CC, "-std=c11", "-o", Exe, Main, Obj, Runtime,
+                              "-I", D};
+    std::string Err;
+    int RC = llvm::sys::ExecuteAndWait(*CC, Args, std::nullopt, {}, 0, 0, &Err);
+    INFO(Err);
+    REQUIRE(RC == 0);
+    llvm::StringRef RunArgs[] = {Exe, In, Out};
+    RC = llvm::sys::ExecuteAndWait(Exe, RunArgs, std::nullopt, {}, 0, 0, &Err);
+    REQUIRE(RC == 0);
+    auto Bytes = llvm::MemoryBuffer::getFile(Out);
+    REQUIRE(bool(Bytes));
+    REQUIRE((*Bytes)->getBufferSize() == 4 * (16 + 1 + 12 * 16 + 16 + 16));
+    const float *R = reinterpret_cast<const float *>((*Bytes)->getBufferStart());
+    const float *W = reinterpret_cast<const float *>(P.Weights.data());
+    double Sum = 0;
+    for (int I = 0; I < 16; ++I) {
+      checkClose(R[I], std::max(X[I] * W[I] + 0.25f, 0.0f), "relu", I);
+      Sum += X[I];
+      for (int K = 0; K < NumMath; ++K)
+        checkClose(R[17 + K * 16 + I], refMath(K, X[I]), MathIntrinsics[K], I);
+      checkClose(R[17 + 192 + I], std::pow(X[I], W[I]), "pow", I);
+      checkClose(R[17 + 208 + I], std::fmod(X[I], 0.75f), "fmod", I);
+    }
+    checkClose(R[16], Sum, "sum", 0);
+  }
+  llvm::sys::fs::remove_directories(D);
+}
