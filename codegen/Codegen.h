@@ -28,6 +28,10 @@ struct CodegenOptions {
   /// cortex-a53 and sm_80 for nvptx.
   std::string CPU;
   unsigned OptLevel = 2;
+  /// nvptx: the runtime's math functions as LLVM bitcode for nvptx64
+  /// (build/lib/nvptx/libtidalrt.bc), linked into the device code when a
+  /// kernel calls one. tidalc finds it beside its runtime archives.
+  std::string DeviceLibPath;
 };
 
 /// The widest vector register, in bits, of the target and CPU (for
@@ -42,6 +46,13 @@ llvm::Error emitLLVMIR(const Program &P, const CodegenOptions &Opts,
                        llvm::raw_ostream &OS);
 /// Writes the C header of P.
 void emitHeader(const Program &P, llvm::raw_ostream &OS);
+/// Writes the C header of P for the target of Opts: the one above, plus,
+/// for nvptx, the error codes `<name>_run` may return (docs/targets.md).
+void emitHeader(const Program &P, const CodegenOptions &Opts,
+                llvm::raw_ostream &OS);
+/// nvptx: writes the PTX text of P's kernels (what the object embeds).
+llvm::Error emitPTX(const Program &P, const CodegenOptions &Opts,
+                    llvm::raw_ostream &OS);
 
 } // namespace tidal
 

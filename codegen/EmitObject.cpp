@@ -12,6 +12,7 @@
 
 #include "codegen/Codegen.h"
 #include "codegen/ModuleEmitter.h"
+#include "codegen/NVPTXCodegen.h"
 #include "codegen/TargetSetup.h"
 #include "compiler/Diagnostics.h"
 #include "llvm/Analysis/TargetLibraryInfo.h"
@@ -71,6 +72,8 @@ compileModule(const Program &P, const CodegenOptions &Opts,
 
 llvm::Error tidal::emitObject(const Program &P, const CodegenOptions &Opts,
                               llvm::raw_pwrite_stream &OS) {
+  if (Opts.Target == "nvptx") // A host object that launches PTX kernels.
+    return emitNVPTXObject(P, Opts, OS);
   auto T = setupTarget(Opts);
   if (!T)
     return T.takeError();
@@ -93,6 +96,8 @@ llvm::Error tidal::emitObject(const Program &P, const CodegenOptions &Opts,
 
 llvm::Error tidal::emitLLVMIR(const Program &P, const CodegenOptions &Opts,
                               llvm::raw_ostream &OS) {
+  if (Opts.Target == "nvptx") // The device code's IR.
+    return emitNVPTXLLVMIR(P, Opts, OS);
   auto T = setupTarget(Opts);
   if (!T)
     return T.takeError();

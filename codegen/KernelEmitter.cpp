@@ -177,6 +177,7 @@ void KernelEmitter::emitFor(const StmtNode &S) {
            forKindName(S.Loop) + ") but the target is a CPU");
       return;
     }
+    return emitGpuLoop(S);
   }
   // Parallel loops run serially until the runtime has threads.
   Value *Min = emitExpr(S.Min);

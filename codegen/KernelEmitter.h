@@ -48,6 +48,9 @@ private:
   // Statements (KernelEmitter.cpp).
   void emitStmt(const Stmt &S);
   void emitFor(const StmtNode &S);
+  /// A gpu_block / gpu_thread loop on the GPU: its variable is min plus the
+  /// block / thread index (NVPTXLoops.cpp); the launch runs the iterations.
+  void emitGpuLoop(const StmtNode &S);
   void emitStore(const StmtNode &S);
   void emitAllocate(const StmtNode &S);
   void emitIf(const StmtNode &S);

@@ -184,6 +184,11 @@ double unaryFloat(const Node &N, double X) {
   case OpKind::Floor: return std::floor(X);
   case OpKind::Ceil: return std::ceil(X);
   case OpKind::Round: return std::nearbyint(X); // default mode: half to even
+  case OpKind::Shrink: {
+    double L = floatAttr(N, "lambd").value_or(0.5f);
+    double B = floatAttr(N, "bias").value_or(0.0f);
+    return X < -L ? X + B : X > L ? X - B : 0.0;
+  }
   default: return NAN;
   }
 }
@@ -199,6 +204,7 @@ bool isIntegerUnary(OpKind K) {
   case OpKind::Ceil:
   case OpKind::Round:
   case OpKind::Clip:
+  case OpKind::BitwiseNot:
   case OpKind::Not: return true;
   default: return false;
   }
@@ -225,6 +231,7 @@ int64_t unarySigned(const Node &N, int64_t X) {
   case OpKind::Abs:
     return X < 0 ? static_cast<int64_t>(0 - static_cast<uint64_t>(X)) : X;
   case OpKind::Sign: return X > 0 ? 1 : X < 0 ? -1 : 0;
+  case OpKind::BitwiseNot: return ~X;
   case OpKind::Clip:
     return std::min(std::max(X, clipBound(N, "min", true)),
                     clipBound(N, "max", false));
@@ -237,6 +244,7 @@ uint64_t unaryUnsigned(const Node &N, uint64_t X) {
   case OpKind::Neg: return 0 - X;
   case OpKind::Sign: return X ? 1 : 0;
   case OpKind::Not: return X ? 0 : 1;
+  case OpKind::BitwiseNot: return ~X; // truncated to the type by setInt
   case OpKind::Clip: {
     int64_t Lo = clipBound(N, "min", true), Hi = clipBound(N, "max", false);
     if (Lo > 0 && X < static_cast<uint64_t>(Lo))
@@ -260,6 +268,8 @@ llvm::Expected<Tensor> evalUnary(const Node &N, const Tensor &X,
     return cannot(N, "Not needs bool operands");
   if (IsBool && N.Kind != OpKind::Not && N.Kind != OpKind::Copy)
     return cannot(N, "operation not defined on bool");
+  if (D == Domain::Float && N.Kind == OpKind::BitwiseNot)
+    return cannot(N, "BitwiseNot on floats");
   if (D != Domain::Float && !isIntegerUnary(N.Kind))
     return cannot(N, "operation not defined on " + X.Type.str());
   Tensor R(ResultType);
@@ -362,6 +372,7 @@ double binaryFloat(OpKind K, double A, double B) {
   case OpKind::Min:
     return std::isnan(A) || std::isnan(B) ? NAN : std::min(A, B);
   case OpKind::PRelu: return A < 0 ? A * B : A;
+  case OpKind::Mod: return std::fmod(A, B); // fmod = 1 (0 is integers only)
   default: return compare(K, A, B) ? 1.0 : 0.0;
   }
 }
@@ -386,6 +397,41 @@ llvm::Expected<uint64_t> intPow(uint64_t A, int64_t E, bool Signed) {
     E >>= 1;
   }
   return R;
+}
+
+// Mod (fmod = 1: the sign of the dividend, as C; 0: of the divisor, as
+// Python), BitShift and the bitwise operations on integers.
+llvm::Expected<uint64_t> binaryIntExtra(const Node &N, ElemType T, uint64_t A,
+                                        uint64_t B, bool Signed) {
+  int64_t SA = static_cast<int64_t>(A), SB = static_cast<int64_t>(B);
+  switch (N.Kind) {
+  case OpKind::Mod: {
+    if (B == 0)
+      return makeError("integer modulo by zero");
+    if (!Signed)
+      return A % B;
+    int64_t R = SB == -1 ? 0 : SA % SB;
+    if (intAttr(N, "fmod").value_or(0) == 0 && R != 0 && ((R < 0) != (SB < 0)))
+      R += SB;
+    return static_cast<uint64_t>(R);
+  }
+  case OpKind::BitShift: {
+    bool Left = N.hasAttr("direction") && N.getString("direction") == "LEFT";
+    if (B >= elemBits(T))
+      return 0;
+    return Left ? A << B : A >> B;
+  }
+  case OpKind::BitwiseAnd: return A & B;
+  case OpKind::BitwiseOr: return A | B;
+  case OpKind::BitwiseXor: return A ^ B;
+  default: llvm_unreachable("not an extra integer operation");
+  }
+}
+
+bool isIntExtra(OpKind K) {
+  return K == OpKind::Mod || K == OpKind::BitShift ||
+         K == OpKind::BitwiseAnd || K == OpKind::BitwiseOr ||
+         K == OpKind::BitwiseXor;
 }
 
 llvm::Expected<uint64_t> binaryInt(OpKind K, uint64_t A, uint64_t B,
@@ -443,6 +489,11 @@ llvm::Error checkBinaryTypes(const Node &N, const Tensor &A, const Tensor &B,
     return cannot(N, "unexpected element types");
   if (!Logical && !isComparison(K) && A.Type.Elem == ElemType::Bool)
     return cannot(N, "arithmetic on bool");
+  if (isIntExtra(K) && K != OpKind::Mod && isFloat(A.Type.Elem))
+    return cannot(N, "bit operations on floats");
+  if (K == OpKind::Mod && isFloat(A.Type.Elem) &&
+      intAttr(N, "fmod").value_or(0) == 0)
+    return cannot(N, "fmod = 0 on floats");
   if (!broadcastsTo(A.Type.Shape, RT.Shape) ||
       !broadcastsTo(B.Type.Shape, RT.Shape))
     return cannot(N, "operands do not broadcast to " + RT.str());
@@ -474,6 +525,10 @@ llvm::Expected<Tensor> evalBinary(const Node &N, const Tensor &A,
                      DB == Domain::Float
                          ? intPowFloat(getUnsigned(A, Off[0]),
                                        B.getDouble(Off[1]), Signed)
+                     : isIntExtra(N.Kind)
+                         ? binaryIntExtra(N, A.Type.Elem,
+                                          getUnsigned(A, Off[0]),
+                                          getUnsigned(B, Off[1]), Signed)
                          : binaryInt(N.Kind, getUnsigned(A, Off[0]),
                                      getUnsigned(B, Off[1]), Signed);
                  if (!V) {

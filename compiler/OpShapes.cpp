@@ -147,7 +147,9 @@ tidal::broadcastShapes(const std::vector<int64_t> &A,
 
 namespace {
 
-enum class Allowed { Any, Float, FloatOrSigned, Numeric, NumericOrBool, Bool };
+enum class Allowed {
+  Any, Float, FloatOrSigned, Numeric, NumericOrBool, Bool, Integer, Unsigned
+};
 
 bool allows(Allowed A, ElemType E) {
   switch (A) {
@@ -157,6 +159,8 @@ bool allows(Allowed A, ElemType E) {
   case Allowed::Numeric: return isNumeric(E);
   case Allowed::NumericOrBool: return E != ElemType::Bit;
   case Allowed::Bool: return E == ElemType::Bool;
+  case Allowed::Integer: return isNumeric(E) && !isFloat(E);
+  case Allowed::Unsigned: return isNumeric(E) && !isFloat(E) && !isSignedInt(E);
   }
   return false;
 }
@@ -169,6 +173,8 @@ const char *describe(Allowed A) {
   case Allowed::Numeric: return "a numeric type";
   case Allowed::NumericOrBool: return "a numeric or bool type";
   case Allowed::Bool: return "bool";
+  case Allowed::Integer: return "an integer type";
+  case Allowed::Unsigned: return "an unsigned integer type";
   }
   return "";
 }
@@ -195,7 +201,14 @@ Allowed allowedTypes(OpKind K) {
   case OpKind::Less:
   case OpKind::LessOrEqual:
   case OpKind::Greater:
-  case OpKind::GreaterOrEqual: return Allowed::Numeric;
+  case OpKind::GreaterOrEqual:
+  case OpKind::Mod:
+  case OpKind::Shrink: return Allowed::Numeric;
+  case OpKind::BitwiseNot:
+  case OpKind::BitwiseAnd:
+  case OpKind::BitwiseOr:
+  case OpKind::BitwiseXor: return Allowed::Integer;
+  case OpKind::BitShift: return Allowed::Unsigned;
   case OpKind::Equal: return Allowed::NumericOrBool;
   case OpKind::Not:
   case OpKind::And:
@@ -226,6 +239,10 @@ void readUnaryAttrs(OpKind K, AttrReader &A) {
   case OpKind::HardSigmoid:
     A.getFloat("alpha");
     A.getFloat("beta");
+    return;
+  case OpKind::Shrink:
+    A.getFloat("lambd");
+    A.getFloat("bias");
     return;
   case OpKind::Gelu: {
     std::string Approx = A.getString("approximate");
@@ -262,6 +279,22 @@ Result inferUnary(OpKind K, const TensorType &X, AttrReader &A) {
   if (llvm::Error E = A.finish())
     return std::move(E);
   return Types{X};
+}
+
+/// Reads the attributes of a two-operand op: Mod's `fmod` (0, Python's
+/// sign-of-divisor remainder, is defined on integers only) and BitShift's
+/// `direction`.
+void readBinaryAttrs(OpKind K, const TensorType &X, AttrReader &A) {
+  if (K == OpKind::Mod) {
+    bool Fmod = A.getBool("fmod");
+    if (!A.failed() && !Fmod && isFloat(X.Elem))
+      A.fail("fmod = 0 is defined on integers only, not " + X.str());
+  } else if (K == OpKind::BitShift) {
+    std::string Dir = A.getString("direction");
+    if (!A.failed() && Dir != "LEFT" && Dir != "RIGHT")
+      A.fail("attribute 'direction' must be \"LEFT\" or \"RIGHT\", not \"" +
+             Dir + "\"");
+  }
 }
 
 Result inferBinary(OpKind K, const TensorType &X, const TensorType &Y) {
@@ -309,6 +342,7 @@ Result shapes::inferElementwise(OpKind K, const Types &Ops, AttrReader &A) {
                        " but must be " + describe(Allow));
   if (Ops.size() == 1)
     return inferUnary(K, Ops[0], A);
+  readBinaryAttrs(K, Ops[0], A);
   if (llvm::Error E = A.finish())
     return std::move(E);
   if (K == OpKind::Where)
@@ -513,6 +547,7 @@ Result shapes::inferInjective(OpKind K, const Types &Ops, AttrReader &A,
   case OpKind::Slice: return inferSlice(Ops[0], A);
   case OpKind::Gather: return inferGather(Ops, A);
   case OpKind::Pad: return inferPad(Ops[0], A);
+  case OpKind::GatherElements: return inferGatherElements(Ops, A);
   default: llvm_unreachable("not a data-movement op");
   }
 }

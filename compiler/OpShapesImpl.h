@@ -63,6 +63,13 @@ Result inferInjective(OpKind K, const Types &Ops, AttrReader &A,
 Result inferReduction(OpKind K, const Types &Ops, AttrReader &A);
 Result inferContraction(OpKind K, const Types &Ops, AttrReader &A);
 
+/// Rules of the operations added after the first release (OpShapesExtra.cpp):
+/// GatherElements, ArgMax / ArgMin, CumSum and ConvTranspose.
+Result inferGatherElements(const Types &Ops, AttrReader &A);
+Result inferArgReduce(const TensorType &X, AttrReader &A);
+Result inferCumSum(const TensorType &X, AttrReader &A);
+Result inferConvTranspose(const Types &Ops, AttrReader &A);
+
 } // namespace shapes
 } // namespace tidal
 

@@ -332,6 +332,9 @@ Result shapes::inferReduction(OpKind K, const Types &Ops, AttrReader &A) {
   case OpKind::GlobalMaxPool: return inferGlobalPool(Ops[0], A);
   case OpKind::LRN: return inferLRN(Ops[0], A);
   case OpKind::BatchNormalization: return inferBatchNorm(Ops, A);
+  case OpKind::ArgMax:
+  case OpKind::ArgMin: return inferArgReduce(Ops[0], A);
+  case OpKind::CumSum: return inferCumSum(Ops[0], A);
   default: return inferReduce(K, Ops[0], A);
   }
 }
@@ -344,6 +347,7 @@ Result shapes::inferContraction(OpKind K, const Types &Ops, AttrReader &A) {
   case OpKind::Conv: return inferConv(Ops, A);
   case OpKind::Gemm: return inferGemm(Ops, A);
   case OpKind::MatMul: return inferMatMul(Ops, A);
+  case OpKind::ConvTranspose: return inferConvTranspose(Ops, A);
   default: llvm_unreachable("not a contraction");
   }
 }

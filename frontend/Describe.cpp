@@ -3,11 +3,13 @@
 // A plain-text summary of an ONNX model: IR version, producer, imported
 // opsets, graph inputs and outputs with their declared types (symbolic
 // dimensions by name), initializer count and size, operator counts, and
-// whether Tidal imports the model (with every reason when it does not).
+// whether Tidal imports the model (with every reason when it does not, and
+// the graph inputs it needs bound at compile time).
 //
 //===----------------------------------------------------------------------===//
 
 #include "frontend/ImporterImpl.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace tidal;
@@ -32,6 +34,18 @@ std::string describeType(const onnx::TypeProto &T) {
                              : "?";
   }
   return S + "]";
+}
+
+// The inputs a rejected model needs at compile time, and how to bind them.
+void describeCompileTimeInputs(llvm::StringRef Path, llvm::raw_ostream &OS) {
+  auto Names = compileTimeInputs(Path, ImportOptions());
+  if (!Names)
+    return llvm::consumeError(Names.takeError());
+  if (Names->empty())
+    return;
+  OS << "compile-time inputs: " << llvm::join(*Names, ", ")
+     << " (bind with --bind-input NAME=FILE.pb, or tidalc run "
+        "--bind-shape-inputs)\n";
 }
 
 } // namespace
@@ -85,6 +99,7 @@ llvm::Expected<std::string> tidal::describeOnnxModel(llvm::StringRef Path) {
                           [&](const llvm::ErrorInfoBase &E) {
                             OS << "  " << E.message() << "\n";
                           });
+    describeCompileTimeInputs(Path, OS);
   }
   return OS.str();
 }

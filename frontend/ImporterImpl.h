@@ -88,6 +88,11 @@ struct ModelState {
   std::set<std::string> Failed;
   /// Names read by some node or listed as a graph output.
   std::set<std::string> Used;
+  /// The ONNX name of each run-time graph input's value (for lookup only).
+  std::map<const Value *, std::string> InputNames;
+  /// Graph inputs (ONNX names) some node needed to be constants
+  /// (compileTimeInputs()).
+  std::set<std::string> CompileTimeInputs;
 };
 
 class NodeImporter {
@@ -121,6 +126,11 @@ public:
                                                 llvm::StringRef Role);
   /// A constant scalar (or one-element) input as double, when constant.
   std::optional<double> constScalar(unsigned I, llvm::StringRef Role);
+  /// Records that input I had to be a constant but is computed at run time:
+  /// the graph inputs it is folded from become compile-time inputs of the
+  /// model (compileTimeInputs()). Every importer that rejects a node for a
+  /// run-time operand calls it (constInts and constScalar do).
+  void needConstant(unsigned I);
   /// Marks an input the operator accepts but does not need (Dropout's
   /// ratio): inputs nobody read are reported as unexpected.
   void ignoreInput(unsigned I) { ReadInputs.insert(I); }

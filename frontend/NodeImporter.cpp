@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Evaluate.h"
 #include "frontend/ImporterImpl.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -55,6 +56,7 @@ NodeImporter::constInts(unsigned I, llvm::StringRef Role) {
   }
   const Tensor *T = V->constantData();
   if (!T) {
+    needConstant(I);
     fail("the " + Role + " input '" + Proto.input(I) +
          "' must be a constant, but it is computed at run time (Tidal "
          "compiles static shapes only)");
@@ -80,6 +82,7 @@ std::optional<double> NodeImporter::constScalar(unsigned I,
   Value *V = input(I);
   const Tensor *T = V ? V->constantData() : nullptr;
   if (!T) {
+    needConstant(I);
     fail("the " + Role + " input '" + (hasInput(I) ? Proto.input(I) : "") +
          "' must be a constant, but it is computed at run time");
     return std::nullopt;
@@ -89,6 +92,33 @@ std::optional<double> NodeImporter::constScalar(unsigned I,
     return std::nullopt;
   }
   return T->getDouble(0);
+}
+
+// Walks back from the input through the operations that would fold if
+// their operands were constants; the graph inputs reached are what a caller
+// can bind to make the input constant. An operation the evaluator cannot
+// compute ends the walk: binding its operands would not help.
+void NodeImporter::needConstant(unsigned I) {
+  auto It = M.Values.find(hasInput(I) ? Proto.input(I) : "");
+  if (!hasInput(I) || It == M.Values.end())
+    return;
+  std::vector<const Value *> Work = {It->second};
+  std::set<const Value *> Seen;
+  while (!Work.empty()) {
+    const Value *V = Work.back();
+    Work.pop_back();
+    if (!Seen.insert(V).second)
+      continue;
+    auto Input = M.InputNames.find(V);
+    if (Input != M.InputNames.end()) {
+      M.CompileTimeInputs.insert(Input->second);
+      continue;
+    }
+    const Node *Def = V->Def;
+    if (!Def || !canEvaluate(Def->Kind))
+      continue;
+    Work.insert(Work.end(), Def->Operands.begin(), Def->Operands.end());
+  }
 }
 
 void NodeImporter::checkUnreadInputs() {

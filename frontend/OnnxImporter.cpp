@@ -18,6 +18,11 @@
 // Finally nodes whose results nothing reads are dropped: folding leaves the
 // constants of the shape sub-graphs behind.
 //
+// Graph inputs bound to values (ImportOptions::BoundInputs) are constants
+// from the start. When a node needs a constant operand that is computed at
+// run time, the graph inputs it would fold from are recorded: they are the
+// model's compile-time inputs (compileTimeInputs()), the ones to bind.
+//
 //===----------------------------------------------------------------------===//
 
 #include "frontend/ImporterImpl.h"
@@ -40,14 +45,21 @@ public:
                 const ImportOptions &Opts)
       : Model(Model), Opts(Opts),
         G(std::make_unique<Graph>()), M{*G, std::move(BaseDir), {}, {}, {},
-                                        {}} {}
+                                        {}, {}, {}} {}
 
   llvm::Expected<std::unique_ptr<Graph>> run();
+  /// Imports the nodes only as far as needed to learn which graph inputs
+  /// must be constants (compileTimeInputs()).
+  std::vector<std::string> compileTimeInputs();
 
 private:
   void readOpsets();
   void importInputs();
   llvm::Expected<TensorType> inputType(const onnx::ValueInfoProto &VI);
+  llvm::Error checkBoundInput(const onnx::ValueInfoProto &VI, const Tensor &T);
+  void bindInput(const onnx::ValueInfoProto &VI, const Tensor &T);
+  void checkInputOptions(const std::set<std::string> &Runtime,
+                         const std::set<std::string> &Bound);
   void importNodes();
   bool ready(const onnx::NodeProto &P) const;
   void importNode(const onnx::NodeProto &P, size_t Index);
@@ -142,20 +154,92 @@ ModelImporter::inputType(const onnx::ValueInfoProto &VI) {
   return TensorType(*Elem, Shape);
 }
 
+// A bound value must be what the input declares: its element type, its
+// rank and every fixed dimension (a symbolic one takes the value's), and
+// the shape --input-shape gives it, if any.
+llvm::Error ModelImporter::checkBoundInput(const onnx::ValueInfoProto &VI,
+                                           const Tensor &T) {
+  const std::string &Name = VI.name();
+  if (!VI.type().has_tensor_type())
+    return graphError("input '" + Name +
+                      "' is bound to a value but is not a tensor");
+  const auto &TT = VI.type().tensor_type();
+  std::optional<ElemType> Elem = elemTypeFromOnnx(TT.elem_type());
+  bool Mismatch = TT.elem_type() != 0 && Elem != T.Type.Elem;
+  if (TT.has_shape()) {
+    Mismatch |= static_cast<size_t>(TT.shape().dim_size()) != T.Type.rank();
+    for (int I = 0; !Mismatch && I < TT.shape().dim_size(); ++I)
+      Mismatch |= TT.shape().dim(I).has_dim_value() &&
+                  TT.shape().dim(I).dim_value() != T.Type.Shape[I];
+  }
+  if (Mismatch) {
+    std::vector<std::string> Dims;
+    for (const auto &D : TT.shape().dim())
+      Dims.push_back(D.has_dim_value()   ? std::to_string(D.dim_value())
+                     : D.has_dim_param() ? D.dim_param()
+                                         : "?");
+    return graphError(
+        "the value bound to input '" + Name + "' is " + T.Type.str() +
+        ", but the model declares " + onnxTypeName(TT.elem_type()) +
+        (TT.has_shape() ? "[" + llvm::join(Dims, ",") + "]"
+                        : std::string(" (no shape)")));
+  }
+  auto Given = Opts.InputShapes.find(Name);
+  if (Given != Opts.InputShapes.end() && Given->second != T.Type.Shape)
+    return graphError("--input-shape gives input '" + Name + "' the shape " +
+                      shapeStr(Given->second) + ", but its bound value is " +
+                      T.Type.str());
+  return llvm::Error::success();
+}
+
+// A bound input is a constant from the start, like an initializer.
+void ModelImporter::bindInput(const onnx::ValueInfoProto &VI,
+                              const Tensor &T) {
+  if (llvm::Error E = checkBoundInput(VI, T)) {
+    Errors.add(std::move(E));
+    M.Failed.insert(VI.name());
+    return;
+  }
+  M.Values[VI.name()] = G->createConstant(sanitizeName(VI.name()), T);
+}
+
+void ModelImporter::checkInputOptions(const std::set<std::string> &Runtime,
+                                      const std::set<std::string> &Bound) {
+  std::string Inputs = llvm::join(Runtime.begin(), Runtime.end(), ", ");
+  for (const auto &[Name, Shape] : Opts.InputShapes)
+    if (!Runtime.count(Name) && !Bound.count(Name))
+      Errors.add(graphError("--input-shape names '" + Name +
+                            "', which is not an input of the model (inputs: " +
+                            Inputs + ")"));
+  for (const auto &[Name, T] : Opts.BoundInputs)
+    if (!Bound.count(Name))
+      Errors.add(graphError("a value is bound to '" + Name +
+                            "', which is not an input of the model (inputs: " +
+                            Inputs + ")"));
+}
+
 void ModelImporter::importInputs() {
   std::set<std::string> Inits;
   for (const auto &T : Model.graph().initializer()) {
     Inits.insert(T.name());
     M.Initializers[T.name()] = &T;
   }
-  std::set<std::string> RuntimeInputs;
+  std::set<std::string> RuntimeInputs, Bound;
   for (const auto &VI : Model.graph().input()) {
-    if (Inits.count(VI.name()))
-      continue; // an old-style initializer listed as input: a constant
-    if (M.Values.count(VI.name())) {
+    if (M.Values.count(VI.name()) || M.Failed.count(VI.name())) {
       Errors.add(graphError("input '" + VI.name() + "' is listed twice"));
       continue;
     }
+    // A bound value replaces an initializer's too: ONNX makes an
+    // initializer listed as an input only that input's default.
+    auto B = Opts.BoundInputs.find(VI.name());
+    if (B != Opts.BoundInputs.end()) {
+      Bound.insert(VI.name());
+      bindInput(VI, B->second);
+      continue;
+    }
+    if (Inits.count(VI.name()))
+      continue; // an old-style initializer listed as input: a constant
     RuntimeInputs.insert(VI.name());
     auto T = inputType(VI);
     if (!T) {
@@ -163,14 +247,11 @@ void ModelImporter::importInputs() {
       M.Failed.insert(VI.name());
       continue;
     }
-    M.Values[VI.name()] = G->addInput(sanitizeName(VI.name()), *T);
+    Value *V = G->addInput(sanitizeName(VI.name()), *T);
+    M.Values[VI.name()] = V;
+    M.InputNames[V] = VI.name();
   }
-  for (const auto &[Name, Shape] : Opts.InputShapes)
-    if (!RuntimeInputs.count(Name))
-      Errors.add(graphError(
-          "--input-shape names '" + Name +
-          "', which is not an input of the model (inputs: " +
-          llvm::join(RuntimeInputs.begin(), RuntimeInputs.end(), ", ") + ")"));
+  checkInputOptions(RuntimeInputs, Bound);
 }
 
 //===----------------------------------------------------------------------===//
@@ -420,6 +501,21 @@ llvm::Expected<std::unique_ptr<Graph>> ModelImporter::run() {
   return std::move(G);
 }
 
+std::vector<std::string> ModelImporter::compileTimeInputs() {
+  if (Model.has_graph()) {
+    readOpsets();
+    importInputs();
+    importNodes();
+  }
+  llvm::consumeError(Errors.take()); // importOnnxModel reports them
+  std::vector<std::string> Names;
+  for (const auto &VI : Model.graph().input())
+    if (M.CompileTimeInputs.count(VI.name()) &&
+        !llvm::is_contained(Names, VI.name()))
+      Names.push_back(VI.name());
+  return Names;
+}
+
 llvm::Expected<std::unique_ptr<Graph>>
 tidal::importOnnxModel(llvm::StringRef Path, const ImportOptions &Opts) {
   onnx::ModelProto Model;
@@ -427,4 +523,13 @@ tidal::importOnnxModel(llvm::StringRef Path, const ImportOptions &Opts) {
     return std::move(E);
   std::string Dir = llvm::sys::path::parent_path(Path).str();
   return ModelImporter(Model, Dir, Opts).run();
+}
+
+llvm::Expected<std::vector<std::string>>
+tidal::compileTimeInputs(llvm::StringRef Path, const ImportOptions &Opts) {
+  onnx::ModelProto Model;
+  if (auto E = parseProtoFile(Path, Model, "model"))
+    return std::move(E);
+  std::string Dir = llvm::sys::path::parent_path(Path).str();
+  return ModelImporter(Model, Dir, Opts).compileTimeInputs();
 }

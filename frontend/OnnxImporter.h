@@ -22,11 +22,36 @@ namespace tidal {
 struct ImportOptions {
   /// --input-shape NAME=1x3x224x224: fixes an input's symbolic dimensions.
   std::map<std::string, std::vector<int64_t>> InputShapes;
+  /// --bind-input NAME=FILE.pb: specializes the model for one value of a
+  /// graph input. The input becomes a Constant with that value (its element
+  /// type and every declared dimension must match) and is no longer a
+  /// run-time input of the compiled model. This is how a model whose shapes
+  /// depend on an input (a Reshape's shape, a Slice's starts fed by the
+  /// caller) compiles at all: Tidal compiles static shapes only. An
+  /// initializer listed as a graph input may be bound too (its value is only
+  /// a default in ONNX). A name that is not a graph input is an error.
+  std::map<std::string, Tensor> BoundInputs;
 };
 
 /// Imports the model at Path.
 llvm::Expected<std::unique_ptr<Graph>>
 importOnnxModel(llvm::StringRef Path, const ImportOptions &Opts);
+
+/// The graph inputs (ONNX names, in graph order) that the model needs at
+/// compile time: those some node requires to be constant (a Reshape's shape,
+/// a Slice's starts, Reduce axes, Clip bounds, ...), directly or through a
+/// chain of operations that fold once their operands are constants (Cast,
+/// Concat, Unsqueeze, Gather, arithmetic). Binding them (BoundInputs) is what
+/// makes such a model compile. Inputs already bound in Opts are not listed.
+///
+/// The list comes from one import with Opts: a node that is skipped because
+/// an earlier node failed is not examined, so a caller that binds the listed
+/// inputs should ask again until the list is empty (each round binds at
+/// least one more input). Other problems of the model are not errors here
+/// (importOnnxModel reports them); only a file that cannot be read or parsed
+/// is.
+llvm::Expected<std::vector<std::string>>
+compileTimeInputs(llvm::StringRef Path, const ImportOptions &Opts);
 
 /// Reads a serialized TensorProto (the input_K.pb / output_K.pb files).
 llvm::Expected<Tensor> readTensorProtoFile(llvm::StringRef Path);

@@ -146,13 +146,17 @@ void onnximport::importRange(NodeImporter &N) {
     if (!V)
       return;
     T[I] = V->constantData();
-    if (!T[I])
-      return N.fail("input " + llvm::Twine(I) + " ('" + N.Proto.input(I) +
-                    "') must be a constant, since the result's length "
-                    "depends on it");
+    if (!T[I]) {
+      N.needConstant(I);
+      N.fail("input " + llvm::Twine(I) + " ('" + N.Proto.input(I) +
+             "') must be a constant, since the result's length depends on it");
+    }
+  }
+  if (N.failed())
+    return;
+  for (unsigned I = 0; I < 3; ++I)
     if (T[I]->Type.numElements() != 1 || T[I]->Type.Elem != T[0]->Type.Elem)
       return N.fail("inputs must be scalars of one type");
-  }
   ElemType E = T[0]->Type.Elem;
   if (E != ElemType::F32 && E != ElemType::F64 && E != ElemType::I16 &&
       E != ElemType::I32 && E != ElemType::I64)
@@ -184,6 +188,8 @@ void onnximport::importDropout(NodeImporter &N) {
   N.ignoreInput(1); // ratio: no effect in inference
   if (N.Opset >= 12 && N.hasInput(2)) {
     const Tensor *Training = N.constInput(2);
+    if (!Training)
+      N.needConstant(2);
     if (!Training || Training->Type.numElements() != 1)
       return N.fail("training_mode must be a constant (inference only)");
     if (Training->getInt(0))

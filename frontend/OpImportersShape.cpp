@@ -304,26 +304,23 @@ bool readSliceArgs(NodeImporter &N, int64_t Rank, SliceArgs &A) {
     A.Ends = N.attrInts("ends");
     A.Axes = N.attrInts("axes");
   } else {
+    // All four are read before giving up, so that every run-time one is
+    // recorded (compileTimeInputs()); the first problem is the one reported.
     auto S = N.constInts(1, "starts");
-    if (!S)
-      return false;
     auto E = N.constInts(2, "ends");
-    if (!E)
+    std::optional<std::vector<int64_t>> Ax, St;
+    if (N.hasInput(3))
+      Ax = N.constInts(3, "axes");
+    if (N.hasInput(4))
+      St = N.constInts(4, "steps");
+    if (!S || !E || (N.hasInput(3) && !Ax) || (N.hasInput(4) && !St))
       return false;
     A.Starts = *S;
     A.Ends = *E;
-    if (N.hasInput(3)) {
-      auto Ax = N.constInts(3, "axes");
-      if (!Ax)
-        return false;
+    if (Ax)
       A.Axes = *Ax;
-    }
-    if (N.hasInput(4)) {
-      auto St = N.constInts(4, "steps");
-      if (!St)
-        return false;
+    if (St)
       A.Steps = *St;
-    }
   }
   if (A.Axes.empty() && !(N.Opset >= 10 && N.hasInput(3)))
     for (size_t I = 0; I < A.Starts.size(); ++I)
@@ -546,6 +543,8 @@ std::optional<std::vector<int64_t>> padAmounts(NodeImporter &N, int64_t Rank) {
     Pads = N.attrInts(Name);
   } else {
     Pads = N.constInts(1, "pads");
+    if (!Pads && N.Opset >= 18 && N.hasInput(3))
+      N.constInts(3, "axes"); // records a run-time axes input too
   }
   if (!Pads)
     return std::nullopt;
@@ -611,7 +610,8 @@ void onnximport::importPad(NodeImporter &N) {
         return P > MaxElements || P < -MaxElements;
       }))
     return N.fail("pads are too large");
-  auto Value_ = Pads ? padValue(N, X->Type.Elem) : std::nullopt;
+  // Read even when the pads failed, to record a run-time constant_value.
+  auto Value_ = padValue(N, X->Type.Elem);
   if (!Pads || !Value_ || N.failed())
     return;
   // Negative pads crop: a Slice first, then padding by the rest.
@@ -663,8 +663,10 @@ void onnximport::importUpsample(NodeImporter &N) {
       Scales.push_back(F);
   } else {
     const Tensor *T = N.constInput(1);
-    if (!T)
+    if (!T) {
+      N.needConstant(1);
       return N.fail("the scales input must be a constant");
+    }
     for (int64_t I = 0, E = T->Type.numElements(); I < E; ++I)
       Scales.push_back(T->getDouble(I));
   }

@@ -16,8 +16,9 @@
 //
 // Operations whose result ONNX leaves undefined must still not be undefined
 // in the generated code: integer division by zero gives 0 (and INT_MIN / -1
-// wraps), and float-to-integer casts saturate (NaN gives 0), which the loop
-// IR's cast does by itself.
+// wraps), integer Mod by zero gives 0 (and INT_MIN % -1 gives 0), shifts by
+// the bit width or more give 0 (codegen), and float-to-integer casts
+// saturate (NaN gives 0), which the loop IR's cast does by itself.
 //
 //===----------------------------------------------------------------------===//
 
@@ -180,10 +181,56 @@ bool acceptsType(OpKind K, ScalarType T) {
   case OpKind::Abs:
   case OpKind::Sign:
   case OpKind::Clip:
+  case OpKind::Mod:
+  case OpKind::Shrink:
     return isNumeric(T);
+  case OpKind::BitwiseNot:
+  case OpKind::BitwiseAnd:
+  case OpKind::BitwiseOr:
+  case OpKind::BitwiseXor:
+    return isInteger(T);
+  case OpKind::BitShift:
+    return isUnsigned(T);
   default:
     return isFloatArith(T);
   }
+}
+
+/// Mod with the sign of the dividend (fmod = 1, C's remainder) or of the
+/// divisor (fmod = 0, Python's %). Floats take fmod (the type rule admits
+/// only fmod = 1 for them). Integers divide by 1 instead of 0 (ONNX leaves
+/// x % 0 undefined; this gives 0) and of -1 (INT_MIN % -1 traps in C; the
+/// remainder by -1 is 0 anyway).
+Expr modExpr(const Node &N, Expr A, Expr B) {
+  if (isFloat(A->Type.Scalar))
+    return binary(BinaryOp::Mod, A, B);
+  Expr Zero = cst(B, 0), One = cst(B, 1);
+  bool Signed = isSigned(B->Type.Scalar);
+  Expr Bad = eq(B, Zero);
+  if (Signed)
+    Bad = logicalOr(Bad, eq(B, cst(B, -1)));
+  Expr R = binary(BinaryOp::Mod, A, select(Bad, One, B));
+  if (!Signed || N.getInt("fmod", 0) != 0)
+    return R;
+  // Python's %: a nonzero remainder takes the divisor's sign.
+  Expr Fix = logicalAnd(ne(R, Zero),
+                        binary(BinaryOp::Xor, lt(R, Zero), lt(B, Zero)));
+  return select(Fix, R + B, R);
+}
+
+/// Shrink: x < -lambd gives x + bias, x > lambd gives x - bias, else 0.
+/// Integers are computed in f64 and converted back, as ONNX's reference
+/// does (the frontend admits integers only with bias 0, so the result is
+/// always an input value or 0).
+Expr shrinkExpr(const Node &N, Expr X) {
+  ScalarType T = X->Type.Scalar;
+  if (!isFloat(T))
+    X = castTo(X, ScalarType::F64);
+  double L = N.getFloat("lambd", 0.5f);
+  Expr Bias = cst(X, N.getFloat("bias", 0.0f));
+  Expr R = select(lt(X, cst(X, -L)), X + Bias,
+                  select(gt(X, cst(X, L)), X - Bias, cst(X, 0)));
+  return castTo(R, T);
 }
 
 /// The formulas of the one-operand operations on floats.
@@ -284,6 +331,11 @@ Expr unaryNumeric(const Node &N, Expr X) {
                   select(lt(X, Zero), cst(X, -1), F ? X : Zero));
   case OpKind::Not:
     return logicalNot(X);
+  case OpKind::BitwiseNot:
+    // ~x = -x - 1 in wrapping arithmetic, for every integer type.
+    return (Zero - X) - cst(X, 1);
+  case OpKind::Shrink:
+    return shrinkExpr(N, X);
   default:
     return unaryFloat(N, X);
   }
@@ -325,7 +377,19 @@ Expr binaryExpr(const Node &N, Expr A, Expr B) {
   case OpKind::Or:
     return logicalOr(A, B);
   case OpKind::Xor:
+  case OpKind::BitwiseXor:
     return binary(BinaryOp::Xor, A, B);
+  case OpKind::BitwiseAnd:
+    return binary(BinaryOp::And, A, B);
+  case OpKind::BitwiseOr:
+    return binary(BinaryOp::Or, A, B);
+  case OpKind::Mod:
+    return modExpr(N, A, B);
+  case OpKind::BitShift:
+    // The codegen defines shifts by the bit width or more: 0, as numpy.
+    return binary(N.getString("direction") == "LEFT" ? BinaryOp::Shl
+                                                     : BinaryOp::Shr,
+                  A, B);
   default:
     llvm_unreachable("not a binary elementwise operation");
   }
@@ -450,4 +514,11 @@ TIDAL_ELEMENTWISE(And)
 TIDAL_ELEMENTWISE(Or)
 TIDAL_ELEMENTWISE(Xor)
 TIDAL_ELEMENTWISE(Where)
+TIDAL_ELEMENTWISE(BitwiseNot)
+TIDAL_ELEMENTWISE(Shrink)
+TIDAL_ELEMENTWISE(Mod)
+TIDAL_ELEMENTWISE(BitShift)
+TIDAL_ELEMENTWISE(BitwiseAnd)
+TIDAL_ELEMENTWISE(BitwiseOr)
+TIDAL_ELEMENTWISE(BitwiseXor)
 #undef TIDAL_ELEMENTWISE

@@ -3,10 +3,10 @@
 
 Compiles each reference model of --models for cortex-a53 as `net` (by
 default kws_dscnn, whose class is the point, plus squeezenet1_1 and
-ad_autoencoder, whose objects call memcpy and memset),
-embeds its reference input (test_data_set_0/input_0.pb) as a C byte array,
-and links test/freestanding/main.c (its own _start, a static workspace, raw
-write and exit system calls) with
+ad_autoencoder, whose objects call memcpy and memset), embeds its reference
+input (test_data_set_0/input_0.pb) as a C byte array, and links
+test/freestanding/main.c (its own _start, a static workspace, raw write and
+exit system calls) with
 
     aarch64-linux-gnu-gcc -nostdlib -static -ffreestanding
 
@@ -16,7 +16,8 @@ no libgcc, no start files. The program runs under `qemu-aarch64 -cpu
 cortex-a53` (no -L: there is nothing to load) and must print `class N` with
 N the argmax of the reference output, and output values matching it within
 rtol 1e-3 / atol 1e-4. Also checked: net.o's undefined symbols are all
-defined by the bare-metal archive, and the program is a static ELF with no
+defined by the bare-metal archive, its code has f32x4 NEON arithmetic and
+no dot-product instructions, and the program is a static ELF with no
 interpreter and no dynamic section.
 
     freestanding.py [--models kws_dscnn] [--models-dir build/models] [--work DIR]
@@ -39,6 +40,7 @@ CC = "aarch64-linux-gnu-gcc"
 QEMU = ["qemu-aarch64", "-cpu", "cortex-a53"]
 NM = "aarch64-linux-gnu-nm"
 READELF = "aarch64-linux-gnu-readelf"
+OBJDUMP = "aarch64-linux-gnu-objdump"
 
 
 def parse_args():
@@ -95,6 +97,19 @@ def check_undefined(obj, runtime):
           % (", ".join(sorted(needed)) or "nothing"))
 
 
+def check_neon(obj):
+    """The kernels are vectorized with NEON (f32x4 arithmetic), and nothing
+    uses the dot-product extension, which the Cortex-A53 lacks."""
+    code = checked([OBJDUMP, "-d", obj], "objdump -d")
+    vec = re.findall(r"\tf(?:add|sub|mul|div|max|min|mla|mls)\s+v\d+\.4s", code)
+    dot = re.findall(r"\t[su]dot\s", code)
+    if not vec:
+        tt.fail("net.o has no f32x4 NEON arithmetic: not vectorized")
+    if dot:
+        tt.fail("net.o uses %d dot-product instructions the Cortex-A53 lacks" % len(dot))
+    print("ok   net.o has %d f32x4 NEON arithmetic instructions, no sdot/udot" % len(vec))
+
+
 def write_input(path, tensor):
     data = tensor.astype(tensor.dtype.newbyteorder("<")).tobytes()
     rows = [", ".join("0x%02x" % b for b in data[i:i + 16]) for i in range(0, len(data), 16)]
@@ -140,6 +155,7 @@ def check_model(args, runtime, name):
     checked([args.tidalc, "compile", os.path.join(case, "model.onnx"), "-o", obj,
              "--name", "net", "--target", "cortex-a53"], "compiling " + name)
     check_undefined(obj, runtime)
+    check_neon(obj)
 
     def tensor(file):
         return numpy_helper.to_array(onnx.load_tensor(

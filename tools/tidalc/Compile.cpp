@@ -128,6 +128,7 @@ tidal::compileToProgram(const CompileOptions &Opts, llvm::StringRef Name) {
                      "': no such file");
   ImportOptions IO;
   IO.InputShapes = Opts.InputShapes;
+  IO.BoundInputs = Opts.BoundInputs;
   llvm::Expected<std::unique_ptr<Graph>> G =
       importOnnxModel(Opts.ModelPath, IO);
   if (!G)
@@ -190,9 +191,9 @@ static llvm::Error emitMain(const Program &P, const CodegenOptions &CG,
   case EmitKind::LLVMIR:
     return emitLLVMIR(P, CG, OS);
   case EmitKind::PTX:
-    break;
+    return emitPTX(P, CG, OS);
   }
-  return makeError("--emit ptx is not supported yet");
+  llvm_unreachable("unknown emit kind");
 }
 
 static llvm::Error keepAll(std::vector<llvm::sys::fs::TempFile> &Temps,
@@ -236,6 +237,8 @@ llvm::Error tidal::writeOutputs(const Program &P, const CompileOptions &Opts,
   CG.Target = Opts.Target;
   CG.CPU = Opts.CPU;
   CG.OptLevel = Opts.OptLevel;
+  if (Opts.Target == "nvptx")
+    CG.DeviceLibPath = deviceMathLibrary();
   std::vector<llvm::sys::fs::TempFile> Temps;
   std::vector<std::string> Dests;
   auto Add = [&](llvm::StringRef Dest, EmitFn Fn) -> llvm::Error {
@@ -259,7 +262,7 @@ llvm::Error tidal::writeOutputs(const Program &P, const CompileOptions &Opts,
   }
   if (!E && !HeaderPath.empty())
     E = Add(HeaderPath, [&](llvm::raw_pwrite_stream &OS) {
-      emitHeader(P, OS);
+      emitHeader(P, CG, OS);
       return llvm::Error::success();
     });
   if (E) {

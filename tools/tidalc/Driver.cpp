@@ -14,7 +14,8 @@
 // can be reused. The workspace and the outputs start filled with 0xFF bytes
 // (NaN as f32), so a kernel reading memory it never wrote shows up as a
 // mismatch rather than as a lucky zero. THREADS is accepted for the day the
-// runtime has threads; it is unused today.
+// runtime has threads; it is unused today. When an nvptx model's run fails,
+// the driver also prints the runtime's description of the error code.
 //
 //===----------------------------------------------------------------------===//
 
@@ -77,6 +78,11 @@ static int runOnce(const void *const *in, void *const *out, void *ws) {
   int rc = MODEL_RUN(in, out, ws);
   if (rc != 0)
     fprintf(stderr, "driver: " MODEL_RUN_NAME " returned %d\n", rc);
+#ifdef TIDAL_CUDA_ERRORS_DEFINED /* nvptx models say why */
+  if (rc != 0)
+    fprintf(stderr, "driver: %s (last CUDA driver error: %d)\n",
+            tidal_cuda_error_string(rc), tidal_cuda_last_driver_error());
+#endif
   return rc;
 }
 

@@ -6,7 +6,8 @@
 // driver (under qemu-aarch64 for cortex-a53), and compares the outputs with
 // the expected ones (Compare.cpp). Exit statuses are those of docs/cli.md:
 // 0 matched, 1 mismatch, 2 model rejected, 3 anything else, with the failing
-// command's stderr printed.
+// command's stderr printed. Inputs bound at compile time (--bind-input,
+// --bind-shape-inputs; BindInputs.cpp) are not fed to the driver.
 //
 //===----------------------------------------------------------------------===//
 
@@ -135,21 +136,46 @@ static void fillSymbolicShapes(CompileOptions &C,
   }
 }
 
-static llvm::Error checkInputs(const Program &P,
-                               const std::vector<Tensor> &Inputs,
-                               llvm::StringRef Dir) {
-  if (Inputs.size() != P.Inputs.size())
-    return makeError("the model has " + llvm::Twine(P.Inputs.size()) +
-                     " inputs but '" + Dir + "' holds " +
-                     llvm::Twine(Inputs.size()) + " (input_K.pb)");
-  for (size_t I = 0; I < Inputs.size(); ++I) {
-    const TensorType &Want = P.Inputs[I].Type, &Got = Inputs[I].Type;
+/// Checks the test data against the compiled model's inputs and keeps the
+/// files it feeds: all of them, or with bound inputs (which input_K.pb
+/// still counts: K is the graph input of the original model) the others.
+static llvm::Expected<std::vector<Tensor>>
+checkInputs(const Program &P, std::vector<Tensor> Inputs,
+            const CompileOptions &C, llvm::StringRef Dir) {
+  std::vector<size_t> Fed;
+  size_t NumFiles = P.Inputs.size();
+  if (C.BoundInputs.empty()) {
+    for (size_t K = 0; K < Inputs.size(); ++K)
+      Fed.push_back(K);
+  } else {
+    llvm::Expected<std::vector<size_t>> Runtime =
+        runtimeInputIndices(C, NumFiles);
+    if (!Runtime)
+      return Runtime.takeError();
+    Fed = std::move(*Runtime);
+    if (Fed.size() != P.Inputs.size())
+      return makeError("internal error: the compiled model has " +
+                       llvm::Twine(P.Inputs.size()) + " inputs, not " +
+                       llvm::Twine(Fed.size()));
+  }
+  if (Inputs.size() != NumFiles)
+    return makeError("the model has " + llvm::Twine(NumFiles) + " inputs" +
+                     (C.BoundInputs.empty()
+                          ? std::string()
+                          : " (" + std::to_string(NumFiles - Fed.size()) +
+                                " of them bound)") +
+                     " but '" + Dir + "' holds " + llvm::Twine(Inputs.size()) +
+                     " (input_K.pb)");
+  std::vector<Tensor> Kept;
+  for (size_t I = 0; I < Fed.size(); ++I) {
+    const TensorType &Want = P.Inputs[I].Type, &Got = Inputs[Fed[I]].Type;
     if (Want.Elem != Got.Elem || Want.Shape != Got.Shape)
       return makeError("input " + llvm::Twine(I) + " ('" + P.Inputs[I].Name +
                        "') of the model is " + Want.str() + " but input_" +
-                       llvm::Twine(I) + ".pb is " + Got.str());
+                       llvm::Twine(Fed[I]) + ".pb is " + Got.str());
+    Kept.push_back(std::move(Inputs[Fed[I]]));
   }
-  return llvm::Error::success();
+  return Kept;
 }
 
 /// The C compiler, with its target-specific flags, that links the driver.
@@ -290,6 +316,13 @@ compileForInputs(const RunOptions &Opts, std::vector<Tensor> &Inputs) {
   CompileOptions C = Opts.Compile;
   if (Read)
     fillSymbolicShapes(C, *Read);
+  if (Read && Opts.BindShapeInputs)
+    bindShapeInputs(C, *Read);
+  if (!C.BoundInputs.empty()) {
+    llvm::outs() << "bound inputs: " << llvm::join(boundInputNames(C), ", ")
+                 << "\n";
+    llvm::outs().flush();
+  }
   llvm::Expected<std::unique_ptr<Program>> P = compileToProgram(C, "model");
   if (!P) {
     if (!Read)
@@ -298,9 +331,11 @@ compileForInputs(const RunOptions &Opts, std::vector<Tensor> &Inputs) {
   }
   if (!Read)
     return Read.takeError();
-  if (llvm::Error E = checkInputs(**P, *Read, Opts.InputsDir))
-    return std::move(E);
-  Inputs = std::move(*Read);
+  llvm::Expected<std::vector<Tensor>> Fed =
+      checkInputs(**P, std::move(*Read), C, Opts.InputsDir);
+  if (!Fed)
+    return Fed.takeError();
+  Inputs = std::move(*Fed);
   return P;
 }
 

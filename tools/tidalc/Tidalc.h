@@ -42,6 +42,9 @@ struct CompileOptions {
   unsigned OptLevel = 2;
   /// NAME -> dims, from --input-shape NAME=1x3x224x224.
   std::map<std::string, std::vector<int64_t>> InputShapes;
+  /// NAME -> value, from --bind-input NAME=FILE.pb (and, for `run`,
+  /// --bind-shape-inputs): graph inputs compiled in as constants.
+  std::map<std::string, Tensor> BoundInputs;
   std::vector<std::string> PrintAfter;
   bool PrintAfterAll = false;
   bool ElideConstants = false;
@@ -56,6 +59,30 @@ llvm::Error checkTarget(llvm::StringRef Target);
 /// Parses `NAME=1x3x224x224` into Shapes; errors name the bad argument.
 llvm::Error parseInputShape(llvm::StringRef Arg,
                             std::map<std::string, std::vector<int64_t>> &Shapes);
+
+/// Parses `NAME=FILE.pb` and reads the TensorProto file into Bound[NAME];
+/// errors name the bad argument or the unreadable file.
+llvm::Error parseBindInput(llvm::StringRef Arg,
+                           std::map<std::string, Tensor> &Bound);
+
+/// --bind-shape-inputs: binds every graph input the model needs at compile
+/// time (compileTimeInputs()) to its test value, Inputs[K] being the K-th
+/// graph input of the model (initializers excluded), as input_K.pb is. Asks
+/// again after each round, since a node skipped because of an earlier one
+/// may need more. Inputs the test data lacks stay unbound (the compile then
+/// says why the model is rejected).
+void bindShapeInputs(CompileOptions &C, const std::vector<Tensor> &Inputs);
+
+/// The names bound in C, graph inputs in graph order first: the list that
+/// `run` prints as `bound inputs: a, b`.
+std::vector<std::string> boundInputNames(const CompileOptions &C);
+
+/// With inputs bound, which of the model's graph inputs (initializers
+/// excluded, as input_K.pb counts them) stay run-time inputs: their K, in
+/// graph order. These are the compiled model's inputs. NumDeclared is set
+/// to the number of graph inputs (the input_K.pb files a test has).
+llvm::Expected<std::vector<size_t>>
+runtimeInputIndices(const CompileOptions &C, size_t &NumDeclared);
 
 /// A C identifier made from the stem of Path (`out/My-Net.o` -> `My_Net`).
 std::string defaultModelName(llvm::StringRef Path);
@@ -84,6 +111,10 @@ void removeStale(llvm::StringRef Path);
 /// The absolute path of the runtime archive for Target, found relative to
 /// the tidalc executable (<bindir>/../lib[/<target>]/libtidalrt.a).
 llvm::Expected<std::string> runtimeArchive(llvm::StringRef Target);
+/// nvptx: the runtime's math functions as nvptx64 bitcode, found like the
+/// archives (<bindir>/../lib/nvptx/libtidalrt.bc); codegen reports it
+/// missing only if a kernel needs it.
+std::string deviceMathLibrary();
 /// Everything a link needs after the objects: the archive, then any system
 /// libraries the runtime needs on that target.
 llvm::Expected<std::vector<std::string>> linkFlags(llvm::StringRef Target);
@@ -103,6 +134,9 @@ struct RunOptions {
   std::string OutputDir;
   /// Seconds the driver may run; 0 is no limit.
   unsigned Timeout = 0;
+  /// --bind-shape-inputs: bind the inputs the model needs at compile time
+  /// to their values in InputsDir (bindShapeInputs()).
+  bool BindShapeInputs = false;
 };
 
 /// `tidalc run`; returns the exit status (errors are printed).

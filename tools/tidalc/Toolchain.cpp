@@ -36,6 +36,16 @@ llvm::Expected<std::string> tidal::runtimeArchive(llvm::StringRef Target) {
   return std::string(Path);
 }
 
+std::string tidal::deviceMathLibrary() {
+  std::string Exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  if (Exe.empty())
+    return "";
+  llvm::SmallString<256> Path(llvm::sys::path::parent_path(Exe));
+  llvm::sys::path::append(Path, "..", "lib", "nvptx", "libtidalrt.bc");
+  llvm::sys::path::remove_dots(Path, /*remove_dot_dot=*/true);
+  return std::string(Path);
+}
+
 llvm::Expected<std::vector<std::string>>
 tidal::linkFlags(llvm::StringRef Target) {
   llvm::Expected<std::string> Archive = runtimeArchive(Target);

@@ -27,14 +27,14 @@ namespace {
 struct CompileFlags {
   CompileOptions C;
   std::string Output, Name, Header, Emit = "obj";
-  std::vector<std::string> Shapes;
+  std::vector<std::string> Shapes, Binds;
 };
 
 /// Everything the command line can say; one subcommand is filled in.
 struct Flags {
   CompileFlags Compile;
   RunOptions Run;
-  std::vector<std::string> RunShapes;
+  std::vector<std::string> RunShapes, RunBinds;
   std::string InfoModel;
   std::string LinkTarget = "x86-64";
 };
@@ -59,7 +59,8 @@ static std::vector<std::string> preScan(int Argc, char **Argv) {
 
 /// Flags shared by compile and run.
 static void addCodegenFlags(CLI::App *Sub, CompileOptions &C,
-                            std::vector<std::string> &Shapes) {
+                            std::vector<std::string> &Shapes,
+                            std::vector<std::string> &Binds) {
   Sub->add_option("model", C.ModelPath, "The ONNX model")->required();
   Sub->add_option("--target", C.Target, "x86-64 (default), cortex-a53, nvptx")
       ->check(CLI::IsMember(Targets));
@@ -69,6 +70,10 @@ static void addCodegenFlags(CLI::App *Sub, CompileOptions &C,
       ->check(CLI::Range(0, 3));
   Sub->add_option("--input-shape", Shapes,
                   "NAME=1x3x224x224: fix an input's symbolic dims (repeatable)")
+      ->allow_extra_args(false);
+  Sub->add_option("--bind-input", Binds,
+                  "NAME=FILE.pb: compile input NAME in as this constant "
+                  "(a TensorProto; repeatable)")
       ->allow_extra_args(false);
   Sub->add_option("--print-after", C.PrintAfter,
                   "Print the IR after this pass (repeatable)")
@@ -82,7 +87,7 @@ static void addCodegenFlags(CLI::App *Sub, CompileOptions &C,
 static void addCompile(CLI::App &App, CompileFlags &F) {
   CLI::App *Sub = App.add_subcommand(
       "compile", "Compile a model to an object file and a C header");
-  addCodegenFlags(Sub, F.C, F.Shapes);
+  addCodegenFlags(Sub, F.C, F.Shapes, F.Binds);
   Sub->add_option("-o", F.Output, "The object file to write")->required();
   Sub->add_option("--name", F.Name,
                   "Symbol prefix (<name>_run); default: from -o's stem");
@@ -96,7 +101,7 @@ static void addRun(CLI::App &App, Flags &F) {
   RunOptions &R = F.Run;
   CLI::App *Sub = App.add_subcommand(
       "run", "Compile, link with a driver, run, and compare the outputs");
-  addCodegenFlags(Sub, R.Compile, F.RunShapes);
+  addCodegenFlags(Sub, R.Compile, F.RunShapes, F.RunBinds);
   Sub->add_option("--inputs", R.InputsDir,
                   "Folder with input_K.pb (and output_K.pb for --compare)")
       ->required();
@@ -110,6 +115,9 @@ static void addRun(CLI::App &App, Flags &F) {
                   "Write the outputs here as output_K.pb");
   Sub->add_option("--timeout", R.Timeout,
                   "Seconds the compiled program may run (default: no limit)");
+  Sub->add_flag("--bind-shape-inputs", R.BindShapeInputs,
+                "Bind the inputs the model needs at compile time (shapes, "
+                "axes, ...) to their values in --inputs");
 }
 
 static void addInfoAndLinkFlags(CLI::App &App, Flags &F) {
@@ -124,9 +132,13 @@ static void addInfoAndLinkFlags(CLI::App &App, Flags &F) {
 }
 
 static llvm::Error parseShapes(const std::vector<std::string> &Shapes,
+                               const std::vector<std::string> &Binds,
                                CompileOptions &C) {
   for (const std::string &S : Shapes)
     if (llvm::Error E = parseInputShape(S, C.InputShapes))
+      return E;
+  for (const std::string &B : Binds)
+    if (llvm::Error E = parseBindInput(B, C.BoundInputs))
       return E;
   return llvm::Error::success();
 }
@@ -138,7 +150,7 @@ static std::string defaultHeader(llvm::StringRef Output) {
 }
 
 static llvm::Error checkCompileFlags(CompileFlags &F) {
-  if (llvm::Error E = parseShapes(F.Shapes, F.C))
+  if (llvm::Error E = parseShapes(F.Shapes, F.Binds, F.C))
     return E;
   if (F.Name.empty())
     F.Name = F.Output == "-" ? "model" : defaultModelName(F.Output);
@@ -196,7 +208,7 @@ static int dispatch(CLI::App &App, Flags &F) {
   if (App.got_subcommand("compile"))
     return runCompile(F.Compile);
   if (App.got_subcommand("run")) {
-    if (llvm::Error E = parseShapes(F.RunShapes, F.Run.Compile))
+    if (llvm::Error E = parseShapes(F.RunShapes, F.RunBinds, F.Run.Compile))
       return exitCodeFor(std::move(E));
     return runModel(F.Run);
   }

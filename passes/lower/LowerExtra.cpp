@@ -1,0 +1,229 @@
+//===- LowerExtra.cpp - ArgMax, ArgMin, CumSum, GatherElements ------------===//
+//
+// Lowers the operations that run along one axis of their input: ArgMax and
+// ArgMin (the index of the first or last extreme), CumSum (a running sum),
+// and GatherElements (an element per index, along one axis). ConvTranspose
+// lives in LowerConvTranspose.cpp.
+//
+// The axis-wise nests split the input's axes into the outer axes (before
+// `axis`, looped one index at a time), the axis itself, and the block (the
+// axes after it), which is handled at once in local accumulators so that
+// the innermost loops run over contiguous elements; a block larger than
+// nest::MaxAccElems joins the outer loops instead:
+//
+//   for outer...:  allocate acc[block]:
+//     for b: acc[b] = init
+//     for r along the axis: for b: acc[b] = update(acc[b], x[outer, r, b])
+//     for b: storeResult(...)            (CumSum stores inside the r loop)
+//
+// ArgMax / ArgMin follow numpy (ONNX's reference): a NaN counts as the
+// extreme, so the first NaN wins (the last one with select_last_index).
+// GatherElements wraps negative indices and clamps out-of-range ones (ONNX
+// leaves them undefined) so that no read leaves the data buffer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Diagnostics.h"
+#include "passes/lower/Lowering.h"
+#include "passes/lower/NestUtils.h"
+
+using namespace tidal;
+using namespace tidal::lower;
+using namespace tidal::lower::nest;
+
+namespace {
+
+llvm::Error fail(const Node &N, const llvm::Twine &Why) {
+  return modelError(N.Name, opName(N.Kind), 0, Why);
+}
+
+const ElemType NumericElems[] = {
+    ElemType::F32, ElemType::F64, ElemType::F16, ElemType::I8,
+    ElemType::U8,  ElemType::I16, ElemType::U16, ElemType::I32,
+    ElemType::U32, ElemType::I64, ElemType::U64};
+
+/// The axes of an input around one axis: outer (before it, looped), the
+/// axis, and the block after it (in accumulators, unless too large).
+struct AxisNest {
+  std::vector<int64_t> Outer, Block;
+  int64_t Axis = 0, Extent = 0;
+
+  AxisNest(const std::vector<int64_t> &Shape, int64_t Axis) : Axis(Axis) {
+    Outer.assign(Shape.begin(), Shape.begin() + Axis);
+    Extent = Shape[Axis];
+    Block.assign(Shape.begin() + Axis + 1, Shape.end());
+    if (product(Block) > MaxAccElems) {
+      Outer.insert(Outer.end(), Block.begin(), Block.end());
+      Block.clear();
+    }
+  }
+  /// The input index of outer index O, axis index R, block index Blk.
+  std::vector<Expr> index(const std::vector<Expr> &O, Expr R,
+                          const std::vector<Expr> &Blk) const {
+    std::vector<Expr> Idx(O.begin(), O.begin() + Axis);
+    Idx.push_back(R);
+    Idx.insert(Idx.end(), O.begin() + Axis, O.end());
+    Idx.insert(Idx.end(), Blk.begin(), Blk.end());
+    return Idx;
+  }
+};
+
+llvm::Expected<int64_t> readAxis(const Node &N, const Value *X) {
+  int64_t Axis = N.getInt("axis", 0);
+  if (Axis < 0 || Axis >= static_cast<int64_t>(X->Type.rank()))
+    return fail(N, "axis " + llvm::Twine(Axis) + " is out of range for " +
+                       X->Type.str());
+  return Axis;
+}
+
+/// Whether V replaces the current extreme Best (at an earlier index).
+Expr replacesBest(Expr V, Expr Best, bool Max, bool Last) {
+  auto Beats = [&](Expr A, Expr B) {
+    return Last ? (Max ? ge(A, B) : le(A, B)) : (Max ? gt(A, B) : lt(A, B));
+  };
+  if (!isFloat(V->Type.Scalar))
+    return Beats(V, Best);
+  Expr VNaN = ne(V, V), BestNaN = ne(Best, Best);
+  // First index: a NaN best stays; a NaN value wins over a number.
+  if (!Last)
+    return logicalAnd(logicalNot(BestNaN), logicalOr(VNaN, Beats(V, Best)));
+  // Last index: every NaN wins; a number beats only a number.
+  return logicalOr(VNaN, logicalAnd(logicalNot(BestNaN), Beats(V, Best)));
+}
+
+llvm::Expected<Stmt> lowerArg(const Node &N, KernelBuilder &B, bool Max) {
+  const Value *X = N.Operands[0], *Y = N.result();
+  if (llvm::Error E = checkElem(N, X, NumericElems))
+    return std::move(E);
+  auto Axis = readAxis(N, X);
+  if (!Axis)
+    return Axis.takeError();
+  bool Keep = N.getInt("keepdims", 1) != 0;
+  bool Last = N.getInt("select_last_index", 0) != 0;
+  const std::vector<int64_t> &In = X->Type.Shape;
+  if (Y->Type.Elem != ElemType::I64 || In[*Axis] == 0 ||
+      Y->Type.rank() != (Keep ? In.size() : In.size() - 1))
+    return fail(N, "result " + Y->Type.str() + " does not fit input " +
+                       X->Type.str());
+  if (Y->Type.numElements() == 0)
+    return seq({});
+  ScalarType T = elemOf(X);
+  AxisNest Nest(In, *Axis);
+  int64_t Size = product(Nest.Block);
+  LocalBuf Best = newBuf(B, "best", T), Index = newBuf(B, "index",
+                                                       ScalarType::I64);
+  B.buffer(X);
+  return loopBlock(B, Nest.Outer, "i", [&](const std::vector<Expr> &O, Expr) {
+    auto OverBlock = [&](const std::function<Stmt(const std::vector<Expr> &,
+                                                  Expr)> &F) {
+      return loopBlock(B, Nest.Block, "j", F);
+    };
+    Stmt Init = OverBlock([&](const std::vector<Expr> &Blk, Expr F) {
+      return seq({Best.set(F, B.loadAt(X, Nest.index(O, intImm(0), Blk))),
+                  Index.set(F, intImm(0))});
+    });
+    Stmt Scan = loopOver(B, "r", intImm(1), intImm(Nest.Extent - 1),
+                         [&](Expr R) {
+      return OverBlock([&](const std::vector<Expr> &Blk, Expr F) {
+        std::string VName = B.freshName("v"), UName = B.freshName("upd");
+        Expr V = var(VName, DataType(T));
+        Expr Upd = var(UName, DataType(ScalarType::Bool));
+        Stmt Body = seq({Best.set(F, select(Upd, V, Best.at(F))),
+                         Index.set(F, select(Upd, R, Index.at(F)))});
+        Body = letStmt(UName, replacesBest(V, Best.at(F), Max, Last), Body);
+        return letStmt(VName, B.loadAt(X, Nest.index(O, R, Blk)), Body);
+      });
+    });
+    Stmt Store = OverBlock([&](const std::vector<Expr> &Blk, Expr F) {
+      std::vector<Expr> Idx = Nest.index(O, intImm(0), Blk);
+      if (!Keep)
+        Idx.erase(Idx.begin() + *Axis);
+      return B.storeResult(Idx, Index.at(F));
+    });
+    return allocate(Best.Name, T, Size,
+                    allocate(Index.Name, ScalarType::I64, Size,
+                             seq({Init, Scan, Store})));
+  });
+}
+
+} // namespace
+
+llvm::Expected<Stmt> lower::lowerArgMax(const Node &N, KernelBuilder &B) {
+  return lowerArg(N, B, /*Max=*/true);
+}
+
+llvm::Expected<Stmt> lower::lowerArgMin(const Node &N, KernelBuilder &B) {
+  return lowerArg(N, B, /*Max=*/false);
+}
+
+/// CumSum: a running sum along the axis, visited backwards with `reverse`;
+/// `exclusive` stores the sum before adding the element.
+llvm::Expected<Stmt> lower::lowerCumSum(const Node &N, KernelBuilder &B) {
+  const Value *X = N.Operands[0];
+  if (llvm::Error E = checkAllElems(N, NumericElems))
+    return std::move(E);
+  auto Axis = readAxis(N, X);
+  if (!Axis)
+    return Axis.takeError();
+  if (N.result()->Type != X->Type)
+    return fail(N, "result " + N.result()->Type.str() + " differs from " +
+                       X->Type.str());
+  if (X->Type.numElements() == 0)
+    return seq({});
+  bool Exclusive = N.getInt("exclusive", 0) != 0;
+  bool Reverse = N.getInt("reverse", 0) != 0;
+  ScalarType T = elemOf(X);
+  AxisNest Nest(X->Type.Shape, *Axis);
+  LocalBuf Acc = newBuf(B, "acc", T);
+  B.buffer(X);
+  return loopBlock(B, Nest.Outer, "i", [&](const std::vector<Expr> &O, Expr) {
+    Stmt Init = loopBlock(B, Nest.Block, "j",
+                          [&](const std::vector<Expr> &, Expr F) {
+                            return Acc.set(F, constant(DataType(T), 0));
+                          });
+    Stmt Scan = loopOver(B, "r", Nest.Extent, [&](Expr R) {
+      Expr At = Reverse ? intImm(Nest.Extent - 1) - R : R;
+      return loopBlock(
+          B, Nest.Block, "j", [&](const std::vector<Expr> &Blk, Expr F) {
+            std::vector<Expr> Idx = Nest.index(O, At, Blk);
+            Stmt Add = Acc.set(F, Acc.at(F) + B.loadAt(X, Idx));
+            Stmt Out = B.storeResult(Idx, Acc.at(F));
+            return Exclusive ? seq({Out, Add}) : seq({Add, Out});
+          });
+    });
+    return allocate(Acc.Name, T, product(Nest.Block), seq({Init, Scan}));
+  });
+}
+
+/// GatherElements: out[i] = data[i with i[axis] replaced by indices[i]].
+llvm::Expected<Stmt> lower::lowerGatherElements(const Node &N,
+                                                KernelBuilder &B) {
+  const Value *Data = N.Operands[0], *Indices = N.Operands[1];
+  auto Axis = readAxis(N, Data);
+  if (!Axis)
+    return Axis.takeError();
+  ElemType IE = Indices->Type.Elem;
+  if (IE != ElemType::I64 && IE != ElemType::I32)
+    return fail(N, "indices of element type " + elemTypeName(IE) +
+                       " are not supported (i64 or i32 needed)");
+  if (Data->Type.Elem == ElemType::Bit || Data->Type.Quant)
+    return fail(N, "data " + Data->Type.str() + " is not supported");
+  int64_t Dim = Data->Type.Shape[*Axis];
+  if (Dim == 0 && N.result()->Type.numElements() > 0)
+    return fail(N, "gathers from an empty axis");
+  declareOperands(B, {Data, Indices});
+  return B.loopNest(
+      N.result()->Type.Shape, "i", [&](const std::vector<Expr> &Idx) {
+        std::string Name = B.freshName("idx");
+        Expr I = var(Name);
+        // Negative indices count from the end; anything still out of
+        // range is clamped to stay inside the buffer.
+        Expr At = min(max(select(lt(I, intImm(0)), I + Dim, I), intImm(0)),
+                      intImm(Dim - 1));
+        std::vector<Expr> DataIdx = Idx;
+        DataIdx[*Axis] = At;
+        Stmt S = B.storeResult(Idx, B.loadAt(Data, DataIdx));
+        return letStmt(
+            Name, cast(DataType(ScalarType::I64), B.loadAt(Indices, Idx)), S);
+      });
+}
