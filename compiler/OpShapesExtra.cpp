@@ -1,9 +1,10 @@
 //===- OpShapesExtra.cpp - Type rules of GatherElements, ArgMax, ... ------===//
 //
 // More of inferResultTypes() (see OpShapes.cpp): GatherElements, ArgMax and
-// ArgMin, CumSum and ConvTranspose. As everywhere, attributes come in their
-// normalized form (docs/ir.md): axes non-negative, ConvTranspose's
-// output_padding, output_shape and auto_pad already folded into its pads.
+// ArgMin, CumSum and CumProd (one rule), and ConvTranspose. As everywhere,
+// attributes come in their normalized form (docs/ir.md): axes non-negative,
+// ConvTranspose's output_padding, output_shape and auto_pad already folded into
+// its pads.
 //
 // ConvTranspose's output size along each spatial axis is
 //   stride * (in - 1) + (kernel - 1) * dilation + 1 - pad_begin - pad_end,

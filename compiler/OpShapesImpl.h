@@ -64,7 +64,7 @@ Result inferReduction(OpKind K, const Types &Ops, AttrReader &A);
 Result inferContraction(OpKind K, const Types &Ops, AttrReader &A);
 
 /// Rules of the operations added after the first release (OpShapesExtra.cpp):
-/// GatherElements, ArgMax / ArgMin, CumSum and ConvTranspose.
+/// GatherElements, ArgMax / ArgMin, CumSum / CumProd and ConvTranspose.
 Result inferGatherElements(const Types &Ops, AttrReader &A);
 Result inferArgReduce(const TensorType &X, AttrReader &A);
 Result inferCumSum(const TensorType &X, AttrReader &A);

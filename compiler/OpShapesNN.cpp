@@ -334,7 +334,8 @@ Result shapes::inferReduction(OpKind K, const Types &Ops, AttrReader &A) {
   case OpKind::BatchNormalization: return inferBatchNorm(Ops, A);
   case OpKind::ArgMax:
   case OpKind::ArgMin: return inferArgReduce(Ops[0], A);
-  case OpKind::CumSum: return inferCumSum(Ops[0], A);
+  case OpKind::CumSum:
+  case OpKind::CumProd: return inferCumSum(Ops[0], A);
   default: return inferReduce(K, Ops[0], A);
   }
 }

@@ -2,8 +2,8 @@
 //
 // ArgMax, ArgMin, Hardmax, Mod, BitShift, BitwiseNot (BitwiseAnd/Or/Xor use
 // importBinary), Shrink, Mish, Swish, IsNaN, IsInf, DepthToSpace,
-// SpaceToDepth, Trilu, CumSum and GatherElements, and the node-building
-// helpers of OpImportersExtra.h.
+// SpaceToDepth, Trilu, CumSum, CumProd and GatherElements, and the
+// node-building helpers of OpImportersExtra.h.
 //
 // Decompositions (each computes what ONNX's definition computes):
 //   - Hardmax: Equal(ArgMax(x, keepdims), iota along the axis), cast to the
@@ -14,7 +14,7 @@
 //   - DepthToSpace / SpaceToDepth: Reshape, Transpose, Reshape, exactly the
 //     formulas of the operator's definition (DCR and CRD modes);
 //   - Trilu: Where(constant mask, x, 0) (k must be constant).
-// ArgMax, ArgMin, Mod, BitShift, BitwiseNot, Shrink, CumSum and
+// ArgMax, ArgMin, Mod, BitShift, BitwiseNot, Shrink, CumSum, CumProd and
 // GatherElements are graph operations of their own.
 //
 // Opset differences: ArgMax/ArgMin have select_last_index from 12;
@@ -143,8 +143,8 @@ bool isInteger(ElemType E) { return E != ElemType::Bool && !isFloat(E); }
 //===----------------------------------------------------------------------===//
 
 namespace {
-Value *argExtreme(NodeImporter &N, OpKind K, Value *X, int64_t Axis,
-                  bool Keep, bool Last) {
+Value *argExtreme(NodeImporter &N, OpKind K, Value *X, int64_t Axis, bool Keep,
+                  bool Last) {
   std::vector<int64_t> Out = X->Type.Shape;
   if (Keep)
     Out[Axis] = 1;
@@ -208,7 +208,8 @@ void onnximport::importHardmax(NodeImporter &N) {
   Tensor Iota(TensorType(ElemType::I64, IotaShape));
   for (int64_t K = 0; K < Len; ++K)
     Iota.setInt(K, K);
-  Value *Hot = build::binary(N, OpKind::Equal, Arg, N.constant(std::move(Iota)));
+  Value *Hot =
+      build::binary(N, OpKind::Equal, Arg, N.constant(std::move(Iota)));
   N.setOutput(0, N.reshape(build::cast(N, Hot, X->Type.Elem), S));
 }
 
@@ -302,7 +303,8 @@ void onnximport::importMish(NodeImporter &N) {
   Value *X = N.requiredInput(0);
   if (!requireFloat(N, X))
     return;
-  Value *T = build::unary(N, OpKind::Tanh, build::unary(N, OpKind::Softplus, X));
+  Value *T =
+      build::unary(N, OpKind::Tanh, build::unary(N, OpKind::Softplus, X));
   N.setOutput(0, build::binary(N, OpKind::Mul, X, T));
 }
 
@@ -313,8 +315,8 @@ void onnximport::importSwish(NodeImporter &N) {
   float Alpha = N.attrFloat("alpha", 1.0f);
   Value *In = X;
   if (Alpha != 1.0f)
-    In = build::binary(N, OpKind::Mul, X,
-                       build::scalar(N, X->Type.Elem, Alpha));
+    In =
+        build::binary(N, OpKind::Mul, X, build::scalar(N, X->Type.Elem, Alpha));
   Value *S = build::unary(N, OpKind::Sigmoid, In);
   N.setOutput(0, build::binary(N, OpKind::Mul, X, S));
 }
@@ -341,7 +343,8 @@ void onnximport::importIsInf(NodeImporter &N) {
   if (Pos)
     R = build::binary(N, OpKind::Equal, X, build::scalar(N, E, INFINITY));
   if (Neg) {
-    Value *M = build::binary(N, OpKind::Equal, X, build::scalar(N, E, -INFINITY));
+    Value *M =
+        build::binary(N, OpKind::Equal, X, build::scalar(N, E, -INFINITY));
     R = R ? build::binary(N, OpKind::Or, R, M) : M;
   }
   if (!R) {
@@ -398,8 +401,8 @@ void onnximport::importDepthToSpace(NodeImporter &N) {
   int64_t D = C / (B * B);
   std::vector<int64_t> Out = {Nb, D, H * B, W * B};
   if (Mode == "DCR")
-    return N.setOutput(0, rearrange(N, X, {Nb, B, B, D, H, W},
-                                    {0, 3, 4, 1, 5, 2}, Out));
+    return N.setOutput(
+        0, rearrange(N, X, {Nb, B, B, D, H, W}, {0, 3, 4, 1, 5, 2}, Out));
   N.setOutput(0, rearrange(N, X, {Nb, D, B, B, H, W}, {0, 1, 4, 2, 5, 3}, Out));
 }
 
@@ -478,7 +481,7 @@ void onnximport::importCumSum(NodeImporter &N) {
     return;
   ElemType E = X->Type.Elem;
   if (E == ElemType::Bool)
-    return N.fail("CumSum is not defined for bool");
+    return N.fail(N.Proto.op_type() + " is not defined for bool");
   if (X->Type.rank() == 0)
     return N.fail("the input must have rank 1 or more");
   auto Axis = N.normalizeAxis((*Axes)[0], X->Type.rank());
@@ -490,7 +493,8 @@ void onnximport::importCumSum(NodeImporter &N) {
   A["axis"] = *Axis;
   A["exclusive"] = int64_t(Exclusive);
   A["reverse"] = int64_t(Reverse);
-  N.setOutput(0, N.emit(OpKind::CumSum, {X}, std::move(A), X->Type));
+  OpKind K = N.Proto.op_type() == "CumProd" ? OpKind::CumProd : OpKind::CumSum;
+  N.setOutput(0, N.emit(K, {X}, std::move(A), X->Type));
 }
 
 void onnximport::importGatherElements(NodeImporter &N) {
@@ -499,8 +503,7 @@ void onnximport::importGatherElements(NodeImporter &N) {
     return;
   ElemType IE = Indices->Type.Elem;
   if (IE != ElemType::I64 && IE != ElemType::I32)
-    return N.fail("indices must be int32 or int64, not " +
-                  Indices->Type.str());
+    return N.fail("indices must be int32 or int64, not " + Indices->Type.str());
   int64_t Rank = Data->Type.rank();
   if (Rank < 1 || Indices->Type.rank() != Data->Type.rank())
     return N.fail("data " + Data->Type.str() + " and indices " +
@@ -511,8 +514,8 @@ void onnximport::importGatherElements(NodeImporter &N) {
   for (int64_t D = 0; D < Rank; ++D)
     if (D != *Axis && Indices->Type.Shape[D] > Data->Type.Shape[D])
       return N.fail("indices " + Indices->Type.str() +
-                    " are larger than data " + Data->Type.str() +
-                    " on axis " + llvm::Twine(D));
+                    " are larger than data " + Data->Type.str() + " on axis " +
+                    llvm::Twine(D));
   int64_t Dim = Data->Type.Shape[*Axis];
   if (const Tensor *T = Indices->constantData())
     for (int64_t I = 0, E = T->Type.numElements(); I < E; ++I)

@@ -58,7 +58,8 @@ Value *scalar(NodeImporter &N, ElemType E, double V);
 /// A one-operand elementwise op with the operand's type.
 Value *unary(NodeImporter &N, OpKind K, Value *X, AttrMap A = {});
 /// A two-operand elementwise op, numpy-broadcast; comparisons give bool.
-Value *binary(NodeImporter &N, OpKind K, Value *A, Value *B, AttrMap Attrs = {});
+Value *binary(NodeImporter &N, OpKind K, Value *A, Value *B,
+              AttrMap Attrs = {});
 /// Where(C, X, Y), broadcast.
 Value *where(NodeImporter &N, Value *C, Value *X, Value *Y);
 /// A Reduce* op over Axes (sorted, non-negative).

@@ -55,9 +55,8 @@ Stage standardize(NodeImporter &N, Value *X, const std::vector<int64_t> &Axes,
   Stage S;
   S.Mean = build::reduce(N, OpKind::ReduceMean, X, Axes, true);
   Value *D = build::binary(N, OpKind::Sub, X, S.Mean);
-  Value *Var =
-      build::reduce(N, OpKind::ReduceMean, build::binary(N, OpKind::Mul, D, D),
-                    Axes, true);
+  Value *Var = build::reduce(N, OpKind::ReduceMean,
+                             build::binary(N, OpKind::Mul, D, D), Axes, true);
   if (!Var)
     return S;
   Value *Eps = build::scalar(N, Var->Type.Elem, Epsilon);
@@ -127,8 +126,8 @@ void onnximport::importLayerNorm(NodeImporter &N) {
   if (!Axis || !Stash || !checkAffine(N, Scale, X, "scale") ||
       !checkAffine(N, B, X, "bias"))
     return;
-  Stage S = standardize(N, build::cast(N, X, *Stash), axesFrom(*Axis, Rank),
-                        Eps);
+  Stage S =
+      standardize(N, build::cast(N, X, *Stash), axesFrom(*Axis, Rank), Eps);
   N.setOutput(0, scaleShift(N, S.Normalized, X->Type.Elem, Scale, B));
   N.setOutput(1, S.Mean);
   N.setOutput(2, S.InvStdDev);
@@ -152,8 +151,9 @@ void onnximport::importInstanceNorm(NodeImporter &N) {
   if (N.failed())
     return;
   Stage S = standardize(N, X, axesFrom(2, Rank), Eps);
-  N.setOutput(0, scaleShift(N, S.Normalized, X->Type.Elem,
-                            perChannel(N, Scale, Rank), perChannel(N, B, Rank)));
+  N.setOutput(0,
+              scaleShift(N, S.Normalized, X->Type.Elem,
+                         perChannel(N, Scale, Rank), perChannel(N, B, Rank)));
 }
 
 void onnximport::importGroupNorm(NodeImporter &N) {
@@ -178,17 +178,18 @@ void onnximport::importGroupNorm(NodeImporter &N) {
   for (Value *P : {Scale, B})
     if (P->Type.Shape != PShape || P->Type.Elem != X->Type.Elem)
       return N.fail("scale and bias must be " + elemTypeName(X->Type.Elem) +
-                    shapeStr(PShape) + (PerGroup ? " (opset < 21: one per "
-                                                   "group)"
-                                                 : "") +
+                    shapeStr(PShape) +
+                    (PerGroup ? " (opset < 21: one per "
+                                "group)"
+                              : "") +
                     ", not " + P->Type.str());
   const std::vector<int64_t> &S = X->Type.Shape;
   Value *Grouped =
       N.reshape(build::cast(N, X, *Stash), {S[0], G, product(S, 1) / G});
   Stage St = standardize(N, Grouped, {2}, Eps);
   if (PerGroup) {
-    Value *Y = scaleShift(N, St.Normalized, X->Type.Elem, N.reshape(Scale, {G, 1}),
-                          N.reshape(B, {G, 1}));
+    Value *Y = scaleShift(N, St.Normalized, X->Type.Elem,
+                          N.reshape(Scale, {G, 1}), N.reshape(B, {G, 1}));
     return N.setOutput(0, N.reshape(Y, S));
   }
   Value *Norm = N.reshape(St.Normalized, S);
@@ -262,8 +263,8 @@ void onnximport::importMeanVarianceNorm(NodeImporter &N) {
     return;
   // ONNX's function: (X - E[X]) / (sqrt(E[X^2] - E[X]^2) + 1e-9).
   Value *Mean = build::reduce(N, OpKind::ReduceMean, X, Axes, true);
-  Value *MeanSq = build::reduce(N, OpKind::ReduceMean,
-                                build::binary(N, OpKind::Mul, X, X), Axes, true);
+  Value *MeanSq = build::reduce(
+      N, OpKind::ReduceMean, build::binary(N, OpKind::Mul, X, X), Axes, true);
   Value *Var = build::binary(N, OpKind::Sub, MeanSq,
                              build::binary(N, OpKind::Mul, Mean, Mean));
   Value *Den = build::binary(N, OpKind::Add, build::unary(N, OpKind::Sqrt, Var),

@@ -132,8 +132,8 @@ double sourceCoord(const ResizeAttrs &R, const AxisPlan &P, int64_t X,
     return (XD + 0.5) / P.Scale;
   if (M == "tf_crop_and_resize") {
     double Span = P.RoiEnd - P.RoiStart;
-    double V = Width == 1 ? Span * (In - 1) / 2
-                          : XD * Span * (In - 1) / (Width - 1);
+    double V =
+        Width == 1 ? Span * (In - 1) / 2 : XD * Span * (In - 1) / (Width - 1);
     V += P.RoiStart * (In - 1);
     Outside = V < 0 || V > In - 1;
     return V;
@@ -286,9 +286,9 @@ bool readAttrs(NodeImporter &N, ResizeAttrs &R) {
       N.Opset >= 18 ? N.attrString("keep_aspect_ratio_policy", "stretch") : "";
   if (N.failed())
     return false;
-  static const char *Coords[] = {"half_pixel",         "pytorch_half_pixel",
-                                 "align_corners",      "asymmetric",
-                                 "tf_crop_and_resize", "half_pixel_symmetric",
+  static const char *Coords[] = {"half_pixel",          "pytorch_half_pixel",
+                                 "align_corners",       "asymmetric",
+                                 "tf_crop_and_resize",  "half_pixel_symmetric",
                                  "tf_half_pixel_for_nn"};
   bool KnownCoord = llvm::is_contained(Coords, R.Coord) &&
                     (R.Coord != "half_pixel_symmetric" || N.Opset >= 19) &&
@@ -313,9 +313,8 @@ bool readAttrs(NodeImporter &N, ResizeAttrs &R) {
 }
 
 /// A constant float input (scales, roi); none when absent or empty.
-std::optional<std::vector<double>> floatInput(NodeImporter &N, unsigned I,
-                                              llvm::StringRef Role,
-                                              bool &Present) {
+std::optional<std::vector<double>>
+floatInput(NodeImporter &N, unsigned I, llvm::StringRef Role, bool &Present) {
   Present = false;
   if (!N.hasInput(I))
     return std::vector<double>();
@@ -449,8 +448,10 @@ void onnximport::importResize(NodeImporter &N) {
   ElemType E = X->Type.Elem;
   bool Weighted = R.Mode != "nearest";
   if (Weighted && !isFloat(E))
-    return N.fail("mode '" + R.Mode + "' is supported for float inputs only, "
-                  "not " + elemTypeName(E));
+    return N.fail("mode '" + R.Mode +
+                  "' is supported for float inputs only, "
+                  "not " +
+                  elemTypeName(E));
   // Interpolate in f32 for f16, so that each axis does not round to half.
   ElemType Compute = E == ElemType::F16 ? ElemType::F32 : E;
   Value *V = Weighted ? build::cast(N, X, Compute) : X;
@@ -472,8 +473,7 @@ void onnximport::importResize(NodeImporter &N) {
     }
   }
   if (Mask)
-    V = build::where(N, Mask,
-                     build::scalar(N, V ? V->Type.Elem : E, R.Extrapolation),
-                     V);
+    V = build::where(
+        N, Mask, build::scalar(N, V ? V->Type.Elem : E, R.Extrapolation), V);
   N.setOutput(0, Weighted ? build::cast(N, V, E) : V);
 }

@@ -45,6 +45,7 @@ const OpEntry Table[] = {
     {"Conv", importConv, {1, 11, 22}},
     {"ConvTranspose", importConvTranspose, {1, 11, 22}},
     {"Cos", importUnary, {7, 22}},
+    {"CumProd", importCumSum, {26}},
     {"CumSum", importCumSum, {11, 14}},
     {"DepthToSpace", importDepthToSpace, {1, 11, 13}},
     {"Div", importBinary, {1, 6, 7, 13, 14}},

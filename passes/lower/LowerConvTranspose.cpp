@@ -7,17 +7,21 @@
 // but the last spatial one) gets a row accumulator:
 //
 //   for n, g, mo:  (m = g*Mg + mo; input channels c = g*Cg + ic)
-//     for o1..o(k-1):  allocate acc[Ok]:
-//       for ok: acc[ok] = bias[m] (or 0)
+//     for o1..o(k-1):  allocate acc[s * ceil(Ok / s)]:  (phase-major, below)
+//       for each slot: acc[slot] = bias[m] (or 0)
 //       for ic, k1..k(k-1):
 //         if every t_j = o_j + pad_j - k_j*d_j is a multiple of s_j with
 //            t_j / s_j inside the input (i_j = t_j / s_j):
 //           for each kk (unrolled when small), for i in the inputs whose
 //             output i*s + kk*d - pad lies in the row:
-//               acc[i*s + kk*d - pad] += x[n, c, i1.., i] * w[c, mo, k1.., kk]
-//       for ok: storeResult(acc[ok])
+//               acc[slot(i*s + kk*d - pad)] += x[n, c, i1.., i] * w[c, mo,
+//               k1.., kk]
+//       for ok: storeResult(acc[slot(ok)])
 //
-// so no read leaves the input and the innermost loop has no test. W is
+// so no read leaves the input and the innermost loop has no test. The row
+// accumulator is phase-major: output o = q*s + p has slot p*ceil(Ok/s) + q,
+// so the outputs of one kernel position (which step by s) are contiguous
+// slots and the innermost loop reads and writes contiguous elements. W is
 // [C, M/group, kernel...] (ONNX's layout: input channels first).
 //
 //===----------------------------------------------------------------------===//
@@ -106,6 +110,32 @@ std::pair<Expr, Expr> reach(const TAxis &A, Expr O, Expr K) {
   return {Cond, I};
 }
 
+/// The row accumulator is phase-major: output o = q*s + p (0 <= p < s)
+/// lives in slot p*Q + q, Q = ceil(Out / s), so that the inputs of one
+/// kernel position, whose outputs step by s, add into contiguous slots.
+int64_t phaseLen(const TAxis &A) { return ceilDivPos(A.Out, A.Stride); }
+
+/// The slot of output O of the last axis.
+Expr slotOf(const TAxis &A, Expr O) {
+  if (A.Stride == 1)
+    return O;
+  return add(affine(O % A.Stride, phaseLen(A), 0), O / A.Stride);
+}
+
+/// The slot of output i*s + Base minus i, for the kernel position whose
+/// outputs start at Base (a constant or an expression).
+Expr phaseOffset(const TAxis &A, Expr Base) {
+  int64_t S = A.Stride, Q = phaseLen(A);
+  if (S == 1)
+    return Base;
+  if (Base->Kind == ExprKind::IntImm) {
+    int64_t P = ((Base->IntValue % S) + S) % S;
+    return intImm(P * Q + (Base->IntValue - P) / S);
+  }
+  Expr P = ((Base % S) + S) % S;
+  return add(affine(P, Q, 0), (Base - P) / S);
+}
+
 /// The last axis: for kernel position KV, every input i whose output
 /// i*s + KV*d - pad lies in [0, Out) adds into the row accumulator.
 Stmt lastAxis(const Ctx &Cx, const LocalBuf &Acc, Expr Chan,
@@ -115,17 +145,17 @@ Stmt lastAxis(const Ctx &Cx, const LocalBuf &Acc, Expr Chan,
   const TAxis &A = Cx.S.Axes.back();
   const Value *X = Cx.N.Operands[0], *W = Cx.N.Operands[1];
   auto Update = [&](Expr KV, Expr Base, Expr Lo, Expr Extent) {
+    Expr Offset = phaseOffset(A, Base);
     return loopOver(B, "i", Lo, Extent, [&](Expr I) {
-      std::vector<Expr> XIdx = {Cx.Batch, Chan}, WIdx = {Chan,
-                                                         Cx.OutChanInGroup};
+      std::vector<Expr> XIdx = {Cx.Batch, Chan},
+                        WIdx = {Chan, Cx.OutChanInGroup};
       XIdx.insert(XIdx.end(), OuterIn.begin(), OuterIn.end());
       XIdx.push_back(I);
       WIdx.insert(WIdx.end(), OuterK.begin(), OuterK.end());
       WIdx.push_back(KV);
-      Expr O = Base->Kind == ExprKind::IntImm
-                   ? affine(I, A.Stride, Base->IntValue)
-                   : add(affine(I, A.Stride, 0), Base);
-      return Acc.set(O, Acc.at(O) + B.loadAt(X, XIdx) * B.loadAt(W, WIdx));
+      Expr Slot = add(Offset, I);
+      return Acc.set(Slot,
+                     Acc.at(Slot) + B.loadAt(X, XIdx) * B.loadAt(W, WIdx));
     });
   };
   if (A.Kernel <= MaxUnrolledKernel) {
@@ -160,8 +190,7 @@ Stmt outerAxes(const Ctx &Cx, const LocalBuf &Acc, Expr Chan,
     auto [Cond, I] = reach(A, OuterOut[J], KV);
     OuterIn.push_back(I);
     OuterK.push_back(KV);
-    Stmt Inner =
-        outerAxes(Cx, Acc, Chan, OuterOut, J + 1, OuterIn, OuterK);
+    Stmt Inner = outerAxes(Cx, Acc, Chan, OuterOut, J + 1, OuterIn, OuterK);
     OuterIn.pop_back();
     OuterK.pop_back();
     return ifThen(Cond, Inner);
@@ -170,11 +199,11 @@ Stmt outerAxes(const Ctx &Cx, const LocalBuf &Acc, Expr Chan,
 
 Stmt outputRow(const Ctx &Cx, const std::vector<Expr> &OuterOut) {
   KernelBuilder &B = Cx.B;
-  int64_t Row = Cx.S.Axes.back().Out;
-  const Value *Bias =
-      Cx.N.Operands.size() > 2 ? Cx.N.Operands[2] : nullptr;
+  const TAxis &Last = Cx.S.Axes.back();
+  int64_t Row = Last.Out, Slots = Last.Stride * phaseLen(Last);
+  const Value *Bias = Cx.N.Operands.size() > 2 ? Cx.N.Operands[2] : nullptr;
   LocalBuf Acc = newBuf(B, "acc", Cx.T);
-  Stmt Init = loopOver(B, "j", Row, [&](Expr J) {
+  Stmt Init = loopOver(B, "j", Slots, [&](Expr J) {
     return Acc.set(J, Bias ? B.loadAt(Bias, {Cx.OutChan})
                            : constant(DataType(Cx.T), 0));
   });
@@ -187,9 +216,9 @@ Stmt outputRow(const Ctx &Cx, const std::vector<Expr> &OuterOut) {
     std::vector<Expr> Idx = {Cx.Batch, Cx.OutChan};
     Idx.insert(Idx.end(), OuterOut.begin(), OuterOut.end());
     Idx.push_back(J);
-    return B.storeResult(Idx, Acc.at(J));
+    return B.storeResult(Idx, Acc.at(slotOf(Last, J)));
   });
-  return allocate(Acc.Name, Cx.T, Row, seq({Init, Update, Store}));
+  return allocate(Acc.Name, Cx.T, Slots, seq({Init, Update, Store}));
 }
 
 } // namespace

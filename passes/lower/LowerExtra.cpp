@@ -1,7 +1,8 @@
 //===- LowerExtra.cpp - ArgMax, ArgMin, CumSum, GatherElements ------------===//
 //
 // Lowers the operations that run along one axis of their input: ArgMax and
-// ArgMin (the index of the first or last extreme), CumSum (a running sum),
+// ArgMin (the index of the first or last extreme), CumSum and CumProd
+// (running sums and products),
 // and GatherElements (an element per index, along one axis). ConvTranspose
 // lives in LowerConvTranspose.cpp.
 //
@@ -37,10 +38,10 @@ llvm::Error fail(const Node &N, const llvm::Twine &Why) {
   return modelError(N.Name, opName(N.Kind), 0, Why);
 }
 
-const ElemType NumericElems[] = {
-    ElemType::F32, ElemType::F64, ElemType::F16, ElemType::I8,
-    ElemType::U8,  ElemType::I16, ElemType::U16, ElemType::I32,
-    ElemType::U32, ElemType::I64, ElemType::U64};
+const ElemType NumericElems[] = {ElemType::F32, ElemType::F64, ElemType::F16,
+                                 ElemType::I8,  ElemType::U8,  ElemType::I16,
+                                 ElemType::U16, ElemType::I32, ElemType::U32,
+                                 ElemType::I64, ElemType::U64};
 
 /// The axes of an input around one axis: outer (before it, looped), the
 /// axis, and the block after it (in accumulators, unless too large).
@@ -110,39 +111,39 @@ llvm::Expected<Stmt> lowerArg(const Node &N, KernelBuilder &B, bool Max) {
   ScalarType T = elemOf(X);
   AxisNest Nest(In, *Axis);
   int64_t Size = product(Nest.Block);
-  LocalBuf Best = newBuf(B, "best", T), Index = newBuf(B, "index",
-                                                       ScalarType::I64);
+  LocalBuf Best = newBuf(B, "best", T),
+           Index = newBuf(B, "index", ScalarType::I64);
   B.buffer(X);
   return loopBlock(B, Nest.Outer, "i", [&](const std::vector<Expr> &O, Expr) {
-    auto OverBlock = [&](const std::function<Stmt(const std::vector<Expr> &,
-                                                  Expr)> &F) {
-      return loopBlock(B, Nest.Block, "j", F);
-    };
+    auto OverBlock =
+        [&](const std::function<Stmt(const std::vector<Expr> &, Expr)> &F) {
+          return loopBlock(B, Nest.Block, "j", F);
+        };
     Stmt Init = OverBlock([&](const std::vector<Expr> &Blk, Expr F) {
       return seq({Best.set(F, B.loadAt(X, Nest.index(O, intImm(0), Blk))),
                   Index.set(F, intImm(0))});
     });
-    Stmt Scan = loopOver(B, "r", intImm(1), intImm(Nest.Extent - 1),
-                         [&](Expr R) {
-      return OverBlock([&](const std::vector<Expr> &Blk, Expr F) {
-        std::string VName = B.freshName("v"), UName = B.freshName("upd");
-        Expr V = var(VName, DataType(T));
-        Expr Upd = var(UName, DataType(ScalarType::Bool));
-        Stmt Body = seq({Best.set(F, select(Upd, V, Best.at(F))),
-                         Index.set(F, select(Upd, R, Index.at(F)))});
-        Body = letStmt(UName, replacesBest(V, Best.at(F), Max, Last), Body);
-        return letStmt(VName, B.loadAt(X, Nest.index(O, R, Blk)), Body);
-      });
-    });
+    Stmt Scan =
+        loopOver(B, "r", intImm(1), intImm(Nest.Extent - 1), [&](Expr R) {
+          return OverBlock([&](const std::vector<Expr> &Blk, Expr F) {
+            std::string VName = B.freshName("v"), UName = B.freshName("upd");
+            Expr V = var(VName, DataType(T));
+            Expr Upd = var(UName, DataType(ScalarType::Bool));
+            Stmt Body = seq({Best.set(F, select(Upd, V, Best.at(F))),
+                             Index.set(F, select(Upd, R, Index.at(F)))});
+            Body = letStmt(UName, replacesBest(V, Best.at(F), Max, Last), Body);
+            return letStmt(VName, B.loadAt(X, Nest.index(O, R, Blk)), Body);
+          });
+        });
     Stmt Store = OverBlock([&](const std::vector<Expr> &Blk, Expr F) {
       std::vector<Expr> Idx = Nest.index(O, intImm(0), Blk);
       if (!Keep)
         Idx.erase(Idx.begin() + *Axis);
       return B.storeResult(Idx, Index.at(F));
     });
-    return allocate(Best.Name, T, Size,
-                    allocate(Index.Name, ScalarType::I64, Size,
-                             seq({Init, Scan, Store})));
+    return allocate(
+        Best.Name, T, Size,
+        allocate(Index.Name, ScalarType::I64, Size, seq({Init, Scan, Store})));
   });
 }
 
@@ -156,9 +157,12 @@ llvm::Expected<Stmt> lower::lowerArgMin(const Node &N, KernelBuilder &B) {
   return lowerArg(N, B, /*Max=*/false);
 }
 
-/// CumSum: a running sum along the axis, visited backwards with `reverse`;
-/// `exclusive` stores the sum before adding the element.
-llvm::Expected<Stmt> lower::lowerCumSum(const Node &N, KernelBuilder &B) {
+namespace {
+/// CumSum / CumProd: a running sum (product) along the axis, visited
+/// backwards with `reverse`; `exclusive` stores before combining the
+/// element.
+llvm::Expected<Stmt> lowerCumulative(const Node &N, KernelBuilder &B,
+                                     bool Product) {
   const Value *X = N.Operands[0];
   if (llvm::Error E = checkAllElems(N, NumericElems))
     return std::move(E);
@@ -177,22 +181,32 @@ llvm::Expected<Stmt> lower::lowerCumSum(const Node &N, KernelBuilder &B) {
   LocalBuf Acc = newBuf(B, "acc", T);
   B.buffer(X);
   return loopBlock(B, Nest.Outer, "i", [&](const std::vector<Expr> &O, Expr) {
-    Stmt Init = loopBlock(B, Nest.Block, "j",
-                          [&](const std::vector<Expr> &, Expr F) {
-                            return Acc.set(F, constant(DataType(T), 0));
-                          });
+    Stmt Init =
+        loopBlock(B, Nest.Block, "j", [&](const std::vector<Expr> &, Expr F) {
+          return Acc.set(F, constant(DataType(T), Product ? 1 : 0));
+        });
     Stmt Scan = loopOver(B, "r", Nest.Extent, [&](Expr R) {
       Expr At = Reverse ? intImm(Nest.Extent - 1) - R : R;
       return loopBlock(
           B, Nest.Block, "j", [&](const std::vector<Expr> &Blk, Expr F) {
             std::vector<Expr> Idx = Nest.index(O, At, Blk);
-            Stmt Add = Acc.set(F, Acc.at(F) + B.loadAt(X, Idx));
+            Expr XV = B.loadAt(X, Idx);
+            Stmt Add = Acc.set(F, Product ? Acc.at(F) * XV : Acc.at(F) + XV);
             Stmt Out = B.storeResult(Idx, Acc.at(F));
             return Exclusive ? seq({Out, Add}) : seq({Add, Out});
           });
     });
     return allocate(Acc.Name, T, product(Nest.Block), seq({Init, Scan}));
   });
+}
+} // namespace
+
+llvm::Expected<Stmt> lower::lowerCumSum(const Node &N, KernelBuilder &B) {
+  return lowerCumulative(N, B, /*Product=*/false);
+}
+
+llvm::Expected<Stmt> lower::lowerCumProd(const Node &N, KernelBuilder &B) {
+  return lowerCumulative(N, B, /*Product=*/true);
 }
 
 /// GatherElements: out[i] = data[i with i[axis] replaced by indices[i]].

@@ -53,11 +53,11 @@ TEST_CASE("LayerNormalization is its function body, Mean and InvStdDev "
   B.output("m");
   B.output("i");
   auto G = ok(B.import());
-  CHECK(kinds(*G) ==
-        std::vector<OpKind>{OpKind::ReduceMean, OpKind::Sub, OpKind::Mul,
-                            OpKind::ReduceMean, OpKind::Add, OpKind::Sqrt,
-                            OpKind::Reciprocal, OpKind::Mul, OpKind::Mul,
-                            OpKind::Add});
+  CHECK(kinds(*G) == std::vector<OpKind>{OpKind::ReduceMean, OpKind::Sub,
+                                         OpKind::Mul, OpKind::ReduceMean,
+                                         OpKind::Add, OpKind::Sqrt,
+                                         OpKind::Reciprocal, OpKind::Mul,
+                                         OpKind::Mul, OpKind::Add});
   const Node *Mean = ops(*G)[0];
   CHECK(ints(Mean, "axes") == std::vector<int64_t>{1, 2});
   CHECK(Mean->getInt("keepdims") == 1);
@@ -116,9 +116,9 @@ TEST_CASE("GroupNormalization: scale per group in 18, per channel in 21",
       if (Op->Kind == OpKind::Mul && Op->Operands[1]->constantData())
         Scale = Op;
     REQUIRE(Scale);
-    CHECK(Scale->Operands[1]->Type.Shape ==
-          (Opset == 18 ? std::vector<int64_t>{3, 1}
-                       : std::vector<int64_t>{6, 1}));
+    CHECK(Scale->Operands[1]->Type.Shape == (Opset == 18
+                                                 ? std::vector<int64_t>{3, 1}
+                                                 : std::vector<int64_t>{6, 1}));
     CHECK(G->Outputs[0]->Type.Shape == std::vector<int64_t>{1, 6, 2});
   }
   ModelBuilder B(21);
@@ -156,9 +156,9 @@ TEST_CASE("Hardmax is a one-hot of ArgMax; before 13 over the 2-D coercion",
   B.node("Hardmax", {"x"}, {"y"});
   B.output("y");
   auto G = ok(B.import());
-  CHECK(kinds(*G) ==
-        std::vector<OpKind>{OpKind::Reshape, OpKind::ArgMax, OpKind::Equal,
-                            OpKind::Cast, OpKind::Reshape});
+  CHECK(kinds(*G) == std::vector<OpKind>{OpKind::Reshape, OpKind::ArgMax,
+                                         OpKind::Equal, OpKind::Cast,
+                                         OpKind::Reshape});
   CHECK(ops(*G)[0]->result()->Type.Shape == std::vector<int64_t>{2, 12});
 }
 
