@@ -24,18 +24,15 @@ TEST_CASE("malformed graphs are rejected, not crashed on", "[frontend]") {
     B.input("x", {2});
     B.node("Add", {"x"}, {"y"}, "add");
     B.output("y");
-    auto E = errors(B.import());
-    REQUIRE(E.size() == 1);
-    CHECK(contains(E[0], "node 'add' (Add, opset 13): input 1 is required"));
+    CHECK(contains(onlyError(B),
+                   "node 'add' (Add, opset 13): input 1 is required"));
   }
   SECTION("too many inputs") {
     ModelBuilder B(13);
     B.input("x", {2});
     B.node("Relu", {"x", "x"}, {"y"}, "r");
     B.output("y");
-    auto E = errors(B.import());
-    REQUIRE(E.size() == 1);
-    CHECK(contains(E[0], "unexpected input 1"));
+    CHECK(contains(onlyError(B), "unexpected input 1"));
   }
   SECTION("dangling names and cycles") {
     ModelBuilder B(13);
@@ -56,9 +53,7 @@ TEST_CASE("malformed graphs are rejected, not crashed on", "[frontend]") {
     B.input("x", {2});
     B.node("Relu", {"x"}, {"x"}, "again");
     B.output("x");
-    auto E = errors(B.import());
-    REQUIRE(E.size() == 1);
-    CHECK(contains(E[0], "already defined"));
+    CHECK(contains(onlyError(B), "already defined"));
   }
   SECTION("attribute of the wrong type") {
     ModelBuilder B(13);
@@ -66,9 +61,7 @@ TEST_CASE("malformed graphs are rejected, not crashed on", "[frontend]") {
     auto &N = B.node("Softmax", {"x"}, {"y"}, "sm");
     attrString(N, "axis", "one");
     B.output("y");
-    auto E = errors(B.import());
-    REQUIRE(E.size() == 1);
-    CHECK(contains(E[0], "attribute 'axis' must be an int"));
+    CHECK(contains(onlyError(B), "attribute 'axis' must be an int"));
   }
   SECTION("initializer data that does not match its shape") {
     ModelBuilder B(13);
@@ -76,9 +69,7 @@ TEST_CASE("malformed graphs are rejected, not crashed on", "[frontend]") {
     B.floats("w", {4}, {1, 2, 3});
     B.node("Add", {"x", "w"}, {"y"}, "add");
     B.output("y");
-    auto E = errors(B.import());
-    REQUIRE(E.size() == 1);
-    CHECK(contains(E[0], "float_data has 3 values"));
+    CHECK(contains(onlyError(B), "float_data has 3 values"));
   }
   SECTION("unsupported element types") {
     ModelBuilder B(13);
@@ -98,9 +89,7 @@ TEST_CASE("malformed graphs are rejected, not crashed on", "[frontend]") {
     B.input("b", {4});
     B.node("Add", {"a", "b"}, {"y"}, "add");
     B.output("y");
-    auto E = errors(B.import());
-    REQUIRE(E.size() == 1);
-    CHECK(contains(E[0], "do not broadcast"));
+    CHECK(contains(onlyError(B), "do not broadcast"));
   }
 }
 
@@ -177,11 +166,10 @@ TEST_CASE("external data is read from the model's directory, safely",
       REQUIRE(::symlink(B.Dir.file("weights.bin").c_str(),
                         B.Dir.file("link.bin").c_str()) == 0);
       externalInit(B, C.Location, C.Offset, C.Length);
-      auto E = errors(B.import());
-      REQUIRE(E.size() == 1);
-      INFO(E[0]);
-      CHECK(contains(E[0], "node 'add' (Add, opset 13): initializer 'w'"));
-      CHECK(contains(E[0], C.Expect));
+      std::string E = onlyError(B);
+      INFO(E);
+      CHECK(contains(E, "node 'add' (Add, opset 13): initializer 'w'"));
+      CHECK(contains(E, C.Expect));
     }
   }
 }

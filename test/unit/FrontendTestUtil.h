@@ -169,6 +169,14 @@ inline std::vector<std::string> errors(llvm::Expected<std::unique_ptr<Graph>> G,
   return Msgs;
 }
 
+/// The one error message of B's model, whose import must fail with exactly
+/// one error.
+inline std::string onlyError(ModelBuilder &B) {
+  auto E = errors(B.import());
+  REQUIRE(E.size() == 1);
+  return E[0];
+}
+
 /// The value of an Expected, or a test failure showing the error.
 template <typename T> T value(llvm::Expected<T> E) {
   if (!E) {

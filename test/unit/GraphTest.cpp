@@ -40,6 +40,11 @@ std::string parseError(const std::string &Text) {
   return llvm::toString(G.takeError());
 }
 
+/// The I-th node of G in graph order.
+Node &nodeAt(const Graph &G, size_t I) {
+  return **std::next(G.Nodes.begin(), I);
+}
+
 std::string verifyError(const Graph &G) {
   llvm::Error E = verifyGraph(G);
   if (!E)
@@ -102,7 +107,7 @@ TEST_CASE("a built graph prints, parses and prints the same", "[graph]") {
   CHECK(print(*P) == Text);
   CHECK(P->Nodes.size() == 3);
   CHECK(P->Outputs[1] == P->Inputs[0].get());
-  const Node &Conv = **std::next(P->Nodes.begin());
+  const Node &Conv = nodeAt(*P, 1);
   CHECK(Conv.Name == "conv1");
   CHECK(Conv.getInts("pads") == std::vector<int64_t>{1, 1, 1, 1});
 }
@@ -221,30 +226,30 @@ TEST_CASE("elided constants print but do not parse", "[graph]") {
 }
 
 TEST_CASE("malformed text gives line:column errors", "[graph]") {
-  const std::string Head = "graph @main(%x: f32[2]) -> (%y) {\n";
-  CHECK(contains(parseError(Head + "  %y = Relu(%z) : f32[2]\n  return %y\n}"),
+  // The parse error of a graph of %x: f32[2] with the one statement Stmt,
+  // returning Ret.
+  auto StmtError = [](const std::string &Stmt, const std::string &Ret = "%y") {
+    return parseError("graph @main(%x: f32[2]) -> (%y) {\n  " + Stmt +
+                      "\n  return " + Ret + "\n}");
+  };
+  CHECK(contains(StmtError("%y = Relu(%z) : f32[2]"),
                  "2:13: use of undefined value %z"));
-  CHECK(contains(parseError(Head + "  %y = Frob(%x) : f32[2]\n  return %y\n}"),
+  CHECK(contains(StmtError("%y = Frob(%x) : f32[2]"),
                  "2:8: unknown operation 'Frob'"));
-  CHECK(contains(parseError(Head + "  %x = Relu(%x) : f32[2]\n  return %x\n}"),
+  CHECK(contains(StmtError("%x = Relu(%x) : f32[2]", "%x"),
                  "redefinition of value %x"));
-  CHECK(contains(parseError(Head + "  %y = Relu(%x) : g32[2]\n  return %y\n}"),
+  CHECK(contains(StmtError("%y = Relu(%x) : g32[2]"),
                  "unknown element type 'g32'"));
-  CHECK(contains(parseError(Head + "  %y = Relu(%x) : f32[2]\n  return %x\n}"),
-                 "does not match"));
-  CHECK(contains(parseError(Head + "  %y = Relu(%x) {a = 1, a = 2} : f32[2]\n"
-                                   "  return %y\n}"),
+  CHECK(contains(StmtError("%y = Relu(%x) : f32[2]", "%x"), "does not match"));
+  CHECK(contains(StmtError("%y = Relu(%x) {a = 1, a = 2} : f32[2]"),
                  "duplicate attribute 'a'"));
   CHECK(contains(
-      parseError(Head + "  %y = Constant() {value = dense<f32[3]: [1.0]>} : "
-                        "f32[2]\n  return %y\n}"),
+      StmtError("%y = Constant() {value = dense<f32[3]: [1.0]>} : f32[2]"),
       "expected 3 elements"));
   CHECK(contains(
-      parseError(Head + "  %y = Constant() {value = dense<i8[1]: [300]>} : "
-                        "f32[2]\n  return %y\n}"),
+      StmtError("%y = Constant() {value = dense<i8[1]: [300]>} : f32[2]"),
       "out of range for i8"));
-  CHECK(contains(parseError(Head + "  %y = Relu(%x) : f32[99999999999,"
-                                   "99999999999]\n  return %y\n}"),
+  CHECK(contains(StmtError("%y = Relu(%x) : f32[99999999999,99999999999]"),
                  "too large"));
   CHECK(contains(parseError("graph @main() -> () {\n  return\n} extra"),
                  "3:3: expected end of input"));
@@ -305,14 +310,14 @@ TEST_CASE("random bytes never crash the parser", "[graph]") {
 TEST_CASE("the verifier names the node", "[graph]") {
   SECTION("wrong result type") {
     auto G = buildConvNet();
-    (*std::next(G->Nodes.begin()))->result()->Type.Shape = {1, 4, 7, 7};
+    nodeAt(*G, 1).result()->Type.Shape = {1, 4, 7, 7};
     std::string E = verifyError(*G);
     CHECK(contains(E, "node 'conv1' (Conv): result %conv1 has type "
                       "f32[1,4,7,7] but the op gives f32[1,4,8,8]"));
   }
   SECTION("operand defined later") {
     auto G = buildConvNet();
-    Node *Conv = std::next(G->Nodes.begin())->get();
+    Node *Conv = &nodeAt(*G, 1);
     Node *Relu = G->Nodes.back().get();
     Conv->Operands[0] = Relu->result();
     CHECK(contains(verifyError(*G), "node 'conv1' (Conv): operand 0 "
@@ -345,7 +350,7 @@ TEST_CASE("the verifier names the node", "[graph]") {
   SECTION("every bad node is reported at once") {
     auto G = buildConvNet();
     G->Nodes.back()->Attrs.erase("alpha");
-    (*std::next(G->Nodes.begin()))->Attrs["group"] = int64_t(2);
+    nodeAt(*G, 1).Attrs["group"] = int64_t(2);
     std::string E = verifyError(*G);
     CHECK(contains(E, "node 'conv1' (Conv)"));
     CHECK(contains(E, "node 'relu/1:0' (LeakyRelu): missing attribute "
@@ -358,31 +363,35 @@ TEST_CASE("the verifier checks fusion groups", "[graph]") {
     return parse("graph @main(%x: f32[4], %y: f32[2,4]) -> (%out) {\n" + Body +
                  "  return %out\n}\n");
   };
+  auto GroupError = [&](const std::string &Body) {
+    return verifyError(*Build(Body));
+  };
+  // The anchor of group 0 in most sections.
+  const std::string A =
+      "  %a = Relu(%x) {fusion_group = 0} : f32[4] loc(\"a\")\n";
   SECTION("a valid chain") {
-    auto G = Build("  %a = Relu(%x) {fusion_group = 0} : f32[4] loc(\"a\")\n"
-                   "  %b = Exp(%a) {fusion_group = 0} : f32[4] loc(\"b\")\n"
-                   "  %out = Neg(%b) {fusion_group = 0} : f32[4] loc(\"c\")\n");
+    auto G = Build(A + "  %b = Exp(%a) {fusion_group = 0} : f32[4] loc(\"b\")\n"
+                       "  %out = Neg(%b) {fusion_group = 0} : f32[4] "
+                       "loc(\"c\")\n");
     CHECK(verifyMessage(*G) == "");
   }
   SECTION("a non-elementwise member") {
-    auto G = Build(
-        "  %a = Relu(%x) {fusion_group = 0} : f32[4] loc(\"a\")\n"
-        "  %out = Softmax(%a) {axis = 0, fusion_group = 0} : f32[4] "
-        "loc(\"sm\")\n");
-    CHECK(contains(verifyError(*G), "node 'sm' (Softmax): is in the fusion "
-                                    "group of 'a' but is not elementwise"));
+    CHECK(contains(GroupError(A + "  %out = Softmax(%a) {axis = 0, "
+                                  "fusion_group = 0} : f32[4] loc(\"sm\")\n"),
+                   "node 'sm' (Softmax): is in the fusion group of 'a' but is "
+                   "not elementwise"));
   }
   SECTION("a member that skips the previous one") {
-    auto G = Build("  %a = Relu(%x) {fusion_group = 0} : f32[4] loc(\"a\")\n"
-                   "  %b = Exp(%x) {fusion_group = 0} : f32[4] loc(\"b\")\n"
-                   "  %out = Add(%a, %b) : f32[4] loc(\"c\")\n");
-    CHECK(contains(verifyError(*G), "node 'b' (Exp): does not use %a"));
+    CHECK(contains(
+        GroupError(A + "  %b = Exp(%x) {fusion_group = 0} : f32[4] loc(\"b\")\n"
+                       "  %out = Add(%a, %b) : f32[4] loc(\"c\")\n"),
+        "node 'b' (Exp): does not use %a"));
   }
   SECTION("an intermediate with another user") {
-    auto G = Build("  %a = Relu(%x) {fusion_group = 0} : f32[4] loc(\"a\")\n"
-                   "  %b = Exp(%a) {fusion_group = 0} : f32[4] loc(\"b\")\n"
-                   "  %out = Add(%a, %b) : f32[4] loc(\"c\")\n");
-    CHECK(contains(verifyError(*G), "node 'a' (Relu): is fused into 'b'"));
+    CHECK(contains(
+        GroupError(A + "  %b = Exp(%a) {fusion_group = 0} : f32[4] loc(\"b\")\n"
+                       "  %out = Add(%a, %b) : f32[4] loc(\"c\")\n"),
+        "node 'a' (Relu): is fused into 'b'"));
   }
   SECTION("an intermediate that is a graph output") {
     auto G = parse("graph @main(%x: f32[4]) -> (%a, %b) {\n"
@@ -392,17 +401,16 @@ TEST_CASE("the verifier checks fusion groups", "[graph]") {
     CHECK(contains(verifyError(*G), "graph output"));
   }
   SECTION("a member that broadcasts past the anchor's shape") {
-    auto G = Build("  %a = Relu(%x) {fusion_group = 0} : f32[4] loc(\"a\")\n"
-                   "  %out = Add(%a, %y) {fusion_group = 0} : f32[2,4] "
-                   "loc(\"b\")\n");
-    CHECK(contains(verifyError(*G), "node 'b' (Add): result shape differs"));
+    CHECK(contains(GroupError(A + "  %out = Add(%a, %y) {fusion_group = 0} : "
+                                  "f32[2,4] loc(\"b\")\n"),
+                   "node 'b' (Add): result shape differs"));
   }
   SECTION("a constant anchor") {
-    auto G = Build("  %k = Constant() {fusion_group = 0, value = dense<f32[4]: "
+    CHECK(contains(
+        GroupError("  %k = Constant() {fusion_group = 0, value = dense<f32[4]: "
                    "[1.0, 2.0, 3.0, 4.0]>} : f32[4] loc(\"k\")\n"
                    "  %out = Add(%k, %x) {fusion_group = 0} : f32[4] "
-                   "loc(\"b\")\n");
-    CHECK(contains(verifyError(*G), "node 'k' (Constant): a Constant cannot "
-                                    "anchor"));
+                   "loc(\"b\")\n"),
+        "node 'k' (Constant): a Constant cannot anchor"));
   }
 }

@@ -57,6 +57,30 @@ std::string verifyError(const Program &P) {
   return E ? llvm::toString(std::move(E)) : "";
 }
 
+/// A program of one kernel, Name(Params) { Body }, and nothing else.
+Program oneKernel(const std::string &Name, std::vector<BufferDecl> Params,
+                  Stmt Body) {
+  Program P;
+  Kernel K;
+  K.Name = Name;
+  K.Params = std::move(Params);
+  K.Body = std::move(Body);
+  P.Kernels.push_back(K);
+  return P;
+}
+
+/// A program whose kernel stores immediate Imm to %y[0], a buffer of Imm's
+/// type.
+Program storing(Expr Imm) {
+  return oneKernel("k", {{"y", Imm->Type.Scalar, 1, false}},
+                   store("y", intImm(0), Imm));
+}
+
+/// The immediate storing(Imm) stores after a print and a parse.
+Expr reparsed(const Expr &Imm) {
+  return parseOK(print(storing(Imm)))->Kernels[0].Body->Value;
+}
+
 /// A program that uses every statement and expression kind, every loop
 /// kind, every directive and every storage kind.
 Program everything() {
@@ -182,38 +206,17 @@ TEST_CASE("loop IR: float immediates round-trip bit for bit", "[loop-ir]") {
                            INFINITY, -INFINITY, 3.4028234663852886e38,
                            1.1754943508222875e-38, 0.30000000000000004};
   for (double V : Values) {
-    Program P;
-    Kernel K;
-    K.Name = "k";
-    K.Params = {{"y", ScalarType::F64, 1, false}};
-    K.Body = store("y", intImm(0), floatImm(V, DataType(ScalarType::F64)));
-    P.Kernels.push_back(K);
-    auto Q = parseOK(print(P));
-    double Got = Q->Kernels[0].Body->Value->FloatValue;
-    INFO("value " << V << " printed as " << print(P));
+    Expr Imm = floatImm(V, DataType(ScalarType::F64));
+    double Got = reparsed(Imm)->FloatValue;
+    INFO("value " << V << " printed as " << print(storing(Imm)));
     CHECK(std::memcmp(&Got, &V, sizeof V) == 0);
   }
-  Program P;
-  Kernel K;
-  K.Name = "k";
-  K.Params = {{"y", ScalarType::F32, 1, false}};
-  K.Body = store("y", intImm(0), floatImm(NAN));
-  P.Kernels.push_back(K);
-  auto Q = parseOK(print(P));
-  CHECK(std::isnan(Q->Kernels[0].Body->Value->FloatValue));
+  CHECK(std::isnan(reparsed(floatImm(NAN))->FloatValue));
 }
 
 TEST_CASE("loop IR: integer immediates keep their full range", "[loop-ir]") {
-  for (int64_t V : {INT64_MIN, INT64_MAX, int64_t(0), int64_t(-1)}) {
-    Program P;
-    Kernel K;
-    K.Name = "k";
-    K.Params = {{"y", ScalarType::I64, 1, false}};
-    K.Body = store("y", intImm(0), intImm(V));
-    P.Kernels.push_back(K);
-    auto Q = parseOK(print(P));
-    CHECK(Q->Kernels[0].Body->Value->IntValue == V);
-  }
+  for (int64_t V : {INT64_MIN, INT64_MAX, int64_t(0), int64_t(-1)})
+    CHECK(reparsed(intImm(V))->IntValue == V);
   CHECK(isLineColError(parseError(
       "program @p {\n kernel @k(%y: i64[1]) {\n %y[0] = 9223372036854775808\n }\n}\n")));
 }
@@ -303,13 +306,9 @@ TEST_CASE("loop IR: deep nesting is an error, not a stack overflow", "[loop-ir]"
 namespace {
 /// A one-kernel program around Body with buffers %x (readonly) and %y.
 Program withBody(Stmt Body) {
-  Program P;
-  Kernel K;
-  K.Name = "kk";
-  K.Params = {{"x", ScalarType::F32, 8, true}, {"y", ScalarType::F32, 8, false}};
-  K.Body = std::move(Body);
-  P.Kernels.push_back(K);
-  return P;
+  return oneKernel(
+      "kk", {{"x", ScalarType::F32, 8, true}, {"y", ScalarType::F32, 8, false}},
+      std::move(Body));
 }
 
 /// A Binary node built without the constructor's type assertion.

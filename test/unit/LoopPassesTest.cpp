@@ -1,20 +1,20 @@
 //===- LoopPassesTest.cpp - The loop passes keep kernels' meaning ---------===//
 //
-// A small reference interpreter of the loop IR (scalars and vectors, lane
-// by lane, f32 results rounded to float) runs a kernel on pseudo-random
+// LoopInterpreter.h's checking interpreter runs a kernel on pseudo-random
 // buffers before and after the loop passes (default-schedule or a given
-// schedule, apply-schedule, vectorize, simplify); the output buffers must
-// be bit-identical, since none of the passes may reorder or refold float
-// arithmetic. Each kernel's structure after the passes is checked too, so
-// the test would notice a pass that silently did nothing.
+// schedule, apply-schedule, vectorize, simplify); the buffers must end
+// bit-identical, with every element stored as often as before, since none
+// of the passes may reorder or refold float arithmetic or repeat a store.
+// Each kernel's structure after the passes is checked too, so the test
+// would notice a pass that silently did nothing.
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoopInterpreter.h"
 #include "compiler/PassManager.h"
 #include "passes/PassRegistry.h"
 #include "llvm/Support/raw_ostream.h"
 #include <catch2/catch.hpp>
-#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -26,265 +26,21 @@ std::string errorText(llvm::Error E) {
   return E ? llvm::toString(std::move(E)) : "";
 }
 
-/// One value: Lanes lanes, held as doubles (floats) or int64 (the rest).
-struct Val {
-  DataType T;
-  std::vector<double> F;
-  std::vector<int64_t> I;
-  bool isF() const { return isFloat(T.Scalar); }
-  double f(unsigned L) const { return F.size() == 1 ? F[0] : F[L]; }
-  int64_t i(unsigned L) const { return I.size() == 1 ? I[0] : I[L]; }
-};
+using looptest::Buffer;
 
-struct Buffer {
-  ScalarType Elem;
-  std::vector<double> F;
-  std::vector<int64_t> I;
-};
-
-double roundTo(ScalarType T, double V) {
-  return T == ScalarType::F32 ? static_cast<double>(static_cast<float>(V)) : V;
-}
-
-/// Evaluates kernels; any out-of-bounds access fails the test.
-class Interp {
-public:
-  std::map<std::string, Buffer> Buffers;
-  void run(const Stmt &S);
-
-private:
-  Val eval(const Expr &E);
-  Val binary(BinaryOp Op, const Val &A, const Val &B, DataType T);
-  Buffer &buf(const std::string &Name) {
-    REQUIRE(Buffers.count(Name));
-    return Buffers[Name];
-  }
-  std::map<std::string, Val> Env;
-};
-
-int64_t intOp(BinaryOp Op, int64_t A, int64_t B) {
-  switch (Op) {
-  case BinaryOp::Add: return A + B;
-  case BinaryOp::Sub: return A - B;
-  case BinaryOp::Mul: return A * B;
-  case BinaryOp::Div: REQUIRE(B != 0); return A / B;
-  case BinaryOp::Mod: REQUIRE(B != 0); return A % B;
-  case BinaryOp::Min: return std::min(A, B);
-  case BinaryOp::Max: return std::max(A, B);
-  case BinaryOp::LT: return A < B;
-  case BinaryOp::LE: return A <= B;
-  case BinaryOp::GT: return A > B;
-  case BinaryOp::GE: return A >= B;
-  case BinaryOp::EQ: return A == B;
-  case BinaryOp::NE: return A != B;
-  case BinaryOp::And: return A & B;
-  case BinaryOp::Or: return A | B;
-  case BinaryOp::Xor: return A ^ B;
-  case BinaryOp::Shl: return A << B;
-  case BinaryOp::Shr: return A >> B;
-  }
-  return 0;
-}
-
-double floatOp(BinaryOp Op, double A, double B) {
-  switch (Op) {
-  case BinaryOp::Add: return A + B;
-  case BinaryOp::Sub: return A - B;
-  case BinaryOp::Mul: return A * B;
-  case BinaryOp::Div: return A / B;
-  case BinaryOp::Mod: return std::fmod(A, B);
-  case BinaryOp::Min: return std::fmin(A, B);
-  case BinaryOp::Max: return std::fmax(A, B);
-  case BinaryOp::LT: return A < B;
-  case BinaryOp::LE: return A <= B;
-  case BinaryOp::GT: return A > B;
-  case BinaryOp::GE: return A >= B;
-  case BinaryOp::EQ: return A == B;
-  case BinaryOp::NE: return A != B;
-  default: FAIL("bad float op"); return 0;
-  }
-}
-
-Val Interp::binary(BinaryOp Op, const Val &A, const Val &B, DataType T) {
-  Val R{T, {}, {}};
-  bool Compare = Op >= BinaryOp::LT && Op <= BinaryOp::NE;
-  for (unsigned L = 0; L < T.Lanes; ++L) {
-    if (A.isF()) {
-      double V = floatOp(Op, A.f(L), B.f(L));
-      if (Compare)
-        R.I.push_back(static_cast<int64_t>(V));
-      else
-        R.F.push_back(roundTo(T.Scalar, V));
-    } else {
-      R.I.push_back(intOp(Op, A.i(L), B.i(L)));
-    }
-  }
-  return R;
-}
-
-double callOp(const std::string &Name, const std::vector<double> &A) {
-  if (Name == "exp") return std::exp(A[0]);
-  if (Name == "sqrt") return std::sqrt(A[0]);
-  if (Name == "tanh") return std::tanh(A[0]);
-  if (Name == "fma") return std::fma(A[0], A[1], A[2]);
-  FAIL("unknown intrinsic " << Name);
-  return 0;
-}
-
-Val Interp::eval(const Expr &E) {
-  DataType T = E->Type;
-  Val R{T, {}, {}};
-  switch (E->Kind) {
-  case ExprKind::IntImm:
-    R.I = {E->IntValue};
-    return R;
-  case ExprKind::FloatImm:
-    R.F = {roundTo(T.Scalar, E->FloatValue)};
-    return R;
-  case ExprKind::Var:
-    REQUIRE(Env.count(E->Name));
-    return Env[E->Name];
-  case ExprKind::Binary:
-    return binary(E->Op, eval(E->Operands[0]), eval(E->Operands[1]), T);
-  case ExprKind::Not: {
-    Val A = eval(E->Operands[0]);
-    for (unsigned L = 0; L < T.Lanes; ++L)
-      R.I.push_back(T.Scalar == ScalarType::Bool ? !A.i(L) : ~A.i(L));
-    return R;
-  }
-  case ExprKind::Select: {
-    Val C = eval(E->Operands[0]), A = eval(E->Operands[1]),
-        B = eval(E->Operands[2]);
-    for (unsigned L = 0; L < T.Lanes; ++L) {
-      if (R.isF())
-        R.F.push_back(C.i(L) ? A.f(L) : B.f(L));
-      else
-        R.I.push_back(C.i(L) ? A.i(L) : B.i(L));
-    }
-    return R;
-  }
-  case ExprKind::Load: {
-    Val Idx = eval(E->Operands[0]);
-    Buffer &B = buf(E->Name);
-    for (unsigned L = 0; L < T.Lanes; ++L) {
-      int64_t At = Idx.i(L);
-      size_t Size = isFloat(B.Elem) ? B.F.size() : B.I.size();
-      REQUIRE(At >= 0);
-      REQUIRE(static_cast<size_t>(At) < Size);
-      if (R.isF())
-        R.F.push_back(B.F[At]);
-      else
-        R.I.push_back(B.I[At]);
-    }
-    return R;
-  }
-  case ExprKind::Cast: {
-    Val A = eval(E->Operands[0]);
-    for (unsigned L = 0; L < T.Lanes; ++L) {
-      if (R.isF())
-        R.F.push_back(roundTo(T.Scalar, A.isF() ? A.f(L) : double(A.i(L))));
-      else
-        R.I.push_back(A.isF() ? static_cast<int64_t>(A.f(L)) : A.i(L));
-    }
-    return R;
-  }
-  case ExprKind::Call: {
-    std::vector<Val> Args;
-    for (const Expr &Op : E->Operands)
-      Args.push_back(eval(Op));
-    for (unsigned L = 0; L < T.Lanes; ++L) {
-      std::vector<double> A;
-      for (const Val &V : Args)
-        A.push_back(V.f(L));
-      R.F.push_back(roundTo(T.Scalar, callOp(E->Name, A)));
-    }
-    return R;
-  }
-  case ExprKind::Ramp: {
-    Val B = eval(E->Operands[0]), S = eval(E->Operands[1]);
-    for (unsigned L = 0; L < T.Lanes; ++L)
-      R.I.push_back(B.i(0) + S.i(0) * L);
-    return R;
-  }
-  case ExprKind::Broadcast: {
-    Val A = eval(E->Operands[0]);
-    R.F.assign(A.isF() ? T.Lanes : 0, A.isF() ? A.f(0) : 0);
-    R.I.assign(A.isF() ? 0 : T.Lanes, A.isF() ? 0 : A.i(0));
-    return R;
-  }
-  }
-  FAIL("bad expression");
-  return R;
-}
-
-void Interp::run(const Stmt &S) {
-  if (!S)
-    return;
-  switch (S->Kind) {
-  case StmtKind::For: {
-    int64_t Min = eval(S->Min).i(0), Ext = eval(S->Extent).i(0);
-    for (int64_t V = Min; V < Min + Ext; ++V) {
-      Env[S->Name] = Val{DataType(ScalarType::I64), {}, {V}};
-      run(S->Body);
-    }
-    Env.erase(S->Name);
-    return;
-  }
-  case StmtKind::Store: {
-    Val Idx = eval(S->Index), V = eval(S->Value);
-    Buffer &B = buf(S->Name);
-    for (unsigned L = 0; L < V.T.Lanes; ++L) {
-      int64_t At = Idx.i(L);
-      size_t Size = isFloat(B.Elem) ? B.F.size() : B.I.size();
-      REQUIRE(At >= 0);
-      REQUIRE(static_cast<size_t>(At) < Size);
-      if (V.isF())
-        B.F[At] = V.f(L);
-      else
-        B.I[At] = V.i(L);
-    }
-    return;
-  }
-  case StmtKind::Let:
-    Env[S->Name] = eval(S->Value);
-    run(S->Body);
-    Env.erase(S->Name);
-    return;
-  case StmtKind::Allocate: {
-    Buffer B{S->Elem, {}, {}};
-    (isFloat(S->Elem) ? B.F.assign(S->Size, 0) : B.I.assign(S->Size, 0));
-    Buffers[S->Name] = B;
-    run(S->Body);
-    Buffers.erase(S->Name);
-    return;
-  }
-  case StmtKind::If:
-    if (eval(S->Cond).i(0))
-      run(S->Body);
-    else
-      run(S->Else);
-    return;
-  case StmtKind::Seq:
-    for (const Stmt &X : S->Stmts)
-      run(X);
-    return;
-  }
-}
-
-/// Pseudo-random buffers for a kernel's parameters.
+/// Pseudo-random contents for every parameter of a kernel.
 std::map<std::string, Buffer> inputs(const Kernel &K) {
   std::map<std::string, Buffer> M;
   uint32_t S = 7;
   for (const BufferDecl &P : K.Params) {
-    Buffer B{P.Elem, {}, {}};
+    std::vector<double> V;
     for (int64_t I = 0; I < P.Size; ++I) {
       S = S * 1664525u + 1013904223u;
-      if (isFloat(P.Elem))
-        B.F.push_back(roundTo(P.Elem, (static_cast<int>(S >> 16) % 2001 - 1000) / 97.0));
-      else
-        B.I.push_back(static_cast<int>(S >> 16) % 200 - 100);
+      V.push_back(isFloat(P.Elem)
+                      ? (static_cast<int>(S >> 16) % 2001 - 1000) / 97.0
+                      : static_cast<int>(S >> 16) % 200 - 100);
     }
-    M[P.Name] = B;
+    M[P.Name] = Buffer::of(P.Elem, V);
   }
   return M;
 }
@@ -321,15 +77,14 @@ std::string checkPasses(const std::string &Text, PassOptions Opts = {},
     if (!V.empty())
       FAIL("after " << Name << ": " << V << "\n" << str(*M.P));
   }
-  Interp A, B;
-  A.Buffers = inputs(Before);
-  B.Buffers = A.Buffers;
-  A.run(Before.Body);
-  B.run(M.P->Kernels[0].Body);
-  for (const auto &[Name, Buf] : A.Buffers) {
+  std::map<std::string, Buffer> A = inputs(Before), B = A;
+  looptest::runKernel(Before, A);
+  looptest::runKernel(M.P->Kernels[0], B);
+  for (const auto &[Name, Buf] : A) {
     INFO("buffer %" << Name << " after the passes:\n" << str(*M.P));
-    CHECK(sameBits(Buf.F, B.Buffers[Name].F));
-    CHECK(Buf.I == B.Buffers[Name].I);
+    CHECK(sameBits(Buf.F, B[Name].F));
+    CHECK(Buf.I == B[Name].I);
+    CHECK(Buf.Stores == B[Name].Stores);
   }
   return str(*M.P);
 }

@@ -1,17 +1,17 @@
 //===- LowerNumericsUtil.h - Running lowered kernels in tests ---*- C++ -*-===//
 //
-// Shared by LowerReductionTest.cpp and LowerContractionTest.cpp: a small
-// interpreter of the loop IR (scalar doubles, f32 results rounded to float,
-// integers wrapped to their width) that checks every access is in bounds,
-// every local element is written before it is read and every output
-// element is stored exactly once; a Case that builds one node, lowers it
-// with a KernelBuilder and runs it on sampled inputs; and index helpers for
+// Shared by LowerReductionTest.cpp and LowerContractionTest.cpp: a Case
+// that builds one node, lowers it with a KernelBuilder and runs it on
+// sampled inputs in LoopInterpreter.h's checking interpreter (every access
+// in bounds, every element written before it is read, every output element
+// stored exactly once). And, for LoweringTest.cpp too, index helpers for
 // the naive reference implementations the tests compare with.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TIDAL_TEST_UNIT_LOWERNUMERICSUTIL_H
 #define TIDAL_TEST_UNIT_LOWERNUMERICSUTIL_H
 
+#include "LoopInterpreter.h"
 #include "compiler/Diagnostics.h"
 #include "passes/lower/Lowering.h"
 #include <catch2/catch.hpp>
@@ -22,218 +22,7 @@
 namespace tidal {
 namespace lowertest {
 
-//===----------------------------------------------------------------------===//
-// Interpreter
-//===----------------------------------------------------------------------===//
-
-struct IBuf {
-  std::vector<double> Data;
-  std::vector<bool> Init;
-  std::vector<int> Writes;
-};
-
-inline double roundAs(ScalarType T, double V) {
-  if (T == ScalarType::F32)
-    return static_cast<float>(V);
-  if (isFloat(T))
-    return V;
-  if (T == ScalarType::Bool)
-    return V != 0;
-  if (std::isnan(V))
-    return 0;
-  // Integers wrap to their width, as generated code does; i64 / u64 stay
-  // doubles (their limits do not survive a round trip through int64_t).
-  if (scalarBits(T) == 64)
-    return std::trunc(V);
-  int64_t I = static_cast<int64_t>(std::trunc(V));
-  switch (T) {
-  case ScalarType::I8:
-    return static_cast<int8_t>(I);
-  case ScalarType::U8:
-    return static_cast<uint8_t>(I);
-  case ScalarType::I16:
-    return static_cast<int16_t>(I);
-  case ScalarType::U16:
-    return static_cast<uint16_t>(I);
-  case ScalarType::I32:
-    return static_cast<int32_t>(I);
-  case ScalarType::U32:
-    return static_cast<uint32_t>(I);
-  default:
-    return static_cast<double>(I);
-  }
-}
-
-class Machine {
-public:
-  std::map<std::string, IBuf> Bufs;
-  std::map<std::string, double> Vars;
-
-  double eval(const Expr &E) {
-    switch (E->Kind) {
-    case ExprKind::IntImm:
-      return static_cast<double>(E->IntValue);
-    case ExprKind::FloatImm:
-      return roundAs(E->Type.Scalar, E->FloatValue);
-    case ExprKind::Var:
-      REQUIRE(Vars.count(E->Name));
-      return Vars[E->Name];
-    case ExprKind::Not:
-      return eval(E->Operands[0]) == 0;
-    case ExprKind::Select: {
-      double C = eval(E->Operands[0]), T = eval(E->Operands[1]),
-             F = eval(E->Operands[2]);
-      return C != 0 ? T : F;
-    }
-    case ExprKind::Load: {
-      IBuf &B = buf(E->Name);
-      int64_t I = index(E->Operands[0], B);
-      INFO("load " << E->Name << "[" << I << "]");
-      REQUIRE(B.Init[I]);
-      return B.Data[I];
-    }
-    case ExprKind::Cast:
-      return roundAs(E->Type.Scalar, eval(E->Operands[0]));
-    case ExprKind::Call:
-      return callOf(*E);
-    case ExprKind::Binary:
-      return binaryOf(*E);
-    default:
-      FAIL("unexpected expression kind");
-      return 0;
-    }
-  }
-
-  void exec(const Stmt &S) {
-    switch (S->Kind) {
-    case StmtKind::For: {
-      int64_t Min = eval(S->Min), Extent = eval(S->Extent);
-      REQUIRE(!Vars.count(S->Name));
-      for (int64_t I = Min; I < Min + Extent; ++I) {
-        Vars[S->Name] = I;
-        exec(S->Body);
-      }
-      Vars.erase(S->Name);
-      return;
-    }
-    case StmtKind::Store: {
-      IBuf &B = buf(S->Name);
-      int64_t I = index(S->Index, B);
-      B.Data[I] = roundAs(S->Value->Type.Scalar, eval(S->Value));
-      B.Init[I] = true;
-      ++B.Writes[I];
-      return;
-    }
-    case StmtKind::Let:
-      REQUIRE(!Vars.count(S->Name));
-      Vars[S->Name] = eval(S->Value);
-      exec(S->Body);
-      Vars.erase(S->Name);
-      return;
-    case StmtKind::Allocate: {
-      REQUIRE(!Bufs.count(S->Name));
-      Bufs[S->Name] =
-          IBuf{std::vector<double>(S->Size), std::vector<bool>(S->Size, false),
-               std::vector<int>(S->Size, 0)};
-      exec(S->Body);
-      Bufs.erase(S->Name);
-      return;
-    }
-    case StmtKind::If:
-      if (eval(S->Cond) != 0)
-        exec(S->Body);
-      else if (S->Else)
-        exec(S->Else);
-      return;
-    case StmtKind::Seq:
-      for (const Stmt &C : S->Stmts)
-        exec(C);
-      return;
-    }
-  }
-
-private:
-  IBuf &buf(const std::string &Name) {
-    REQUIRE(Bufs.count(Name));
-    return Bufs[Name];
-  }
-  int64_t index(const Expr &E, const IBuf &B) {
-    int64_t I = static_cast<int64_t>(eval(E));
-    REQUIRE(I >= 0);
-    REQUIRE(I < static_cast<int64_t>(B.Data.size()));
-    return I;
-  }
-  double callOf(const ExprNode &E) {
-    std::vector<double> A;
-    for (const Expr &O : E.Operands)
-      A.push_back(eval(O));
-    const std::string &F = E.Name;
-    double R = 0;
-    if (F == "exp")
-      R = std::exp(A[0]);
-    else if (F == "log")
-      R = std::log(A[0]);
-    else if (F == "sqrt")
-      R = std::sqrt(A[0]);
-    else if (F == "abs")
-      R = std::fabs(A[0]);
-    else if (F == "pow")
-      R = std::pow(A[0], A[1]);
-    else if (F == "fma")
-      R = A[0] * A[1] + A[2];
-    else
-      FAIL("unexpected intrinsic " << F);
-    return roundAs(E.Type.Scalar, R);
-  }
-  double binaryOf(const ExprNode &E) {
-    double A = eval(E.Operands[0]), B = eval(E.Operands[1]);
-    ScalarType T = E.Operands[0]->Type.Scalar;
-    bool F = isFloat(T);
-    double R = 0;
-    switch (E.Op) {
-    case BinaryOp::Add:
-      R = A + B;
-      break;
-    case BinaryOp::Sub:
-      R = A - B;
-      break;
-    case BinaryOp::Mul:
-      R = A * B;
-      break;
-    case BinaryOp::Div:
-      if (!F)
-        REQUIRE(B != 0);
-      R = F ? A / B : std::trunc(A / B);
-      break;
-    case BinaryOp::Min:
-      R = std::isnan(A) || std::isnan(B) ? NAN : std::min(A, B);
-      break;
-    case BinaryOp::Max:
-      R = std::isnan(A) || std::isnan(B) ? NAN : std::max(A, B);
-      break;
-    case BinaryOp::LT:
-      return A < B;
-    case BinaryOp::LE:
-      return A <= B;
-    case BinaryOp::GT:
-      return A > B;
-    case BinaryOp::GE:
-      return A >= B;
-    case BinaryOp::EQ:
-      return A == B;
-    case BinaryOp::NE:
-      return A != B;
-    case BinaryOp::And:
-      return A != 0 && B != 0;
-    case BinaryOp::Or:
-      return A != 0 || B != 0;
-    default:
-      FAIL("unexpected binary op");
-      return 0;
-    }
-    return roundAs(T, R);
-  }
-};
+using looptest::roundAs;
 
 //===----------------------------------------------------------------------===//
 // Building, lowering and running one node
@@ -271,7 +60,10 @@ struct Case {
             AttrMap Attrs = {}) {
     N = G.createNode(K, "n", Ops, {Result}, std::move(Attrs));
   }
-  /// Lowers and runs the node; fails the test on a lowering error.
+  /// Lowers and runs the node in LoopInterpreter.h's interpreter; fails the
+  /// test on a lowering error, or unless every output element is stored
+  /// exactly once. Parameters other than the inputs and the output read as
+  /// zeros.
   Data run() {
     PassOptions Opts;
     lower::KernelBuilder B("k", *N, {}, Opts);
@@ -279,30 +71,29 @@ struct Case {
     if (!S)
       FAIL(llvm::toString(S.takeError()));
     Kernel K = B.finish(*S);
-    Machine M;
     const Value *Out = N->result();
+    std::vector<looptest::Buffer> Bufs;
     for (size_t P = 0; P < K.Params.size(); ++P) {
       const Value *V = B.paramValues()[P];
-      size_t Size = V->Type.numElements();
-      IBuf Buf{Data(Size), std::vector<bool>(Size, V != Out),
-               std::vector<int>(Size, 0)};
+      ScalarType Elem = K.Params[P].Elem;
+      Data Given(V->Type.numElements());
       for (size_t I = 0; I < G.Inputs.size(); ++I)
         if (G.Inputs[I].get() == V)
-          Buf.Data = Inputs[I];
-      M.Bufs[K.Params[P].Name] = Buf;
+          Given = Inputs[I];
+      Bufs.push_back(V == Out ? looptest::Buffer::unwritten(Elem, Given.size())
+                              : looptest::Buffer::of(Elem, Given));
     }
-    M.exec(K.Body);
-    Data R(Out->Type.numElements());
+    std::vector<looptest::Buffer *> Args;
+    for (looptest::Buffer &Buf : Bufs)
+      Args.push_back(&Buf);
+    looptest::runKernel(K, Args);
     for (size_t P = 0; P < K.Params.size(); ++P)
       if (B.paramValues()[P] == Out) {
-        IBuf &Buf = M.Bufs[K.Params[P].Name];
-        for (size_t I = 0; I < R.size(); ++I) {
-          INFO("output element " << I);
-          REQUIRE(Buf.Writes[I] == 1);
-        }
-        R = Buf.Data;
+        looptest::requireStoredOnce(Bufs[P], "output");
+        return Bufs[P].values();
       }
-    return R;
+    FAIL("the kernel has no parameter for the node's result");
+    return {};
   }
   /// The lowering's error message, or "" when it lowers.
   std::string error() {

@@ -2,318 +2,32 @@
 //
 // Small graphs built in code, lowered, and checked two ways: the Program's
 // structure (kernels, parameters, calls, bindings, weights, temporaries,
-// errors), and its numbers. For the numbers, a tiny interpreter of the loop
-// IR below runs the lowered Program on scalar doubles (rounding f32 results
-// to float), and each result is compared with the operation computed
-// directly in this file from its ONNX definition. So the index arithmetic of
-// Transpose, Slice, Gather, Pad, Concat, ... is checked without codegen.
+// errors), and its numbers. For the numbers, LoopInterpreter.h's checking
+// interpreter runs the lowered Program (every access in bounds, nothing
+// read before it is written, every output element stored exactly once),
+// and each result is compared with the operation computed directly in this
+// file from its ONNX definition. So the index arithmetic of Transpose,
+// Slice, Gather, Pad, Concat, ... is checked without codegen.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/lower/Lowering.h"
+#include "LowerNumericsUtil.h"
 #include "compiler/Diagnostics.h"
 #include "compiler/PassManager.h"
 #include "passes/PassRegistry.h"
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <cstring>
 #include <functional>
-#include <map>
 
 using namespace tidal;
 
 namespace {
 
-//===----------------------------------------------------------------------===//
-// A loop IR interpreter on scalar doubles.
-//===----------------------------------------------------------------------===//
-
-double roundTo(ScalarType T, double V) {
-  switch (T) {
-  case ScalarType::F32:
-    return static_cast<float>(V);
-  case ScalarType::F64:
-  case ScalarType::F16:
-    return V;
-  case ScalarType::Bool:
-    return V != 0;
-  default:
-    return V;
-  }
-}
-
-class Interp {
-public:
-  std::map<std::string, std::vector<double> *> Bufs;
-  std::map<std::string, double> Vars;
-
-  double eval(const Expr &E) {
-    ScalarType T = E->Type.Scalar;
-    switch (E->Kind) {
-    case ExprKind::IntImm:
-      return static_cast<double>(E->IntValue);
-    case ExprKind::FloatImm:
-      return roundTo(T, E->FloatValue);
-    case ExprKind::Var:
-      REQUIRE(Vars.count(E->Name));
-      return Vars[E->Name];
-    case ExprKind::Not:
-      return eval(E->Operands[0]) == 0;
-    case ExprKind::Select: {
-      // Both arms are evaluated, as generated code does: a load in the arm
-      // not taken must still be in bounds, a division still not by zero.
-      double C = eval(E->Operands[0]), T = eval(E->Operands[1]),
-             F = eval(E->Operands[2]);
-      return C != 0 ? T : F;
-    }
-    case ExprKind::Load: {
-      REQUIRE(Bufs.count(E->Name));
-      std::vector<double> &B = *Bufs[E->Name];
-      int64_t I = static_cast<int64_t>(eval(E->Operands[0]));
-      REQUIRE(I >= 0);
-      REQUIRE(I < static_cast<int64_t>(B.size()));
-      return B[I];
-    }
-    case ExprKind::Cast:
-      return castTo(T, eval(E->Operands[0]));
-    case ExprKind::Call:
-      return callOf(*E);
-    case ExprKind::Binary:
-      return binaryOf(*E);
-    default:
-      FAIL("unexpected expression kind");
-      return 0;
-    }
-  }
-
-  static double castTo(ScalarType T, double V) {
-    if (isFloat(T))
-      return roundTo(T, V);
-    if (T == ScalarType::Bool)
-      return V != 0;
-    if (std::isnan(V))
-      return 0;
-    return std::trunc(V);
-  }
-
-  double callOf(const ExprNode &E) {
-    std::vector<double> A;
-    for (const Expr &O : E.Operands)
-      A.push_back(eval(O));
-    const std::string &F = E.Name;
-    double R;
-    if (F == "exp")
-      R = std::exp(A[0]);
-    else if (F == "log")
-      R = std::log(A[0]);
-    else if (F == "erf")
-      R = std::erf(A[0]);
-    else if (F == "tanh")
-      R = std::tanh(A[0]);
-    else if (F == "sigmoid")
-      R = 1 / (1 + std::exp(-A[0]));
-    else if (F == "pow")
-      R = std::pow(A[0], A[1]);
-    else if (F == "sin")
-      R = std::sin(A[0]);
-    else if (F == "cos")
-      R = std::cos(A[0]);
-    else if (F == "sqrt")
-      R = std::sqrt(A[0]);
-    else if (F == "abs")
-      R = std::fabs(A[0]);
-    else if (F == "floor")
-      R = std::floor(A[0]);
-    else if (F == "ceil")
-      R = std::ceil(A[0]);
-    else if (F == "round")
-      R = std::nearbyint(A[0]);
-    else if (F == "fma")
-      R = A[0] * A[1] + A[2];
-    else {
-      FAIL("unknown intrinsic " << F);
-      R = 0;
-    }
-    return roundTo(E.Type.Scalar, R);
-  }
-
-  double binaryOf(const ExprNode &E) {
-    double A = eval(E.Operands[0]), B = eval(E.Operands[1]);
-    ScalarType T = E.Operands[0]->Type.Scalar;
-    bool F = isFloat(T);
-    double R;
-    switch (E.Op) {
-    case BinaryOp::Add:
-      R = A + B;
-      break;
-    case BinaryOp::Sub:
-      R = A - B;
-      break;
-    case BinaryOp::Mul:
-      R = A * B;
-      break;
-    case BinaryOp::Div:
-      if (!F)
-        REQUIRE(B != 0);
-      R = F ? A / B : std::trunc(A / B);
-      break;
-    case BinaryOp::Mod:
-      if (!F)
-        REQUIRE(B != 0);
-      R = std::fmod(A, B);
-      break;
-    case BinaryOp::Min:
-      R = std::isnan(A) || std::isnan(B) ? NAN : std::min(A, B);
-      break;
-    case BinaryOp::Max:
-      R = std::isnan(A) || std::isnan(B) ? NAN : std::max(A, B);
-      break;
-    case BinaryOp::LT:
-      return A < B;
-    case BinaryOp::LE:
-      return A <= B;
-    case BinaryOp::GT:
-      return A > B;
-    case BinaryOp::GE:
-      return A >= B;
-    case BinaryOp::EQ:
-      return A == B;
-    case BinaryOp::NE:
-      return A != B;
-    case BinaryOp::And:
-      return (A != 0) && (B != 0);
-    case BinaryOp::Or:
-      return (A != 0) || (B != 0);
-    case BinaryOp::Xor:
-      return (A != 0) != (B != 0);
-    default:
-      FAIL("unexpected binary op");
-      return 0;
-    }
-    return roundTo(T, R);
-  }
-
-  void exec(const Stmt &S) {
-    switch (S->Kind) {
-    case StmtKind::For: {
-      int64_t Min = eval(S->Min), Extent = eval(S->Extent);
-      for (int64_t I = Min; I < Min + Extent; ++I) {
-        Vars[S->Name] = I;
-        exec(S->Body);
-      }
-      Vars.erase(S->Name);
-      return;
-    }
-    case StmtKind::Store: {
-      REQUIRE(Bufs.count(S->Name));
-      std::vector<double> &B = *Bufs[S->Name];
-      int64_t I = static_cast<int64_t>(eval(S->Index));
-      REQUIRE(I >= 0);
-      REQUIRE(I < static_cast<int64_t>(B.size()));
-      B[I] = eval(S->Value);
-      return;
-    }
-    case StmtKind::Let:
-      Vars[S->Name] = eval(S->Value);
-      exec(S->Body);
-      Vars.erase(S->Name);
-      return;
-    case StmtKind::Allocate: {
-      std::vector<double> Local(S->Size);
-      Bufs[S->Name] = &Local;
-      exec(S->Body);
-      Bufs.erase(S->Name);
-      return;
-    }
-    case StmtKind::If:
-      if (eval(S->Cond) != 0)
-        exec(S->Body);
-      else if (S->Else)
-        exec(S->Else);
-      return;
-    case StmtKind::Seq:
-      for (const Stmt &C : S->Stmts)
-        exec(C);
-      return;
-    }
-  }
-};
-
-/// Reads one stored weight element.
-double weightAt(const std::vector<uint8_t> &W, int64_t Offset, ScalarType T,
-                int64_t I) {
-  const uint8_t *P = W.data() + Offset;
-  auto Get = [&](auto Zero) {
-    decltype(Zero) V;
-    std::memcpy(&V, P + I * sizeof(V), sizeof(V));
-    return static_cast<double>(V);
-  };
-  switch (T) {
-  case ScalarType::F32:
-    return Get(float());
-  case ScalarType::F64:
-    return Get(double());
-  case ScalarType::I64:
-    return Get(int64_t());
-  case ScalarType::I32:
-    return Get(int32_t());
-  case ScalarType::I8:
-    return Get(int8_t());
-  case ScalarType::U8:
-  case ScalarType::Bool:
-    return Get(uint8_t());
-  default:
-    FAIL("weight type");
-    return 0;
-  }
-}
-
-/// Runs every call of P on Inputs; returns the outputs.
-std::vector<std::vector<double>>
-runProgram(const Program &P, const std::vector<std::vector<double>> &Inputs) {
-  std::vector<std::vector<double>> In = Inputs, Out(P.Outputs.size());
-  for (size_t I = 0; I < Out.size(); ++I)
-    Out[I].assign(P.Outputs[I].Type.numElements(), NAN);
-  std::vector<std::vector<double>> Temps(P.TempSizes.size());
-  std::map<int64_t, std::vector<double>> Weights;
-  for (const KernelCall &C : P.Calls) {
-    const Kernel *K = P.findKernel(C.Kernel);
-    REQUIRE(K);
-    REQUIRE(K->Params.size() == C.Args.size());
-    Interp M;
-    for (size_t A = 0; A < C.Args.size(); ++A) {
-      const BufferDecl &D = K->Params[A];
-      const BufferBinding &B = C.Args[A];
-      std::vector<double> *Buf = nullptr;
-      switch (B.Storage) {
-      case StorageKind::Input:
-        Buf = &In.at(B.Index);
-        break;
-      case StorageKind::Output:
-        Buf = &Out.at(B.Index);
-        break;
-      case StorageKind::Temp:
-        Buf = &Temps.at(B.Index);
-        Buf->resize(D.Size, NAN);
-        break;
-      case StorageKind::Weights: {
-        REQUIRE(B.Offset % 64 == 0);
-        Buf = &Weights[B.Offset];
-        Buf->resize(D.Size);
-        for (int64_t I = 0; I < D.Size; ++I)
-          (*Buf)[I] = weightAt(P.Weights, B.Offset, D.Elem, I);
-        break;
-      }
-      default:
-        FAIL("unexpected storage");
-      }
-      REQUIRE(static_cast<int64_t>(Buf->size()) == D.Size);
-      M.Bufs[D.Name] = Buf;
-    }
-    M.exec(K->Body);
-  }
-  return Out;
-}
+using looptest::runProgram;
+using lowertest::count;
+using lowertest::flat;
+using lowertest::forEach;
 
 //===----------------------------------------------------------------------===//
 // Graph building helpers.
@@ -321,13 +35,6 @@ runProgram(const Program &P, const std::vector<std::vector<double>> &Inputs) {
 
 TensorType f32(std::vector<int64_t> Shape) {
   return TensorType(ElemType::F32, std::move(Shape));
-}
-
-int64_t numel(const std::vector<int64_t> &Shape) {
-  int64_t N = 1;
-  for (int64_t D : Shape)
-    N *= D;
-  return N;
 }
 
 std::vector<double> iota(int64_t N, double Start = 0) {
@@ -346,11 +53,23 @@ const Program &lowerModule(Module &M) {
   return *M.P;
 }
 
+/// A module holding an empty graph, for a test to fill.
+Module graphModule() {
+  Module M;
+  M.G = std::make_unique<Graph>();
+  return M;
+}
+
+/// Attrs plus membership of fusion group Group.
+AttrMap inGroup(int64_t Group, AttrMap Attrs = {}) {
+  Attrs[FusionGroupAttr] = Group;
+  return Attrs;
+}
+
 /// A module with one node of kind K over fresh inputs of the given types.
 Module oneNode(OpKind K, std::vector<TensorType> Ins, TensorType Out,
                AttrMap Attrs = {}) {
-  Module M;
-  M.G = std::make_unique<Graph>();
+  Module M = graphModule();
   std::vector<Value *> Ops;
   for (size_t I = 0; I < Ins.size(); ++I)
     Ops.push_back(M.G->addInput("in" + std::to_string(I), Ins[I]));
@@ -359,31 +78,12 @@ Module oneNode(OpKind K, std::vector<TensorType> Ins, TensorType Out,
   return M;
 }
 
-/// Multi-dimensional index of flat element I in Shape.
-std::vector<int64_t> unflatten(int64_t I, const std::vector<int64_t> &Shape) {
-  std::vector<int64_t> Idx(Shape.size());
-  for (size_t D = Shape.size(); D-- > 0;) {
-    Idx[D] = I % Shape[D];
-    I /= Shape[D];
-  }
-  return Idx;
-}
-
-int64_t flatten(const std::vector<int64_t> &Idx,
-                const std::vector<int64_t> &Shape) {
-  int64_t F = 0;
-  for (size_t D = 0; D < Shape.size(); ++D)
-    F = F * Shape[D] + Idx[D];
-  return F;
-}
-
 /// Each element of a result of shape OutShape computed by Fn from its index.
 std::vector<double>
 reference(const std::vector<int64_t> &OutShape,
           const std::function<double(const std::vector<int64_t> &)> &Fn) {
-  std::vector<double> R(numel(OutShape));
-  for (int64_t I = 0; I < numel(OutShape); ++I)
-    R[I] = Fn(unflatten(I, OutShape));
+  std::vector<double> R;
+  forEach(OutShape, [&](const std::vector<int64_t> &I) { R.push_back(Fn(I)); });
   return R;
 }
 
@@ -407,15 +107,13 @@ bool sameValues(const std::vector<double> &A, const std::vector<double> &B) {
 TEST_CASE("lower-to-loops: a fused group becomes one kernel storing only its "
           "final result",
           "[lowering]") {
-  Module M;
-  M.G = std::make_unique<Graph>();
+  Module M = graphModule();
   Graph &G = *M.G;
   Value *X = G.addInput("x", f32({2, 3}));
   Value *Y = G.addInput("y", f32({3}));
-  AttrMap Group{{FusionGroupAttr, int64_t(7)}};
-  Node *A = G.createNode(OpKind::Add, "a", {X, Y}, {f32({2, 3})}, Group);
+  Node *A = G.createNode(OpKind::Add, "a", {X, Y}, {f32({2, 3})}, inGroup(7));
   Node *R =
-      G.createNode(OpKind::Relu, "r", {A->result()}, {f32({2, 3})}, Group);
+      G.createNode(OpKind::Relu, "r", {A->result()}, {f32({2, 3})}, inGroup(7));
   G.Outputs = {R->result()};
   const Program &P = lowerModule(M);
 
@@ -448,8 +146,7 @@ TEST_CASE("lower-to-loops: a fused group becomes one kernel storing only its "
 TEST_CASE(
     "lower-to-loops: weights are laid out in graph order, 64-byte aligned",
     "[lowering]") {
-  Module M;
-  M.G = std::make_unique<Graph>();
+  Module M = graphModule();
   Graph &G = *M.G;
   Value *X = G.addInput("x", f32({3}));
   Tensor A(f32({3})), Unused(f32({1})), B(TensorType(ElemType::I64, {3}));
@@ -479,8 +176,7 @@ TEST_CASE(
 
 TEST_CASE("lower-to-loops: outputs no kernel writes get copy kernels",
           "[lowering]") {
-  Module M;
-  M.G = std::make_unique<Graph>();
+  Module M = graphModule();
   Graph &G = *M.G;
   Value *X = G.addInput("x", f32({2}));
   Tensor T(f32({2}));
@@ -503,8 +199,7 @@ TEST_CASE("lower-to-loops: outputs no kernel writes get copy kernels",
 
 TEST_CASE("lower-to-loops: every unsupported node is reported at once",
           "[lowering]") {
-  Module M;
-  M.G = std::make_unique<Graph>();
+  Module M = graphModule();
   Graph &G = *M.G;
   TensorType Q(ElemType::I8, {4});
   Q.Quant = Quantization{{0.5f}, {0}, -1};
@@ -527,8 +222,7 @@ TEST_CASE("lower-to-loops: every unsupported node is reported at once",
 TEST_CASE(
     "lower-to-loops: loop variables and parameters have kernel-unique names",
     "[lowering]") {
-  Module M;
-  M.G = std::make_unique<Graph>();
+  Module M = graphModule();
   Graph &G = *M.G;
   // Value names that sanitize to the same identifier, and one that looks
   // like a loop variable.
@@ -575,7 +269,7 @@ TEST_CASE("lower-to-loops: Transpose: every permutation of a rank-3 tensor",
       std::vector<int64_t> In(3);
       for (int D = 0; D < 3; ++D)
         In[Perm[D]] = O[D];
-      return static_cast<double>(flatten(In, Shape));
+      return static_cast<double>(flat(Shape, In));
     });
     CHECK(Out[0] == Want);
   } while (std::next_permutation(Perm.begin(), Perm.end()));
@@ -616,13 +310,13 @@ TEST_CASE("lower-to-loops: Concat along each axis", "[lowering]") {
     OutShape[Axis] += 1;
     Module M = oneNode(OpKind::Concat, {f32(A), f32(B)}, f32(OutShape),
                        {{"axis", Axis}});
-    auto Out = runProgram(lowerModule(M), {iota(6), iota(numel(B), 100)});
+    auto Out = runProgram(lowerModule(M), {iota(6), iota(count(B), 100)});
     auto Want = reference(OutShape, [&](const std::vector<int64_t> &O) {
       if (O[Axis] < A[Axis])
-        return static_cast<double>(flatten(O, A));
+        return static_cast<double>(flat(A, O));
       std::vector<int64_t> I = O;
       I[Axis] -= A[Axis];
-      return 100.0 + flatten(I, B);
+      return 100.0 + flat(B, I);
     });
     CHECK(Out[0] == Want);
   }
@@ -686,20 +380,17 @@ TEST_CASE("lower-to-loops: Pad in every mode, with cropping", "[lowering]") {
 TEST_CASE("lower-to-loops: a group is cut where an intermediate result has "
           "another user",
           "[lowering]") {
-  Module M;
-  M.G = std::make_unique<Graph>();
+  Module M = graphModule();
   Graph &G = *M.G;
   Value *X = G.addInput("x", f32({2, 3}));
   Value *Y = G.addInput("y", f32({3, 1}));
   Value *S = G.addInput("s", f32({2}));
-  AttrMap Group{{FusionGroupAttr, int64_t(0)}};
-  Node *T = G.createNode(
-      OpKind::Transpose, "t", {X}, {f32({3, 2})},
-      {{"perm", std::vector<int64_t>{1, 0}}, {FusionGroupAttr, int64_t(0)}});
+  Node *T = G.createNode(OpKind::Transpose, "t", {X}, {f32({3, 2})},
+                         inGroup(0, {{"perm", std::vector<int64_t>{1, 0}}}));
   Node *C = G.createNode(OpKind::Concat, "c", {T->result(), Y}, {f32({3, 3})},
                          {{"axis", int64_t(1)}});
-  Node *Mul =
-      G.createNode(OpKind::Mul, "m", {T->result(), S}, {f32({3, 2})}, Group);
+  Node *Mul = G.createNode(OpKind::Mul, "m", {T->result(), S}, {f32({3, 2})},
+                           inGroup(0));
   // %t has two users (the Concat too): the lowering must not fuse through
   // it, so the group is cut and %t is stored.
   G.Outputs = {Mul->result(), C->result()};
@@ -820,19 +511,17 @@ TEST_CASE("lower-to-loops: Where and comparisons", "[lowering]") {
 
 TEST_CASE("lower-to-loops: an epilogue fuses into Concat's slabs",
           "[lowering]") {
-  Module M;
-  M.G = std::make_unique<Graph>();
+  Module M = graphModule();
   Graph &G = *M.G;
   Value *X = G.addInput("x", f32({2, 1}));
   Value *Y = G.addInput("y", f32({2, 2}));
   Value *S = G.addInput("s", f32({3}));
-  AttrMap Group{{FusionGroupAttr, int64_t(0)}};
   Node *C = G.createNode(OpKind::Concat, "c", {X, Y}, {f32({2, 3})},
-                         {{"axis", int64_t(1)}, {FusionGroupAttr, int64_t(0)}});
-  Node *A =
-      G.createNode(OpKind::Sub, "a", {S, C->result()}, {f32({2, 3})}, Group);
+                         inGroup(0, {{"axis", int64_t(1)}}));
+  Node *A = G.createNode(OpKind::Sub, "a", {S, C->result()}, {f32({2, 3})},
+                         inGroup(0));
   Node *R =
-      G.createNode(OpKind::Relu, "r", {A->result()}, {f32({2, 3})}, Group);
+      G.createNode(OpKind::Relu, "r", {A->result()}, {f32({2, 3})}, inGroup(0));
   G.Outputs = {R->result()};
   const Program &P = lowerModule(M);
   CHECK(P.Kernels.size() == 1);
