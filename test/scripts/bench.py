@@ -7,7 +7,6 @@ fails this script: a model that does not compile or run is shown as n/a.
 
     bench.py [--names resnet18,ic_resnet8] [--runs 50] [--target x86-64]
 """
-import argparse
 import math
 import os
 import re
@@ -20,12 +19,9 @@ MEDIAN = re.compile(r"median_ms=([0-9.]+)")
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tt.parser(__doc__)
     tt.add_common_args(p)
-    p.add_argument("--shared-dir", default=tt.SHARED)
-    p.add_argument("--models-dir", default=tt.DEFAULT_MODELS_DIR)
-    p.add_argument("--names", default=",".join(tt.REFERENCE_MODELS))
+    tt.add_models_args(p, names=",".join(tt.REFERENCE_MODELS), export=True)
     p.add_argument("--runs", type=int, default=50)
     return p.parse_args()
 
@@ -39,8 +35,8 @@ def median_of(r, prefix):
 
 
 def tidal_ms(args, case):
-    cmd = [args.tidalc, "run", os.path.join(case, "model.onnx"), "--inputs",
-           os.path.join(case, "test_data_set_0"), "--repeat", str(args.runs),
+    model, data = tt.case_files(case)
+    cmd = [args.tidalc, "run", model, "--inputs", data, "--repeat", str(args.runs),
            "--threads", "1"] + tt.target_args(args)
     r = tt.run(cmd, timeout=1800)
     ms = median_of(r, "latency:") if r.rc == 0 else None
@@ -68,6 +64,9 @@ def fmt(x, spec):
 
 def main():
     args = parse_args()
+    # node runs in the peer's folder: every path handed to it is absolute.
+    args.shared_dir = os.path.abspath(args.shared_dir)
+    args.models_dir = os.path.abspath(args.models_dir)
     tt.export_models(args.shared_dir, args.models_dir)
     print("%-15s %12s %12s %14s" % ("model", "tidal_ms", "ort_ms", "speedup"))
     speedups = []

@@ -17,7 +17,6 @@
 
     bind_inputs.py [--tidalc build/bin/tidalc] [--work DIR]
 """
-import argparse
 import os
 import re
 import sys
@@ -30,26 +29,21 @@ import onnx  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 
-def expect(cond, msg):
-    if not cond:
-        tt.fail(msg)
-
-
 def run(args, *cmd):
     return tt.run([args.tidalc] + list(cmd), timeout=300)
 
 
 def check_conformance_case(args):
-    case = os.path.join(args.suite_dir, "node", "test_reshape_negative_dim")
-    model, data = os.path.join(case, "model.onnx"), os.path.join(case, "test_data_set_0")
+    model, data = tt.case_files(os.path.join(args.suite_dir, "node",
+                                             "test_reshape_negative_dim"))
     r = run(args, "run", model, "--inputs", data, "--compare")
-    expect(r.rc == tt.EXIT_REJECTED and "must be a constant" in r.err,
-           "without binding: exit %s, expected 2 (shape must be a constant)\n%s"
-           % (r.rc, r.err))
+    tt.expect(r.rc == tt.EXIT_REJECTED and "must be a constant" in r.err,
+              "without binding: exit %s, expected 2 (shape must be a constant)\n%s"
+              % (r.rc, r.err))
     r = run(args, "run", model, "--inputs", data, "--compare", "--bind-shape-inputs")
-    expect(r.rc == tt.EXIT_OK, "--bind-shape-inputs: exit %s, expected 0\n%s%s"
-           % (r.rc, r.out, r.err))
-    expect("bound inputs: shape\n" in r.out, "no `bound inputs: shape` line:\n" + r.out)
+    tt.expect(r.rc == tt.EXIT_OK, "--bind-shape-inputs: exit %s, expected 0\n%s%s"
+              % (r.rc, r.out, r.err))
+    tt.expect("bound inputs: shape\n" in r.out, "no `bound inputs: shape` line:\n" + r.out)
     print("ok   test_reshape_negative_dim: rejected (2) unbound, passes with "
           "--bind-shape-inputs")
 
@@ -90,30 +84,30 @@ def interleaved_model(work):
 def check_interleaved(args, work):
     model, data = interleaved_model(work)
     r = run(args, "run", model, "--inputs", data, "--compare")
-    expect(r.rc == tt.EXIT_REJECTED and "'reshape'" in r.err,
-           "unbound: exit %s, expected 2 naming 'reshape'\n%s" % (r.rc, r.err))
+    tt.expect(r.rc == tt.EXIT_REJECTED and "'reshape'" in r.err,
+              "unbound: exit %s, expected 2 naming 'reshape'\n%s" % (r.rc, r.err))
     r = run(args, "run", model, "--inputs", data, "--compare", "--bind-shape-inputs")
-    expect(r.rc == tt.EXIT_OK, "--bind-shape-inputs: exit %s, expected 0\n%s%s"
-           % (r.rc, r.out, r.err))
-    expect("bound inputs: starts, shape\n" in r.out,
-           "no `bound inputs: starts, shape` line:\n" + r.out)
+    tt.expect(r.rc == tt.EXIT_OK, "--bind-shape-inputs: exit %s, expected 0\n%s%s"
+              % (r.rc, r.out, r.err))
+    tt.expect("bound inputs: starts, shape\n" in r.out,
+              "no `bound inputs: starts, shape` line:\n" + r.out)
     print("ok   inputs starts, x, shape, y: starts and shape bound, x and y fed")
 
     binds = ["--bind-input", "starts=" + os.path.join(data, "input_0.pb"),
              "--bind-input", "shape=" + os.path.join(data, "input_2.pb")]
     obj = os.path.join(work, "bound.o")
     r = run(args, "compile", model, "-o", obj, *binds)
-    expect(r.rc == tt.EXIT_OK, "compile --bind-input: exit %s\n%s" % (r.rc, r.err))
+    tt.expect(r.rc == tt.EXIT_OK, "compile --bind-input: exit %s\n%s" % (r.rc, r.err))
     with open(os.path.join(work, "bound.h")) as f:
         header = f.read()
-    expect(re.search(r"#define BOUND_NUM_INPUTS\s+2\b", header),
-           "the header does not declare 2 inputs:\n" + header)
-    expect('"x"' in header and '"y"' in header and '"shape"' not in header
-           and '"starts"' not in header,
-           "the header's inputs are not x and y:\n" + header)
+    tt.expect(re.search(r"#define BOUND_NUM_INPUTS\s+2\b", header),
+              "the header does not declare 2 inputs:\n" + header)
+    tt.expect('"x"' in header and '"y"' in header and '"shape"' not in header
+              and '"starts"' not in header,
+              "the header's inputs are not x and y:\n" + header)
     r = run(args, "run", model, "--inputs", data, "--compare", *binds)
-    expect(r.rc == tt.EXIT_OK and "bound inputs: starts, shape\n" in r.out,
-           "run --bind-input: exit %s\n%s%s" % (r.rc, r.out, r.err))
+    tt.expect(r.rc == tt.EXIT_OK and "bound inputs: starts, shape\n" in r.out,
+              "run --bind-input: exit %s\n%s%s" % (r.rc, r.out, r.err))
     print("ok   compile --bind-input: the header lists x and y only; run matches")
 
 
@@ -127,20 +121,18 @@ def check_errors(args, work):
                             "missing.pb"),
                            ("shape", tt.EXIT_USAGE, "NAME=FILE.pb")]:
         r = run(args, "compile", model, "-o", obj, "--bind-input", bind)
-        expect(r.rc == rc and want in r.err and r.err.startswith("error: "),
-               "--bind-input %s: exit %s, expected %d naming %s\n%s"
-               % (bind, r.rc, rc, want, r.err))
-        expect(not os.path.exists(obj), "a failed compile left " + obj)
+        tt.expect(r.rc == rc and want in r.err and r.err.startswith("error: "),
+                  "--bind-input %s: exit %s, expected %d naming %s\n%s"
+                  % (bind, r.rc, rc, want, r.err))
+        tt.expect(not os.path.exists(obj), "a failed compile left " + obj)
         shown = bind.split("=")[0] + ("=" + os.path.basename(bind) if "=" in bind else "")
         print("ok   --bind-input %s: exit %d, %s" % (shown, rc, r.err.strip().splitlines()[0]))
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    tt.add_common_args(p, target=False)
-    p.add_argument("--suite-dir", default=os.path.join(tt.SHARED, "onnx-tests"))
-    p.add_argument("--work", default=None)
+    p = tt.parser(__doc__)
+    tt.add_common_args(p, target=False, work=True)
+    p.add_argument("--suite-dir", default=tt.SUITE_DIR)
     args = p.parse_args()
     work = tt.work_dir(args.work, "bind")
     check_conformance_case(args)

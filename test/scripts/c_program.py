@@ -12,7 +12,6 @@ examples/expected_output.txt. The headers must also compile as C++.
 
     c_program.py [--models-dir build/models] [--work DIR] [--target T]
 """
-import argparse
 import os
 import re
 import sys
@@ -21,8 +20,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tidal_test as tt  # noqa: E402
 
 import numpy as np  # noqa: E402
-import onnx  # noqa: E402
-from onnx import numpy_helper  # noqa: E402
 
 PROGRAM = r"""/* Uses only what net.h and clf.h declare. */
 #define _POSIX_C_SOURCE 200112L
@@ -105,36 +102,16 @@ int main(int argc, char **argv) {
 }
 """
 
-CXX_CHECK = '#include "net.h"\n#include "clf.h"\nint main() { return NET_NUM_INPUTS - 1; }\n'
-
-
-def compile_model(args, model, name, work):
-    obj = os.path.join(work, name + ".o")
-    r = tt.run([args.tidalc, "compile", model, "-o", obj, "--name", name]
-               + tt.target_args(args), timeout=600)
-    if r.rc != 0:
-        tt.fail("compiling %s failed (exit %s):\n%s" % (model, r.rc, r.err))
-    return obj
-
 
 def build(args, work, objs):
-    src = os.path.join(work, "main.c")
-    with open(src, "w") as f:
-        f.write(PROGRAM)
+    """Links the program from objs; checks the headers as C++ too."""
+    src, exe = os.path.join(work, "main.c"), os.path.join(work, "program")
+    tt.write_text(src, PROGRAM)
     cc, ldflags, _ = tt.c_compiler(args.target)
-    exe = os.path.join(work, "program")
-    cmd = (cc + ["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-O2",
-                 "-I", work, src] + objs + tt.link_flags(args.tidalc, args.target)
-           + ldflags + ["-o", exe])
-    r = tt.run(cmd, timeout=300)
-    if r.rc != 0:
-        tt.fail("building the C program failed:\n%s\n%s" % (" ".join(cmd), r.err))
-    cxx = os.path.join(work, "check.cpp")
-    with open(cxx, "w") as f:
-        f.write(CXX_CHECK)
-    r = tt.run(["c++", "-std=c++11", "-Wall", "-Werror", "-fsyntax-only", "-I", work, cxx])
-    if r.rc != 0:
-        tt.fail("the headers do not compile as C++:\n" + r.err)
+    tt.checked(cc + tt.STRICT_C99 + ["-I", work, src] + objs
+               + tt.link_flags(args.tidalc, args.target) + ldflags + ["-o", exe],
+               "building the C program", timeout=300)
+    tt.check_headers_compile_as_cxx(work, ["net.h", "clf.h"], "NET_NUM_INPUTS - 1")
     return exe
 
 
@@ -151,11 +128,7 @@ def check(got, shape, want, rtol, atol, label):
     if list(want.shape) != shape or got.size != want.size:
         tt.fail("%s: output dims %s (%d values), expected %s" % (label, shape, got.size,
                                                                  list(want.shape)))
-    bad = np.abs(got - want.ravel()) > atol + rtol * np.abs(want.ravel())
-    if bad.any():
-        i = int(np.argmax(bad))
-        tt.fail("%s: %d elements differ; first at %d: got %g want %g"
-                % (label, bad.sum(), i, got[i], want.ravel()[i]))
+    tt.expect_close(got, want, rtol, atol, label)
     print("ok   %s: %d values match" % (label, got.size))
 
 
@@ -166,24 +139,21 @@ def example_expected():
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    tt.add_common_args(p)
-    p.add_argument("--models-dir", default=tt.DEFAULT_MODELS_DIR)
-    p.add_argument("--model", default="ic_resnet8")
-    p.add_argument("--work", default=None)
+    p = tt.parser(__doc__)
+    tt.add_common_args(p, work=True)
+    tt.add_models_args(p)
+    p.add_argument("--model", default="ic_resnet8", help="the reference model run as `net`")
     args = p.parse_args()
     work = tt.work_dir(args.work, "c-program")
-    case = os.path.join(args.models_dir, args.model)
-    objs = [compile_model(args, os.path.join(case, "model.onnx"), "net", work),
-            compile_model(args, os.path.join(tt.REPO, "examples", "classifier.onnx"),
-                          "clf", work)]
+    model, data = tt.reference(args.models_dir, args.model)
+    flags = tt.target_args(args)
+    objs = [os.path.join(work, "net.o"), os.path.join(work, "clf.o")]
+    tt.compile_model(args.tidalc, model, objs[0], ["--name", "net"] + flags)
+    tt.compile_model(args.tidalc, tt.EXAMPLE_MODEL, objs[1], ["--name", "clf"] + flags)
     exe = build(args, work, objs)
 
-    def tensor(path):
-        return numpy_helper.to_array(onnx.load_tensor(path))
     net_in = os.path.join(work, "net_input.bin")
-    tensor(os.path.join(case, "test_data_set_0", "input_0.pb")).tofile(net_in)
+    tt.load_tensor(os.path.join(data, "input_0.pb")).tofile(net_in)
     clf_in = os.path.join(work, "clf_input.bin")
     i = np.arange(64)
     (((i * 37) % 17) / 16.0 - 0.5).astype(np.float32).tofile(clf_in)
@@ -193,7 +163,7 @@ def main():
     if r.rc != 0:
         tt.fail("the C program exited with %s:\n%s%s" % (r.rc, r.out, r.err))
     got, shape = parse(r.out, "net")
-    check(got, shape, tensor(os.path.join(case, "test_data_set_0", "output_0.pb")),
+    check(got, shape, tt.load_tensor(os.path.join(data, "output_0.pb")),
           1e-3, 1e-4, "net (%s)" % args.model)
     got, shape = parse(r.out, "clf")
     check(got, shape, example_expected(), 0, 2e-5, "clf (examples/classifier.onnx)")

@@ -20,11 +20,9 @@ non-zero if any case mismatched or crashed.
     conformance.py --target cortex-a53 --sample 300 --seed 1
     conformance.py --filter 'test_relu|test_add' -v
 """
-import argparse
 import collections
 import concurrent.futures
 import os
-import random
 import re
 import shutil
 import sys
@@ -36,14 +34,12 @@ import tidal_test as tt  # noqa: E402
 
 FOLDERS = ["node", "pytorch-converted", "pytorch-operator", "simple"]
 ORDER = ["pass", "pass (bound)", "rejected", "mismatch", "crash"]  # worst last
-BOUND_PREFIX = "bound inputs: "
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tt.parser(__doc__)
     tt.add_common_args(p)
-    p.add_argument("--suite-dir", default=os.path.join(tt.SHARED, "onnx-tests"))
+    p.add_argument("--suite-dir", default=tt.SUITE_DIR)
     p.add_argument("--folders", default=",".join(FOLDERS))
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--timeout", type=int, default=None,
@@ -73,9 +69,7 @@ def list_cases(args):
                 cases.append((folder + "/" + name, case))
     if args.filter:
         cases = [c for c in cases if re.search(args.filter, c[0])]
-    if args.sample and args.sample < len(cases):
-        cases = sorted(random.Random(args.seed).sample(cases, args.sample))
-    return cases
+    return tt.sample(cases, args.sample, args.seed)
 
 
 def data_sets(case):
@@ -83,19 +77,11 @@ def data_sets(case):
     return [os.path.join(case, d) for d in sorted(sets, key=lambda d: int(d.split("_")[-1]))]
 
 
-def bound_inputs(out):
-    """The inputs `tidalc run --bind-shape-inputs` bound ("a, b"), or ""."""
-    for line in out.splitlines():
-        if line.startswith(BOUND_PREFIX):
-            return line[len(BOUND_PREFIX):].strip()
-    return ""
-
-
 def classify(r, timeout):
     """(result, reason) of one tidalc run."""
     if r.timed_out:
         return "crash", "timed out after %d s" % timeout
-    bound = bound_inputs(r.out)
+    bound = tt.bound_inputs(r.out)
     if r.rc == tt.EXIT_OK:
         return ("pass (bound)", "bound: " + bound) if bound else ("pass", "")
     result, reason = classify_failure(r)

@@ -2,11 +2,11 @@
 """Compiling the same model twice gives byte-identical object and header
 files (ARCHITECTURE.md: no time stamps, no pointer or hash order). The two
 compiles write to different folders, so a path leaking into the output
-shows up as a difference too.
+shows up as a difference too. Checked for examples/classifier.onnx and each
+model of --names.
 
-    deterministic.py [--models ic_resnet8,kws_dscnn] [--target T]
+    deterministic.py [--names ic_resnet8,kws_dscnn] [--target T]
 """
-import argparse
 import os
 import sys
 
@@ -15,12 +15,10 @@ import tidal_test as tt  # noqa: E402
 
 
 def compile_into(args, model, folder):
+    """Compiles model as `net` into folder; returns net.o and net.h there."""
     os.makedirs(folder, exist_ok=True)
-    out = os.path.join(folder, "net.o")
-    r = tt.run([args.tidalc, "compile", model, "-o", out, "--name", "net"]
-               + tt.target_args(args), timeout=600)
-    if r.rc != 0:
-        tt.fail("compiling %s failed (exit %s):\n%s" % (model, r.rc, r.err))
+    tt.compile_model(args.tidalc, model, os.path.join(folder, "net.o"),
+                     ["--name", "net"] + tt.target_args(args))
     return [os.path.join(folder, f) for f in ("net.o", "net.h")]
 
 
@@ -35,16 +33,7 @@ def check(args, label, model, work):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__)
-    tt.add_common_args(p)
-    p.add_argument("--models-dir", default=tt.DEFAULT_MODELS_DIR)
-    p.add_argument("--models", default="ic_resnet8,kws_dscnn")
-    p.add_argument("--work", default=None)
-    args = p.parse_args()
-    work = tt.work_dir(args.work, "deterministic")
-    check(args, "example", os.path.join(tt.REPO, "examples", "classifier.onnx"), work)
-    for name in args.models.split(","):
-        check(args, name, os.path.join(args.models_dir, name, "model.onnx"), work)
+    tt.check_example_and_models(__doc__, "deterministic", check)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ within 2e-5, and the predicted class must be the same.
 
     example.py [--work build/example] [--check] [--target cortex-a53]
 """
-import argparse
 import os
 import re
 import sys
@@ -22,17 +21,12 @@ LINE = re.compile(r"^class (\d+): ([-+0-9.eE]+)$")
 
 def build(args, work):
     obj = os.path.join(work, "classifier.o")
-    r = tt.run([args.tidalc, "compile", os.path.join(EXAMPLES, "classifier.onnx"),
-                "-o", obj] + tt.target_args(args), timeout=300)
-    if r.rc != 0:
-        tt.fail("tidalc compile failed (exit %s):\n%s" % (r.rc, r.err))
+    tt.compile_model(args.tidalc, tt.EXAMPLE_MODEL, obj, tt.target_args(args), timeout=300)
     cc, ldflags, _ = tt.c_compiler(args.target)
     exe = os.path.join(work, "classifier")
     cmd = cc + ["-std=c11", "-O2", "-Wall", "-I", work, os.path.join(EXAMPLES, "main.c"),
                 obj] + tt.link_flags(args.tidalc, args.target) + ldflags + ["-o", exe]
-    r = tt.run(cmd, timeout=300)
-    if r.rc != 0:
-        tt.fail("linking the example failed:\n%s\n%s" % (" ".join(cmd), r.err))
+    tt.checked(cmd, "linking the example", timeout=300)
     return exe
 
 
@@ -58,10 +52,8 @@ def check(output):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    tt.add_common_args(p)
-    p.add_argument("--work", default=None, help="build folder (default: a temporary one)")
+    p = tt.parser(__doc__)
+    tt.add_common_args(p, work=True)
     p.add_argument("--check", action="store_true")
     args = p.parse_args()
     work = tt.work_dir(args.work, "example")

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A compiled model needs nothing from an OS: the freestanding Cortex-A53 test.
 
-Compiles each reference model of --models for cortex-a53 as `net` (by
+Compiles each reference model of --names for cortex-a53 as `net` (by
 default kws_dscnn, whose class is the point, plus squeezenet1_1 and
 ad_autoencoder, whose objects call memcpy and memset), embeds its reference
 input (test_data_set_0/input_0.pb) as a C byte array, and links
@@ -20,9 +20,8 @@ defined by the bare-metal archive, its code has f32x4 NEON arithmetic and
 no dot-product instructions, and the program is a static ELF with no
 interpreter and no dynamic section.
 
-    freestanding.py [--models kws_dscnn] [--models-dir build/models] [--work DIR]
+    freestanding.py [--names kws_dscnn] [--models-dir build/models] [--work DIR]
 """
-import argparse
 import os
 import re
 import struct
@@ -32,8 +31,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tidal_test as tt  # noqa: E402
 
 import numpy as np  # noqa: E402
-import onnx  # noqa: E402
-from onnx import numpy_helper  # noqa: E402
 
 SOURCE = os.path.join(tt.REPO, "test", "freestanding", "main.c")
 CC = "aarch64-linux-gnu-gcc"
@@ -44,17 +41,13 @@ OBJDUMP = "aarch64-linux-gnu-objdump"
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    tt.add_common_args(p, target=False)
-    p.add_argument("--models-dir", default=tt.DEFAULT_MODELS_DIR)
-    p.add_argument("--models", default="kws_dscnn,squeezenet1_1,ad_autoencoder",
-                   help="comma-separated; the defaults call tidal_expf, memcpy "
-                        "and memset respectively")
+    p = tt.parser(__doc__)
+    tt.add_common_args(p, target=False, work=True)
+    # The defaults call tidal_expf, memcpy and memset respectively.
+    tt.add_models_args(p, names="kws_dscnn,squeezenet1_1,ad_autoencoder")
     p.add_argument("--runtime", default=None,
                    help="the bare-metal libtidalrt.a (default: beside tidalc's "
                         "cortex-a53 runtime, in ../cortex-a53-baremetal/)")
-    p.add_argument("--work", default=None)
     return p.parse_args()
 
 
@@ -72,24 +65,10 @@ def baremetal_runtime(args):
     return path
 
 
-def checked(cmd, what, timeout=600):
-    r = tt.run(cmd, timeout=timeout)
-    if r.rc != 0:
-        tt.fail("%s failed (exit %s):\n%s\n%s%s" % (what, r.rc, " ".join(cmd), r.out, r.err))
-    return r.out
-
-
-def symbols(path, flags):
-    """The symbol names nm lists for path with flags."""
-    out = checked([NM, "--format=posix"] + flags + [path], "nm " + path)
-    return {line.split()[0] for line in out.splitlines() if line.strip()
-            and not line.endswith(":")}
-
-
 def check_undefined(obj, runtime):
     """Every symbol the model needs is defined by the bare-metal runtime."""
-    needed = symbols(obj, ["--undefined-only"])
-    defined = symbols(runtime, ["--defined-only"])
+    needed = set(tt.symbols(obj, ["--undefined-only"], nm=NM))
+    defined = set(tt.symbols(runtime, ["--defined-only"], nm=NM))
     missing = sorted(needed - defined)
     if missing:
         tt.fail("net.o needs symbols the bare-metal runtime lacks: " + ", ".join(missing))
@@ -100,7 +79,7 @@ def check_undefined(obj, runtime):
 def check_neon(obj):
     """The kernels are vectorized with NEON (f32x4 arithmetic), and nothing
     uses the dot-product extension, which the Cortex-A53 lacks."""
-    code = checked([OBJDUMP, "-d", obj], "objdump -d")
+    code = tt.checked([OBJDUMP, "-d", obj], "objdump -d").out
     vec = re.findall(r"\tf(?:add|sub|mul|div|max|min|mla|mls)\s+v\d+\.4s", code)
     dot = re.findall(r"\t[su]dot\s", code)
     if not vec:
@@ -125,8 +104,8 @@ def link(work, obj, runtime):
     cmd = [CC, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-ffreestanding",
            "-nostdlib", "-static", "-mcpu=cortex-a53", "-I", work, SOURCE, obj, runtime,
            "-o", exe]
-    checked(cmd, "linking the freestanding program")
-    headers = checked([READELF, "--program-headers", "--dynamic", exe], "readelf")
+    tt.checked(cmd, "linking the freestanding program")
+    headers = tt.checked([READELF, "--program-headers", "--dynamic", exe], "readelf").out
     if "INTERP" in headers or "DYNAMIC" in headers:
         tt.fail("the freestanding program is not a plain static ELF:\n" + headers)
     print("ok   linked with -nostdlib -static against net.o and %s only"
@@ -150,34 +129,26 @@ def check_model(args, runtime, name):
     """Compiles, links and runs one model; fails unless it prints the
     reference's class and values."""
     work = tt.fresh_dir(os.path.join(args.work, name))
-    case = os.path.join(args.models_dir, name)
+    model, data = tt.reference(args.models_dir, name)
     obj = os.path.join(work, "net.o")
-    checked([args.tidalc, "compile", os.path.join(case, "model.onnx"), "-o", obj,
-             "--name", "net", "--target", "cortex-a53"], "compiling " + name)
+    tt.compile_model(args.tidalc, model, obj, ["--name", "net", "--target", "cortex-a53"])
     check_undefined(obj, runtime)
     check_neon(obj)
-
-    def tensor(file):
-        return numpy_helper.to_array(onnx.load_tensor(
-            os.path.join(case, "test_data_set_0", file)))
-    write_input(os.path.join(work, "input_data.h"), tensor("input_0.pb"))
+    write_input(os.path.join(work, "input_data.h"),
+                tt.load_tensor(os.path.join(data, "input_0.pb")))
     exe = link(work, obj, runtime)
 
     r = tt.run(QEMU + [exe], timeout=300)
     if r.rc != 0:
         tt.fail("the freestanding program exited with %s:\n%s%s" % (r.rc, r.out, r.err))
-    want = tensor("output_0.pb").ravel().astype(np.float64)
+    want = tt.load_tensor(os.path.join(data, "output_0.pb")).ravel().astype(np.float64)
     got_class, got = parse(r.out, want.size)
     want_class = int(np.argmax(want))
     print(r.out.splitlines()[0])
     if got_class != want_class:
         tt.fail("%s: the program printed class %d, the reference argmax is %d"
                 % (name, got_class, want_class))
-    bad = np.abs(got - want) > 1e-4 + 1e-3 * np.abs(want)
-    if bad.any():
-        i = int(np.argmax(bad))
-        tt.fail("%s: %d output values differ; first at %d: got %g want %g"
-                % (name, bad.sum(), i, got[i], want[i]))
+    tt.expect_close(got, want, 1e-3, 1e-4, name)
     print("ok   %s under qemu-aarch64 -cpu cortex-a53: class %d (the reference's), "
           "%d values match" % (name, got_class, want.size))
 
@@ -186,8 +157,9 @@ def main():
     args = parse_args()
     args.work = tt.work_dir(args.work, "freestanding")
     runtime = baremetal_runtime(args)
-    for name in args.models.split(","):
+    for name in args.names.split(","):
         check_model(args, runtime, name)
+
 
 if __name__ == "__main__":
     main()

@@ -2,15 +2,14 @@
 """Compiles, runs and compares the reference model set (../shared/models).
 
 The set is exported once into --models-dir (export.py with seeded weights;
-a stamp file marks a finished export) and reused. Every model must compile
-and match PyTorch's output within rtol 1e-3 / atol 1e-4: here a rejection
-is a failure too, since these are the models Tidal exists for.
+a stamp file, .exported, marks a finished export) and reused. Every model
+must compile and match PyTorch's output within rtol 1e-3 / atol 1e-4: here
+a rejection is a failure too, since these are the models Tidal exists for.
 
     models.py --export-only
     models.py --target x86-64
     models.py --target cortex-a53 --names ic_resnet8,kws_dscnn
 """
-import argparse
 import os
 import sys
 
@@ -19,13 +18,10 @@ import tidal_test as tt  # noqa: E402
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = tt.parser(__doc__)
     tt.add_common_args(p)
-    p.add_argument("--shared-dir", default=tt.SHARED)
-    p.add_argument("--models-dir", default=tt.DEFAULT_MODELS_DIR)
+    tt.add_models_args(p, names=",".join(tt.REFERENCE_MODELS), export=True)
     p.add_argument("--export-only", action="store_true")
-    p.add_argument("--names", default=",".join(tt.REFERENCE_MODELS))
     p.add_argument("--rtol", default="1e-3")
     p.add_argument("--atol", default="1e-4")
     p.add_argument("--timeout", type=int, default=None,
@@ -35,18 +31,14 @@ def parse_args():
 
 def check(args, name):
     """True when the model compiled, ran and matched; prints its lines."""
-    case = os.path.join(args.models_dir, name)
+    model, data = tt.reference(args.models_dir, name)
     timeout = args.timeout or (3000 if args.target == "cortex-a53" else 600)
-    cmd = [args.tidalc, "run", os.path.join(case, "model.onnx"),
-           "--inputs", os.path.join(case, "test_data_set_0"), "--compare",
-           "--rtol", args.rtol, "--atol", args.atol] + tt.target_args(args)
-    r = tt.run(cmd, timeout=timeout)
+    r = tt.run([args.tidalc, "run", model, "--inputs", data, "--compare",
+                "--rtol", args.rtol, "--atol", args.atol] + tt.target_args(args),
+               timeout=timeout)
     ok = r.rc == tt.EXIT_OK
     status = "timed out" if r.timed_out else "exit %d" % r.rc
-    print("%-4s %s (%s)" % ("ok" if ok else "FAIL", name, status))
-    for line in (r.out + r.err).splitlines():
-        print("     " + tt.scrub(line))
-    sys.stdout.flush()
+    tt.print_outcome(ok, "%s (%s)" % (name, status), (r.out + r.err).splitlines())
     return ok
 
 
@@ -58,9 +50,8 @@ def main():
         return
     names = args.names.split(",")
     failed = [n for n in names if not check(args, n)]
-    print("models %s: %d of %d passed" % (args.target, len(names) - len(failed), len(names)))
-    if failed:
-        tt.fail("failed: " + ", ".join(failed))
+    tt.finish("models %s: %d of %d passed" % (args.target, len(names) - len(failed),
+                                              len(names)), failed)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,8 @@ bound to the same files. Exits non-zero on any failure.
 
     nvptx_conformance.py [--filter REGEX] [--sample N --seed S] [--jobs 2]
 """
-import argparse
 import concurrent.futures
 import os
-import random
 import re
 import sys
 
@@ -30,19 +28,17 @@ CASE = re.compile(r"^\| ((?:node|pytorch-converted|pytorch-operator|simple)/\S+)
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    tt.add_common_args(p, target=False)
-    p.add_argument("--suite-dir", default=os.path.join(tt.SHARED, "onnx-tests"))
+    p = tt.parser(__doc__)
+    tt.add_common_args(p, target=False, work=True)
+    p.add_argument("--suite-dir", default=tt.SUITE_DIR)
     p.add_argument("--report", default=os.path.join(tt.REPO, "docs", "ops.md"),
                    help="the x86-64 conformance table that says which cases pass")
     p.add_argument("--filter", default=None)
     p.add_argument("--sample", type=int, default=0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--work", default=None)
-    p.add_argument("--clang", default="/usr/lib/llvm-19/bin/clang")
-    p.add_argument("--ptxas", default="/usr/local/cuda/bin/ptxas")
+    p.add_argument("--clang", default=tt.DEFAULT_CLANG)
+    p.add_argument("--ptxas", default=tt.DEFAULT_PTXAS)
     return p.parse_args()
 
 
@@ -53,9 +49,7 @@ def passing_cases(args):
             m = CASE.match(line)
             if m and (not args.filter or re.search(args.filter, m.group(1))):
                 cases.append((m.group(1), m.group(2) != "pass"))
-    if args.sample and args.sample < len(cases):
-        cases = sorted(random.Random(args.seed).sample(cases, args.sample))
-    return cases
+    return tt.sample(cases, args.sample, args.seed)
 
 
 class Runner:
@@ -69,12 +63,10 @@ class Runner:
 
     def bound_names(self, model, data):
         """The inputs `tidalc run --bind-shape-inputs` binds (it prints them)."""
-        r = tt.run([self.args.tidalc, "run", model, "--inputs", data, "--target", "nvptx",
-                    "--bind-shape-inputs"], timeout=600, env=emu.mock_env(self.mock))
-        for line in r.out.splitlines():
-            if line.startswith("bound inputs: "):
-                return [n.strip() for n in line[len("bound inputs: "):].split(",")]
-        return []
+        r, _ = emu.run_on_mock(self.args.tidalc, model, data, self.mock,
+                               flags=["--bind-shape-inputs"], timeout=600)
+        bound = tt.bound_inputs(r.out)
+        return [n.strip() for n in bound.split(",")] if bound else []
 
     def compile_flags(self, model, data, bound):
         """--input-shape for symbolic inputs, --bind-input for bound ones."""
@@ -95,8 +87,7 @@ class Runner:
         label = case.replace("/", "_")
         work = os.path.join(self.work, label)
         os.makedirs(work, exist_ok=True)
-        model = os.path.join(self.args.suite_dir, case, "model.onnx")
-        data = os.path.join(self.args.suite_dir, case, "test_data_set_0")
+        model, data = tt.case_files(os.path.join(self.args.suite_dir, case))
         names = self.bound_names(model, data) if bound else []
         flags = self.compile_flags(model, data, names)
         if os.access(self.args.ptxas, os.X_OK):
@@ -111,11 +102,11 @@ class Runner:
                 return case, "ptxas failed: " + r.err.strip()
         kernels = emu.device_library(self.args.tidalc, self.args.clang, model, work,
                                      label, flags)
-        log = os.path.join(work, "driver.log")
-        cmd = [self.args.tidalc, "run", model, "--inputs", data, "--compare",
-               "--target", "nvptx"] + (["--bind-shape-inputs"] if bound else [])
-        r = tt.run(cmd, timeout=600, env=emu.mock_env(self.mock, kernels, log))
-        errors = [" ".join(c) for c in emu.read_log(log) if c[0] == "error"]
+        r, calls = emu.run_on_mock(self.args.tidalc, model, data, self.mock, kernels,
+                                   os.path.join(work, "driver.log"),
+                                   ["--compare"] + (["--bind-shape-inputs"] if bound else []),
+                                   timeout=600)
+        errors = emu.driver_errors(calls)
         if r.rc != 0 or errors:
             return case, "exit %s: %s" % (r.rc, tt.scrub(r.out + r.err).strip()[-500:]
                                            + " ".join(errors))
@@ -124,23 +115,18 @@ class Runner:
 
 def main():
     args = parse_args()
-    if not os.access(args.clang, os.X_OK):
-        print("SKIPPED: no clang at %s to build the emulated kernels" % args.clang)
-        return
+    emu.skip_without_clang(args.clang)
     cases = passing_cases(args)
     work = tt.work_dir(args.work, "nvptx-conformance")
     runner = Runner(args, work, emu.build_mock(work))
     failed = []
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         for case, why in pool.map(lambda c: runner.check(*c), cases):
-            print("%-4s %s%s" % ("ok" if why is None else "FAIL", case,
-                                  "" if why is None else "\n     " + why), flush=True)
+            tt.print_outcome(why is None, case, [] if why is None else [why])
             if why is not None:
                 failed.append(case)
-    print("nvptx (emulated, ptxas sm_80): %d of %d conformance cases pass"
-          % (len(cases) - len(failed), len(cases)))
-    if failed:
-        tt.fail("failed: " + ", ".join(failed))
+    tt.finish("nvptx (emulated, ptxas sm_80): %d of %d conformance cases pass"
+              % (len(cases) - len(failed), len(cases)), failed)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ checked by ptx_assembles.py, the GPU itself by nothing here.
 
     nvptx_emulated.py [--names a,b] [--clang PATH] [--work DIR]
 """
-import argparse
 import os
 import sys
 
@@ -21,52 +20,40 @@ import nvptx_emulation as emu  # noqa: E402
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    tt.add_common_args(p, target=False)
-    p.add_argument("--shared-dir", default=tt.SHARED)
-    p.add_argument("--models-dir", default=tt.DEFAULT_MODELS_DIR)
-    p.add_argument("--names", default=",".join(tt.REFERENCE_MODELS))
-    p.add_argument("--work", default=None)
-    p.add_argument("--clang", default="/usr/lib/llvm-19/bin/clang",
+    p = tt.parser(__doc__)
+    tt.add_common_args(p, target=False, work=True)
+    tt.add_models_args(p, names=",".join(tt.REFERENCE_MODELS), export=True)
+    p.add_argument("--clang", default=tt.DEFAULT_CLANG,
                    help="the clang of the LLVM tidalc uses")
     return p.parse_args()
 
 
 def check(args, name, work, mock):
-    case = os.path.join(args.models_dir, name)
-    kernels = emu.device_library(args.tidalc, args.clang,
-                                 os.path.join(case, "model.onnx"), work, name)
-    log = os.path.join(work, name + ".log")
-    r = tt.run([args.tidalc, "run", os.path.join(case, "model.onnx"), "--inputs",
-                os.path.join(case, "test_data_set_0"), "--compare", "--target", "nvptx",
-                "--repeat", "1"], timeout=1800, env=emu.mock_env(mock, kernels, log))
-    calls = emu.read_log(log)
-    errors = [" ".join(c) for c in calls if c[0] == "error"]
+    model, data = tt.reference(args.models_dir, name)
+    kernels = emu.device_library(args.tidalc, args.clang, model, work, name)
+    r, calls = emu.run_on_mock(args.tidalc, model, data, mock, kernels,
+                               os.path.join(work, name + ".log"),
+                               ["--compare", "--repeat", "1"], timeout=1800)
+    errors = emu.driver_errors(calls)
     launches = sum(1 for c in calls if c[0] == "launch") // 2
     ok = r.rc == tt.EXIT_OK and not errors
-    print("%-4s %s (exit %s, %d launches per run)" % ("ok" if ok else "FAIL", name, r.rc,
-                                                       launches))
-    for line in (r.out + r.err).splitlines() + errors:
-        if not line.startswith("latency:"):  # the host's time, meaningless
-            print("     " + tt.scrub(line))
-    sys.stdout.flush()
+    # The latency line is the host's time: meaningless here.
+    lines = [l for l in (r.out + r.err).splitlines() if not l.startswith("latency:")]
+    tt.print_outcome(ok, "%s (exit %s, %d launches per run)" % (name, r.rc, launches),
+                     lines + errors)
     return ok
 
 
 def main():
     args = parse_args()
-    if not os.access(args.clang, os.X_OK):
-        print("SKIPPED: no clang at %s to build the emulated kernels" % args.clang)
-        return
+    emu.skip_without_clang(args.clang)
     tt.export_models(args.shared_dir, args.models_dir)
     work = tt.work_dir(args.work, "nvptx-emulated")
     mock = emu.build_mock(work)
     names = args.names.split(",")
     failed = [n for n in names if not check(args, n, work, mock)]
-    print("nvptx (emulated): %d of %d models match" % (len(names) - len(failed), len(names)))
-    if failed:
-        tt.fail("failed: " + ", ".join(failed))
+    tt.finish("nvptx (emulated): %d of %d models match" % (len(names) - len(failed), len(names)),
+              failed)
 
 
 if __name__ == "__main__":

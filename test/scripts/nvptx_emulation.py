@@ -15,6 +15,7 @@ ptxas) and the real GPU.
 import ctypes
 import os
 import re
+import sys
 
 import tidal_test as tt
 
@@ -37,16 +38,22 @@ def has_cuda_driver():
         return False
 
 
+def skip_without_clang(clang):
+    """Ends the test as skipped (status 0, saying why) when there is no clang
+    to build the emulated kernels with."""
+    if not os.access(clang, os.X_OK):
+        print("SKIPPED: no clang at %s to build the emulated kernels" % clang)
+        sys.exit(0)
+
+
 def build_mock(work):
     """Builds the stand-in driver; returns the folder holding libcuda.so.1."""
     folder = os.path.join(work, "mock")
     os.makedirs(folder, exist_ok=True)
-    cmd = ["cc", "-shared", "-fPIC", "-O1", "-Wall", "-Wextra", "-Werror",
-           os.path.join(HERE, "mock_libcuda.c"), "-ldl",
-           "-o", os.path.join(folder, "libcuda.so.1")]
-    r = tt.run(cmd, timeout=300)
-    if r.rc != 0:
-        tt.fail("building the mock CUDA driver failed:\n%s\n%s" % (" ".join(cmd), r.err))
+    tt.checked(["cc", "-shared", "-fPIC", "-O1", "-Wall", "-Wextra", "-Werror",
+                os.path.join(HERE, "mock_libcuda.c"), "-ldl",
+                "-o", os.path.join(folder, "libcuda.so.1")],
+               "building the mock CUDA driver", timeout=300)
     return folder
 
 
@@ -68,28 +75,22 @@ def host_ir(device_ir):
 def device_library(tidalc, clang, model, work, label, extra=()):
     """Compiles model's device code for the host as a shared library."""
     ir = os.path.join(work, label + ".device.ll")
-    r = tt.run([tidalc, "compile", model, "--target", "nvptx", "--emit", "llvm",
-                "-o", ir, "--header", ir + ".h"] + list(extra), timeout=900)
-    if r.rc != 0:
-        tt.fail("%s: tidalc --emit llvm failed (exit %s):\n%s" % (label, r.rc, r.err))
+    tt.compile_model(tidalc, model, ir, ["--target", "nvptx", "--emit", "llvm",
+                                         "--header", ir + ".h"] + list(extra), timeout=900)
     with open(ir) as f:
         text = host_ir(f.read())
     host = os.path.join(work, label + ".host.ll")
-    with open(host, "w") as f:
-        f.write(text)
+    tt.write_text(host, text)
     ids = os.path.join(work, "emu_ids.c")
-    with open(ids, "w") as f:
-        f.write(EMU_IDS)
+    tt.write_text(ids, EMU_IDS)
     obj = os.path.join(work, label + ".host.o")
     lib = os.path.join(work, label + ".kernels.so")
-    for cmd in ([clang, "-target", "x86_64-linux-gnu", "-O1", "-fPIC",
-                 "-Wno-override-module", "-c", host, "-o", obj],
-                # -lm: llvm.floor & co. become libm calls on a plain x86-64.
-                ["cc", "-shared", "-fPIC", obj, ids, "-lm", "-o", lib]):
-        r = tt.run(cmd, timeout=900)
-        if r.rc != 0:
-            tt.fail("%s: building the emulated kernels failed:\n%s\n%s"
-                    % (label, " ".join(cmd), r.err))
+    tt.checked([clang, "-target", "x86_64-linux-gnu", "-O1", "-fPIC",
+                "-Wno-override-module", "-c", host, "-o", obj],
+               "%s: compiling the emulated kernels" % label, timeout=900)
+    # -lm: llvm.floor & co. become libm calls on a plain x86-64.
+    tt.checked(["cc", "-shared", "-fPIC", obj, ids, "-lm", "-o", lib],
+               "%s: linking the emulated kernels" % label, timeout=900)
     return lib
 
 
@@ -115,3 +116,18 @@ def read_log(log):
         return []
     with open(log) as f:
         return [l.split() for l in f if l.strip()]
+
+
+def driver_errors(calls):
+    """The errors the mock found (its `error ...` lines), as strings."""
+    return [" ".join(c) for c in calls if c[0] == "error"]
+
+
+def run_on_mock(tidalc, model, data, mock_dir, kernels=None, log=None, flags=(),
+                timeout=900):
+    """`tidalc run MODEL --inputs DATA --target nvptx FLAGS...` with the mock
+    driver (running kernels, when given); returns the Result and the calls
+    the mock logged."""
+    r = tt.run([tidalc, "run", model, "--inputs", data, "--target", "nvptx"] + list(flags),
+               timeout=timeout, env=mock_env(mock_dir, kernels, log))
+    return r, read_log(log) if log else []

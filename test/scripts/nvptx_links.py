@@ -23,7 +23,6 @@ input and writes the output. Then:
 
     nvptx_links.py [--models-dir build/models] [--work DIR] [--clang PATH]
 """
-import argparse
 import os
 import sys
 
@@ -32,8 +31,6 @@ import tidal_test as tt  # noqa: E402
 import nvptx_emulation as emu  # noqa: E402
 
 import numpy as np  # noqa: E402
-import onnx  # noqa: E402
-from onnx import numpy_helper  # noqa: E402
 
 NO_DRIVER, NO_DEVICE = -1, -2
 MODEL = "ic_resnet8"
@@ -76,17 +73,12 @@ int main(int argc, char **argv) {
 }
 """
 
-CXX_CHECK = '#include "net.h"\nint main() { return NET_NUM_INPUTS - 1; }\n'
-
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    tt.add_common_args(p, target=False)
-    p.add_argument("--shared-dir", default=tt.SHARED)
-    p.add_argument("--models-dir", default=tt.DEFAULT_MODELS_DIR)
-    p.add_argument("--work", default=None)
-    p.add_argument("--clang", default="/usr/lib/llvm-19/bin/clang",
+    p = tt.parser(__doc__)
+    tt.add_common_args(p, target=False, work=True)
+    tt.add_models_args(p, export=True)
+    p.add_argument("--clang", default=tt.DEFAULT_CLANG,
                    help="the clang of the LLVM tidalc uses (for step 3)")
     return p.parse_args()
 
@@ -94,40 +86,29 @@ def parse_args():
 def build(args, work):
     """Compiles the model and links the program; returns its path."""
     obj = os.path.join(work, "net.o")
-    model = os.path.join(args.models_dir, MODEL, "model.onnx")
-    r = tt.run([args.tidalc, "compile", model, "--target", "nvptx", "-o", obj,
-                "--name", "net"], timeout=900)
-    if r.rc != 0:
-        tt.fail("compiling %s for nvptx failed (exit %s):\n%s" % (MODEL, r.rc, r.err))
-    undefined = [l.split()[-1] for l in tt.run(["nm", "-u", obj]).out.splitlines()]
-    defined = [l.split()[-1] for l in
-               tt.run(["nm", "-g", "--defined-only", obj]).out.splitlines()]
+    model, _ = tt.reference(args.models_dir, MODEL)
+    tt.compile_model(args.tidalc, model, obj, ["--target", "nvptx", "--name", "net"],
+                     timeout=900)
+    undefined = tt.symbols(obj, ["--undefined-only"])
+    defined = tt.symbols(obj, ["--extern-only", "--defined-only"])
     if undefined != ["tidal_cuda_run"] or defined != ["net_run"]:
         tt.fail("net.o needs %s and defines %s; expected tidal_cuda_run and net_run"
                 % (undefined, defined))
     src, exe = os.path.join(work, "main.c"), os.path.join(work, "program")
-    with open(src, "w") as f:
-        f.write(PROGRAM)
-    cmd = (["cc", "-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-O2",
-            "-I", work, src, obj] + tt.link_flags(args.tidalc, "nvptx") + ["-o", exe])
-    r = tt.run(cmd, timeout=300)
-    if r.rc != 0:
-        tt.fail("linking the program failed:\n%s\n%s" % (" ".join(cmd), r.err))
-    cxx = os.path.join(work, "check.cpp")
-    with open(cxx, "w") as f:
-        f.write(CXX_CHECK)
-    r = tt.run(["c++", "-std=c++11", "-Wall", "-Werror", "-fsyntax-only", "-I", work, cxx])
-    if r.rc != 0:
-        tt.fail("net.h does not compile as C++:\n" + r.err)
+    tt.write_text(src, PROGRAM)
+    flags = tt.link_flags(args.tidalc, "nvptx")
+    tt.checked(["cc"] + tt.STRICT_C99 + ["-I", work, src, obj] + flags + ["-o", exe],
+               "linking the program", timeout=300)
+    tt.check_headers_compile_as_cxx(work, ["net.h"], "NET_NUM_INPUTS - 1")
     print("ok   %s compiled for nvptx and linked with $(tidalc link-flags "
-          "--target nvptx): %s" % (MODEL, " ".join(tt.link_flags(args.tidalc, "nvptx"))))
+          "--target nvptx): %s" % (MODEL, " ".join(flags)))
     return exe
 
 
 def run_program(args, exe, work, env=None):
     """Runs the program on the test input; returns (return codes, output)."""
-    data = os.path.join(args.models_dir, MODEL, "test_data_set_0")
-    tensor = numpy_helper.to_array(onnx.load_tensor(os.path.join(data, "input_0.pb")))
+    _, data = tt.reference(args.models_dir, MODEL)
+    tensor = tt.load_tensor(os.path.join(data, "input_0.pb"))
     raw_in, raw_out = os.path.join(work, "input.bin"), os.path.join(work, "output.bin")
     tensor.astype(np.float32).tofile(raw_in)
     if os.path.exists(raw_out):
@@ -142,16 +123,11 @@ def run_program(args, exe, work, env=None):
 
 
 def check_numbers(args, output, label):
-    data = os.path.join(args.models_dir, MODEL, "test_data_set_0")
-    want = numpy_helper.to_array(onnx.load_tensor(os.path.join(data, "output_0.pb")))
-    want = want.astype(np.float32).ravel()
+    _, data = tt.reference(args.models_dir, MODEL)
+    want = tt.load_tensor(os.path.join(data, "output_0.pb")).astype(np.float32).ravel()
     if output is None or output.shape != want.shape:
         tt.fail("%s: no output of %d values" % (label, want.size))
-    bad = ~np.isclose(output, want, rtol=1e-3, atol=1e-4)
-    if bad.any():
-        i = int(np.argmax(bad))
-        tt.fail("%s: %d of %d values differ, e.g. [%d] got %r want %r"
-                % (label, int(bad.sum()), want.size, i, output[i], want[i]))
+    tt.expect_close(output, want, 1e-3, 1e-4, label)
     print("ok   %s: %d values match PyTorch (rtol 1e-3, atol 1e-4)" % (label, want.size))
 
 
@@ -174,9 +150,8 @@ def check_own_driver(args, exe, work):
 
 
 def check_tidalc_run(args, why):
-    case = os.path.join(args.models_dir, MODEL)
-    r = tt.run([args.tidalc, "run", os.path.join(case, "model.onnx"), "--inputs",
-                os.path.join(case, "test_data_set_0"), "--compare", "--target", "nvptx"],
+    model, data = tt.reference(args.models_dir, MODEL)
+    r = tt.run([args.tidalc, "run", model, "--inputs", data, "--compare", "--target", "nvptx"],
                timeout=900)
     if r.rc != tt.EXIT_USAGE or why not in r.err:
         tt.fail("tidalc run --target nvptx should exit 3 with '%s', got exit %s:\n%s%s"
@@ -191,7 +166,7 @@ def check_mock(args, exe, work, mock):
     if codes != [0, 0]:
         tt.fail("with the stand-in driver net_run must return 0 twice, got:\n" + text)
     calls = emu.read_log(log)
-    errors = [" ".join(c) for c in calls if c[0] == "error"]
+    errors = emu.driver_errors(calls)
     if errors:
         tt.fail("the stand-in driver found errors: " + "; ".join(errors))
     count = lambda kind: sum(1 for c in calls if c[0] == kind)  # noqa: E731
@@ -214,11 +189,11 @@ def check_emulated(args, exe, work, mock):
     if not os.access(args.clang, os.X_OK):
         print("SKIPPED: emulated kernels: no clang at %s" % args.clang)
         return
-    model = os.path.join(args.models_dir, MODEL, "model.onnx")
+    model, _ = tt.reference(args.models_dir, MODEL)
     kernels = emu.device_library(args.tidalc, args.clang, model, work, MODEL)
     log = os.path.join(work, "emulated.log")
     codes, output, text = run_program(args, exe, work, emu.mock_env(mock, kernels, log))
-    errors = [" ".join(c) for c in emu.read_log(log) if c[0] == "error"]
+    errors = emu.driver_errors(emu.read_log(log))
     if codes != [0, 0] or errors:
         tt.fail("emulated run failed:\n%s\n%s" % (text, "; ".join(errors)))
     check_numbers(args, output, "device code emulated on the host")

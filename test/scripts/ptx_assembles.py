@@ -8,7 +8,6 @@ skipped, and why, and passes: nothing here needs a GPU.
 
     ptx_assembles.py [--ptxas /usr/local/cuda/bin/ptxas] [--names a,b]
 """
-import argparse
 import os
 import sys
 
@@ -19,26 +18,20 @@ ARCHS = ["sm_80", "sm_90"]
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    tt.add_common_args(p, target=False)
-    p.add_argument("--ptxas", default="/usr/local/cuda/bin/ptxas")
-    p.add_argument("--shared-dir", default=tt.SHARED)
-    p.add_argument("--models-dir", default=tt.DEFAULT_MODELS_DIR)
-    p.add_argument("--names", default=",".join(tt.REFERENCE_MODELS))
-    p.add_argument("--work", default=None)
+    p = tt.parser(__doc__)
+    tt.add_common_args(p, target=False, work=True)
+    tt.add_models_args(p, names=",".join(tt.REFERENCE_MODELS), export=True)
+    p.add_argument("--ptxas", default=tt.DEFAULT_PTXAS)
     return p.parse_args()
 
 
 def emit_ptx(args, name, arch, work):
     """Compiles one model to PTX for arch; returns the file or fails."""
     out = os.path.join(work, "%s.%s.ptx" % (name, arch))
-    model = os.path.join(args.models_dir, name, "model.onnx")
-    r = tt.run([args.tidalc, "compile", model, "--target", "nvptx", "--mcpu", arch,
-                "--emit", "ptx", "-o", out, "--header", out + ".h"], timeout=900)
-    if r.rc != 0:
-        tt.fail("%s: tidalc --emit ptx for %s failed (exit %s):\n%s"
-                % (name, arch, r.rc, r.err))
+    model, _ = tt.reference(args.models_dir, name)
+    tt.compile_model(args.tidalc, model, out, ["--target", "nvptx", "--mcpu", arch,
+                                               "--emit", "ptx", "--header", out + ".h"],
+                     timeout=900)
     with open(out) as f:
         text = f.read()
     if ".target %s\n" % arch not in text or ".entry " not in text:
@@ -60,24 +53,22 @@ def main():
     tt.export_models(args.shared_dir, args.models_dir)
     work = tt.work_dir(args.work, "ptx-assembles")
     names = args.names.split(",")
-    good = 0
+    failed = []
     for name in names:
-        ok = True
+        errors = []
         for arch in ARCHS:
-            ptx = emit_ptx(args, name, arch, work)
-            r = ptxas(args, ptx, arch)
+            r = ptxas(args, emit_ptx(args, name, arch, work), arch)
             if r.rc != 0:
-                ok = False
-                print("FAIL %s %s: ptxas exit %s\n%s" % (name, arch, r.rc, r.err.strip()))
-        print("%-4s %s" % ("ok" if ok else "FAIL", name))
-        good += ok
+                errors.append("%s: ptxas exit %s\n%s" % (arch, r.rc, r.err.strip()))
+        tt.print_outcome(not errors, name, "\n".join(errors).splitlines())
+        if errors:
+            failed.append(name)
     sm90 = os.path.join(work, "%s.sm_90.ptx" % names[0])
     if ptxas(args, sm90, "sm_80").rc == 0:
         tt.fail("the sm_90 PTX of %s assembles for sm_80: --mcpu did not reach "
                 "the backend" % names[0])
-    print("%d/%d models assemble for %s" % (good, len(names), " and ".join(ARCHS)))
-    if good != len(names):
-        tt.fail("some PTX does not assemble")
+    tt.finish("%d/%d models assemble for %s" % (len(names) - len(failed), len(names),
+                                                " and ".join(ARCHS)), failed)
 
 
 if __name__ == "__main__":

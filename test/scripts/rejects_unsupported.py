@@ -11,7 +11,6 @@
 
     rejects_unsupported.py [--tidalc build/bin/tidalc] [--work DIR]
 """
-import argparse
 import os
 import sys
 
@@ -55,27 +54,22 @@ def small_valid_model(path):
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
 
 
-def expect(cond, msg):
-    if not cond:
-        tt.fail(msg)
-
-
 def check_two_nodes(args, work):
     model = os.path.join(work, "unsupported.onnx")
     unsupported_model(model)
     out = os.path.join(work, "unsupported.o")
     r = tt.run([args.tidalc, "compile", model, "-o", out], timeout=120)
-    expect(r.rc == tt.EXIT_REJECTED,
-           "unsupported model: exit %s, expected 2\n%s" % (r.rc, r.err))
+    tt.expect(r.rc == tt.EXIT_REJECTED,
+              "unsupported model: exit %s, expected 2\n%s" % (r.rc, r.err))
     for node in ("odd_unique", "odd_nonzero"):
-        expect(node in r.err, "the error does not name node '%s':\n%s" % (node, r.err))
-    expect("fine_relu" not in r.err, "the error names the supported node:\n" + r.err)
-    expect(not os.path.exists(out), "a rejected compile left " + out)
+        tt.expect(node in r.err, "the error does not name node '%s':\n%s" % (node, r.err))
+    tt.expect("fine_relu" not in r.err, "the error names the supported node:\n" + r.err)
+    tt.expect(not os.path.exists(out), "a rejected compile left " + out)
     print("ok   two unsupported nodes, both named:\n     " + r.err.strip().replace("\n", "\n     "))
     data = os.path.join(work, "unsupported_data")
     write_inputs(data)
     r = tt.run([args.tidalc, "run", model, "--inputs", data, "--compare"], timeout=120)
-    expect(r.rc == tt.EXIT_REJECTED, "tidalc run: exit %s, expected 2\n%s" % (r.rc, r.err))
+    tt.expect(r.rc == tt.EXIT_REJECTED, "tidalc run: exit %s, expected 2\n%s" % (r.rc, r.err))
     print("ok   tidalc run exits 2 too")
 
 
@@ -86,21 +80,19 @@ def check_broken(args, work, label, model):
         with open(stale, "w") as f:
             f.write("stale")
     r = tt.run([args.tidalc, "compile", model, "-o", out], timeout=120)
-    expect(r.rc is not None and r.rc in (tt.EXIT_REJECTED, tt.EXIT_USAGE),
-           "%s: exit %s, expected 2 or 3\n%s" % (label, r.rc, r.err))
-    expect(r.err.startswith("error: "), "%s: no error message:\n%s" % (label, r.err))
+    tt.expect(r.rc is not None and r.rc in (tt.EXIT_REJECTED, tt.EXIT_USAGE),
+              "%s: exit %s, expected 2 or 3\n%s" % (label, r.rc, r.err))
+    tt.expect(r.err.startswith("error: "), "%s: no error message:\n%s" % (label, r.err))
     for f in (out, header):
-        expect(not os.path.exists(f), "%s: %s left behind" % (label, f))
+        tt.expect(not os.path.exists(f), "%s: %s left behind" % (label, f))
     leftovers = [f for f in os.listdir(work) if f.endswith(".tmp")]
-    expect(not leftovers, "%s: temporary files left: %s" % (label, leftovers))
+    tt.expect(not leftovers, "%s: temporary files left: %s" % (label, leftovers))
     print("ok   %s: exit %d, %s" % (label, r.rc, r.err.strip().splitlines()[0]))
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    tt.add_common_args(p, target=False)
-    p.add_argument("--work", default=None)
+    p = tt.parser(__doc__)
+    tt.add_common_args(p, target=False, work=True)
     args = p.parse_args()
     work = tt.work_dir(args.work, "rejects")
     check_two_nodes(args, work)
