@@ -345,11 +345,6 @@ llvm::Expected<Tensor> evalCast(const Node &N, const Tensor &X,
 // Binary and ternary operations
 //===----------------------------------------------------------------------===//
 
-bool isComparison(OpKind K) {
-  return K == OpKind::Equal || K == OpKind::Less || K == OpKind::LessOrEqual ||
-         K == OpKind::Greater || K == OpKind::GreaterOrEqual;
-}
-
 template <typename T> bool compare(OpKind K, T A, T B) {
   switch (K) {
   case OpKind::Equal: return A == B;
@@ -478,7 +473,7 @@ llvm::Expected<uint64_t> intPowFloat(uint64_t A, double E, bool Signed) {
 llvm::Error checkBinaryTypes(const Node &N, const Tensor &A, const Tensor &B,
                              const TensorType &RT) {
   OpKind K = N.Kind;
-  bool Logical = K == OpKind::And || K == OpKind::Or || K == OpKind::Xor;
+  bool Logical = isLogical(K);
   if (K != OpKind::Pow && A.Type.Elem != B.Type.Elem)
     return cannot(N, "operands of different element types");
   if (Logical && A.Type.Elem != ElemType::Bool)

@@ -54,6 +54,17 @@ inline bool isElementwise(OpKind K) {
   return C == OpCategory::Unary || C == OpCategory::Binary ||
          C == OpCategory::Ternary;
 }
+/// Equal, Less, LessOrEqual, Greater, GreaterOrEqual: their result is bool
+/// whatever their operands' element type. One predicate for the type rules,
+/// the evaluator and the frontend, so that they cannot disagree.
+inline bool isComparison(OpKind K) {
+  return K == OpKind::Equal || K == OpKind::Less || K == OpKind::LessOrEqual ||
+         K == OpKind::Greater || K == OpKind::GreaterOrEqual;
+}
+/// And, Or, Xor: bool operands and a bool result.
+inline bool isLogical(OpKind K) {
+  return K == OpKind::And || K == OpKind::Or || K == OpKind::Xor;
+}
 
 /// Dense tensor data, row-major, little-endian, as stored in the weights.
 struct Tensor {
@@ -178,6 +189,13 @@ inline constexpr const char FusionGroupAttr[] = "fusion_group";
 llvm::Expected<std::vector<TensorType>>
 inferResultTypes(OpKind K, const std::vector<TensorType> &Operands,
                  const AttrMap &Attrs, const std::vector<TensorType> &Given);
+
+/// Whether the elementwise operation K (Unary, Binary or Ternary category,
+/// Copy, Cast) accepts operands of element type E: for Where its x and y,
+/// for Pow both base and exponent. This is the element-type part of
+/// inferResultTypes(), exposed so that the lowering checks what it can
+/// compute against the same rule instead of restating it.
+bool elementwiseAcceptsType(OpKind K, ElemType E);
 
 /// Broadcasts two shapes numpy-style; an error names the two shapes.
 llvm::Expected<std::vector<int64_t>>

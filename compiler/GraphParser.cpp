@@ -71,10 +71,14 @@ private:
   bool failExpected(const llvm::Twine &What) {
     if (Cur.Kind == Tok::Bad)
       return fail(Cur.Pos, Cur.Text);
-    std::string Found = tokName(Cur.Kind);
-    if (Cur.Kind == Tok::Ident)
-      Found = "'" + Cur.Text + "'";
-    return fail(Cur.Pos, "expected " + What + ", found " + Found);
+    return failAtToken(Cur, What);
+  }
+
+  /// Fails at Tk, naming what was expected and what Tk is.
+  bool failAtToken(const Token &Tk, const llvm::Twine &What) {
+    std::string Found = Tk.Kind == Tok::Ident ? "'" + Tk.Text + "'"
+                                              : std::string(tokName(Tk.Kind));
+    return fail(Tk.Pos, "expected " + What + ", found " + Found);
   }
 
   bool expect(Tok K) {
@@ -217,12 +221,6 @@ private:
            (Tk.Kind == Tok::Ident && (Tk.Text == "inf" || Tk.Text == "nan"));
   }
 
-  bool failAtToken(const Token &Tk, const llvm::Twine &What) {
-    std::string Found = Tk.Kind == Tok::Ident ? "'" + Tk.Text + "'"
-                                              : std::string(tokName(Tk.Kind));
-    return fail(Tk.Pos, "expected " + What + ", found " + Found);
-  }
-
   /// Stores an integer element, checked against the element type's range.
   bool setIntElement(Tensor &T, int64_t I, const Token &Tk) {
     ElemType E = T.Type.Elem;
@@ -281,10 +279,8 @@ private:
                                " bytes of data for " + T.Type.str() +
                                ", found " + llvm::Twine(Cur.Text.size()) +
                                " hex digits");
-    T.Bytes.resize(Want);
-    for (size_t I = 0; I < Want; ++I)
-      T.Bytes[I] = llvm::hexDigitValue(Cur.Text[2 * I]) * 16 +
-                   llvm::hexDigitValue(Cur.Text[2 * I + 1]);
+    std::string Bytes = llvm::fromHex(Cur.Text);
+    T.Bytes.assign(Bytes.begin(), Bytes.end());
     consume();
     return true;
   }

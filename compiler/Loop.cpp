@@ -13,14 +13,17 @@
 using namespace tidal;
 
 namespace {
-struct ScalarInfo {
-  const char *Name;
-  unsigned Bits;
-};
-const ScalarInfo Scalars[] = {
-    {"f32", 32}, {"f16", 16}, {"f64", 64}, {"i64", 64}, {"i32", 32}, {"i16", 16},
-    {"i8", 8},   {"u8", 8},   {"u16", 16}, {"u32", 32}, {"u64", 64}, {"bool", 8},
-};
+/// ScalarType lists ElemType's types in the same order, without Bit, so the
+/// element types' names, sizes and predicates (Types.cpp) answer for both.
+ElemType elemTypeOf(ScalarType T) {
+  return static_cast<ElemType>(static_cast<unsigned>(T));
+}
+static_assert(static_cast<unsigned>(ScalarType::Bool) ==
+                      static_cast<unsigned>(ElemType::Bool) &&
+                  static_cast<unsigned>(ElemType::Bit) ==
+                      static_cast<unsigned>(ElemType::Bool) + 1,
+              "ScalarType must be ElemType without Bit");
+
 const char *BinaryNames[] = {"add", "sub", "mul", "div", "mod", "min", "max",
                              "lt",  "le",  "gt",  "ge",  "eq",  "ne",  "and",
                              "or",  "xor", "shl", "shr"};
@@ -42,27 +45,19 @@ std::optional<unsigned> lookup(const char *const (&Names)[N], llvm::StringRef S)
 } // namespace
 
 llvm::StringRef tidal::scalarTypeName(ScalarType T) {
-  return Scalars[static_cast<unsigned>(T)].Name;
+  return elemTypeName(elemTypeOf(T));
 }
 std::optional<ScalarType> tidal::parseScalarType(llvm::StringRef Name) {
-  for (unsigned I = 0; I < std::size(Scalars); ++I)
-    if (Name == Scalars[I].Name)
-      return static_cast<ScalarType>(I);
-  return std::nullopt;
+  std::optional<ElemType> E = parseElemType(Name);
+  if (!E || *E == ElemType::Bit)
+    return std::nullopt;
+  return scalarTypeOf(*E);
 }
-unsigned tidal::scalarBits(ScalarType T) {
-  return Scalars[static_cast<unsigned>(T)].Bits;
-}
-bool tidal::isFloat(ScalarType T) {
-  return T == ScalarType::F32 || T == ScalarType::F16 || T == ScalarType::F64;
-}
-bool tidal::isSigned(ScalarType T) {
-  return T == ScalarType::I64 || T == ScalarType::I32 || T == ScalarType::I16 ||
-         T == ScalarType::I8;
-}
+unsigned tidal::scalarBits(ScalarType T) { return elemBits(elemTypeOf(T)); }
+bool tidal::isFloat(ScalarType T) { return isFloat(elemTypeOf(T)); }
+bool tidal::isSigned(ScalarType T) { return isSignedInt(elemTypeOf(T)); }
 ScalarType tidal::scalarTypeOf(ElemType T) {
   assert(T != ElemType::Bit && "packed bits have no scalar type");
-  // The two enums list the same types in the same order, Bit last.
   return static_cast<ScalarType>(static_cast<unsigned>(T));
 }
 

@@ -252,10 +252,8 @@ bool Parser::parseWeights(Program &P) {
   if (Size < 0 || static_cast<uint64_t>(Size) * 2 != Cur.Text.size())
     return fail("the weights' hex digits do not hold " + llvm::Twine(Size) +
                 " bytes");
-  P.Weights.resize(Size);
-  for (int64_t I = 0; I < Size; ++I)
-    P.Weights[I] = llvm::hexDigitValue(Cur.Text[2 * I]) * 16 +
-                   llvm::hexDigitValue(Cur.Text[2 * I + 1]);
+  std::string Bytes = llvm::fromHex(Cur.Text);
+  P.Weights.assign(Bytes.begin(), Bytes.end());
   consume();
   return true;
 }

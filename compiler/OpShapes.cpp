@@ -28,15 +28,27 @@ using namespace tidal::shapes;
 // Helpers
 //===----------------------------------------------------------------------===//
 
-std::string shapes::shapeStr(const std::vector<int64_t> &Shape) {
-  std::string S = "[";
-  for (size_t I = 0; I < Shape.size(); ++I)
-    S += (I ? "," : "") + std::to_string(Shape[I]);
-  return S + "]";
-}
-
 bool shapes::isNumeric(ElemType E) {
   return E != ElemType::Bool && E != ElemType::Bit;
+}
+
+llvm::Error shapes::checkAxis(int64_t Axis, const TensorType &X) {
+  if (Axis >= 0 && Axis < static_cast<int64_t>(X.rank()))
+    return llvm::Error::success();
+  return makeError("axis " + llvm::Twine(Axis) + " is out of range for " +
+                   X.str());
+}
+
+llvm::Expected<int64_t> shapes::readGatherAxis(AttrReader &A,
+                                               const Types &Ops) {
+  int64_t Axis = A.getInt("axis");
+  if (llvm::Error E = A.finish())
+    return std::move(E);
+  if (llvm::Error E = checkAxis(Axis, Ops[0]))
+    return std::move(E);
+  if (Ops[1].Elem != ElemType::I64 && Ops[1].Elem != ElemType::I32)
+    return makeError("indices must be i32 or i64, not " + Ops[1].str());
+  return Axis;
 }
 
 const Attribute *AttrReader::find(llvm::StringRef Name, bool Required) {
@@ -218,11 +230,6 @@ Allowed allowedTypes(OpKind K) {
   }
 }
 
-bool isComparison(OpKind K) {
-  return K == OpKind::Equal || K == OpKind::Less || K == OpKind::LessOrEqual ||
-         K == OpKind::Greater || K == OpKind::GreaterOrEqual;
-}
-
 /// Reads the attributes of a one-operand op (Cast's `to` is read apart).
 void readUnaryAttrs(OpKind K, AttrReader &A) {
   switch (K) {
@@ -333,6 +340,10 @@ Result inferWhere(const Types &Ops) {
 
 } // namespace
 
+bool tidal::elementwiseAcceptsType(OpKind K, ElemType E) {
+  return allows(allowedTypes(K), E);
+}
+
 Result shapes::inferElementwise(OpKind K, const Types &Ops, AttrReader &A) {
   Allowed Allow = allowedTypes(K);
   size_t First = K == OpKind::Where ? 1 : 0;
@@ -418,9 +429,8 @@ Result inferConcat(const Types &Ops, AttrReader &A) {
   if (llvm::Error E = A.finish())
     return std::move(E);
   const TensorType &X = Ops[0];
-  if (Axis < 0 || Axis >= static_cast<int64_t>(X.rank()))
-    return makeError("axis " + llvm::Twine(Axis) + " is out of range for " +
-                     X.str());
+  if (llvm::Error E = checkAxis(Axis, X))
+    return std::move(E);
   TensorType R = X;
   R.Shape[Axis] = 0;
   for (size_t I = 0; I < Ops.size(); ++I) {
@@ -483,21 +493,16 @@ Result inferSlice(const TensorType &X, AttrReader &A) {
 }
 
 Result inferGather(const Types &Ops, AttrReader &A) {
-  int64_t Axis = A.getInt("axis");
-  if (llvm::Error E = A.finish())
-    return std::move(E);
+  llvm::Expected<int64_t> Axis = readGatherAxis(A, Ops);
+  if (!Axis)
+    return Axis.takeError();
   const TensorType &Data = Ops[0], &Indices = Ops[1];
-  if (Axis < 0 || Axis >= static_cast<int64_t>(Data.rank()))
-    return makeError("axis " + llvm::Twine(Axis) + " is out of range for " +
-                     Data.str());
-  if (Indices.Elem != ElemType::I64 && Indices.Elem != ElemType::I32)
-    return makeError("indices must be i32 or i64, not " + Indices.str());
   if (Data.Quant && Data.Quant->Axis >= 0)
     return makeError("cannot gather from a per-channel quantized tensor");
   TensorType R = Data;
-  R.Shape.assign(Data.Shape.begin(), Data.Shape.begin() + Axis);
+  R.Shape.assign(Data.Shape.begin(), Data.Shape.begin() + *Axis);
   R.Shape.insert(R.Shape.end(), Indices.Shape.begin(), Indices.Shape.end());
-  R.Shape.insert(R.Shape.end(), Data.Shape.begin() + Axis + 1,
+  R.Shape.insert(R.Shape.end(), Data.Shape.begin() + *Axis + 1,
                  Data.Shape.end());
   return Types{R};
 }

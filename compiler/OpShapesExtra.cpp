@@ -22,11 +22,14 @@ using namespace tidal::shapes;
 
 namespace {
 
-llvm::Error checkAxis(int64_t Axis, const TensorType &X) {
-  if (Axis >= 0 && Axis < static_cast<int64_t>(X.rank()))
-    return llvm::Error::success();
-  return makeError("axis " + llvm::Twine(Axis) + " is out of range for " +
-                   X.str());
+/// What ArgMax/ArgMin and CumSum/CumProd share once their attributes are
+/// read: a numeric input X and an axis of it.
+llvm::Error checkNumericAxis(AttrReader &A, int64_t Axis, const TensorType &X) {
+  if (llvm::Error E = A.finish())
+    return E;
+  if (!isNumeric(X.Elem))
+    return makeError("input must have a numeric type, not " + X.str());
+  return checkAxis(Axis, X);
 }
 
 llvm::Error checkUnquantized(const Types &Ops) {
@@ -39,14 +42,10 @@ llvm::Error checkUnquantized(const Types &Ops) {
 } // namespace
 
 Result shapes::inferGatherElements(const Types &Ops, AttrReader &A) {
-  int64_t Axis = A.getInt("axis");
-  if (llvm::Error E = A.finish())
-    return std::move(E);
+  llvm::Expected<int64_t> Axis = readGatherAxis(A, Ops);
+  if (!Axis)
+    return Axis.takeError();
   const TensorType &Data = Ops[0], &Indices = Ops[1];
-  if (llvm::Error E = checkAxis(Axis, Data))
-    return std::move(E);
-  if (Indices.Elem != ElemType::I64 && Indices.Elem != ElemType::I32)
-    return makeError("indices must be i32 or i64, not " + Indices.str());
   if (Data.Elem == ElemType::Bit || Data.Quant || Indices.Quant)
     return makeError("data " + Data.str() + " is not supported");
   if (Indices.rank() != Data.rank())
@@ -54,7 +53,7 @@ Result shapes::inferGatherElements(const Types &Ops, AttrReader &A) {
                      " must have the same rank");
   // Outside the axis, out[..., j, ...] reads data[..., j, ...].
   for (size_t D = 0; D < Data.rank(); ++D)
-    if (static_cast<int64_t>(D) != Axis && Indices.Shape[D] > Data.Shape[D])
+    if (static_cast<int64_t>(D) != *Axis && Indices.Shape[D] > Data.Shape[D])
       return makeError("indices " + Indices.str() + " are larger than data " +
                        Data.str() + " on axis " + llvm::Twine(D));
   return Types{TensorType(Data.Elem, Indices.Shape)};
@@ -64,11 +63,7 @@ Result shapes::inferArgReduce(const TensorType &X, AttrReader &A) {
   int64_t Axis = A.getInt("axis");
   bool KeepDims = A.getBool("keepdims");
   A.getBool("select_last_index");
-  if (llvm::Error E = A.finish())
-    return std::move(E);
-  if (!isNumeric(X.Elem))
-    return makeError("input must have a numeric type, not " + X.str());
-  if (llvm::Error E = checkAxis(Axis, X))
+  if (llvm::Error E = checkNumericAxis(A, Axis, X))
     return std::move(E);
   if (X.Shape[Axis] == 0)
     return makeError("cannot take the index of an extreme along the empty "
@@ -86,11 +81,7 @@ Result shapes::inferCumSum(const TensorType &X, AttrReader &A) {
   int64_t Axis = A.getInt("axis");
   A.getBool("exclusive");
   A.getBool("reverse");
-  if (llvm::Error E = A.finish())
-    return std::move(E);
-  if (!isNumeric(X.Elem))
-    return makeError("input must have a numeric type, not " + X.str());
-  if (llvm::Error E = checkAxis(Axis, X))
+  if (llvm::Error E = checkNumericAxis(A, Axis, X))
     return std::move(E);
   return Types{X};
 }

@@ -1,8 +1,9 @@
 //===- OpShapesImpl.h - Helpers shared by the type rules --------*- C++ -*-===//
 //
-// Internal to OpShapes.cpp and OpShapesNN.cpp: a reader that checks a
-// node's attributes against its normalized form (docs/ir.md) and rejects
-// unknown ones, element-type predicates, and the per-family rules.
+// Internal to OpShapes.cpp, OpShapesNN.cpp and OpShapesExtra.cpp: a reader
+// that checks a node's attributes against its normalized form (docs/ir.md)
+// and rejects unknown ones, element-type and axis checks, and the
+// per-family rules.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TIDAL_COMPILER_OPSHAPESIMPL_H
@@ -18,9 +19,6 @@ namespace shapes {
 
 using Types = std::vector<TensorType>;
 using Result = llvm::Expected<Types>;
-
-/// `[1,3,224,224]`.
-std::string shapeStr(const std::vector<int64_t> &Shape);
 
 /// Reads the attributes of one node. Each getter records the first problem
 /// (missing or mistyped attribute) and returns a harmless default, so a rule
@@ -55,6 +53,12 @@ private:
 };
 
 bool isNumeric(ElemType E);
+/// Fails unless Axis is one of X's axes ("axis 3 is out of range for ...").
+llvm::Error checkAxis(int64_t Axis, const TensorType &X);
+/// Gather and GatherElements (Ops: data, indices): reads `axis`, their only
+/// attribute, which must be one of the data's axes, and checks that the
+/// indices are i32 or i64.
+llvm::Expected<int64_t> readGatherAxis(AttrReader &A, const Types &Ops);
 
 /// Rules per family; each returns the result types or an error.
 Result inferElementwise(OpKind K, const Types &Ops, AttrReader &A);

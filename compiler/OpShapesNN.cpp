@@ -67,9 +67,8 @@ Result inferSoftmax(const TensorType &X, AttrReader &A) {
     return std::move(E);
   if (llvm::Error E = checkFloat(X, "input"))
     return std::move(E);
-  if (Axis < 0 || Axis >= static_cast<int64_t>(X.rank()))
-    return makeError("axis " + llvm::Twine(Axis) + " is out of range for " +
-                     X.str());
+  if (llvm::Error E = checkAxis(Axis, X))
+    return std::move(E);
   return Types{X};
 }
 

@@ -66,10 +66,7 @@ int64_t TensorType::sizeInBytes() const {
 std::string TensorType::str() const {
   std::string S;
   llvm::raw_string_ostream OS(S);
-  OS << elemTypeName(Elem) << '[';
-  for (size_t I = 0; I < Shape.size(); ++I)
-    OS << (I ? "," : "") << Shape[I];
-  OS << ']';
+  OS << elemTypeName(Elem) << shapeStr(Shape);
   if (Quant) {
     OS << " q(";
     for (size_t I = 0; I < Quant->Scales.size(); ++I)
@@ -80,6 +77,13 @@ std::string TensorType::str() const {
     OS << ';' << Quant->Axis << ')';
   }
   return OS.str();
+}
+
+std::string tidal::shapeStr(const std::vector<int64_t> &Shape) {
+  std::string S = "[";
+  for (size_t I = 0; I < Shape.size(); ++I)
+    S += (I ? "," : "") + std::to_string(Shape[I]);
+  return S + "]";
 }
 
 std::vector<int64_t> tidal::rowMajorStrides(const std::vector<int64_t> &Shape) {

@@ -67,6 +67,10 @@ struct TensorType {
   std::string str() const;
 };
 
+/// A shape as `[1,3,224,224]` (`[]` for a scalar), as TensorType::str()
+/// prints it; every floor's messages use it so that shapes read alike.
+std::string shapeStr(const std::vector<int64_t> &Shape);
+
 /// Row-major strides, in elements, of Shape.
 std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &Shape);
 

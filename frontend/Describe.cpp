@@ -23,17 +23,7 @@ std::string describeType(const onnx::TypeProto &T) {
   const auto &TT = T.tensor_type();
   std::optional<ElemType> E = elemTypeFromOnnx(TT.elem_type());
   std::string S = E ? elemTypeName(*E).str() : onnxTypeName(TT.elem_type());
-  if (!TT.has_shape())
-    return S + "[?]";
-  S += "[";
-  for (int I = 0; I < TT.shape().dim_size(); ++I) {
-    const auto &D = TT.shape().dim(I);
-    S += I ? "," : "";
-    S += D.has_dim_value()   ? std::to_string(D.dim_value())
-         : D.has_dim_param() ? D.dim_param()
-                             : "?";
-  }
-  return S + "]";
+  return S + (TT.has_shape() ? onnxShapeStr(TT.shape()) : "[?]");
 }
 
 // The inputs a rejected model needs at compile time, and how to bind them.

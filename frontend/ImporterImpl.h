@@ -34,6 +34,13 @@ namespace onnximport {
 std::optional<ElemType> elemTypeFromOnnx(int32_t DataType);
 /// ONNX's name of a data type ("float", "bfloat16", ...), for messages.
 std::string onnxTypeName(int32_t DataType);
+/// A declared ONNX shape as `[N,3,224,224]`: fixed dimensions, symbolic
+/// ones by name, `?` for unknown ones.
+std::string onnxShapeStr(const onnx::TensorShapeProto &Shape);
+/// Whether T agrees with an ONNX tensor declaration: the element type when
+/// one is declared, and the rank and every fixed dimension when a shape is.
+bool fitsDeclaration(const onnx::TypeProto_Tensor &Declared,
+                     const TensorType &T);
 /// Converts a TensorProto, reading external data from files relative to
 /// BaseDir under the rules of ONNX's external data security model.
 llvm::Expected<Tensor> tensorFromProto(const onnx::TensorProto &P,
@@ -119,6 +126,9 @@ public:
   Value *input(unsigned I);
   /// Input I, or null after fail() when a required input is absent.
   Value *requiredInput(unsigned I);
+  /// Every input of a variadic operator (Concat, Sum, ...), each required;
+  /// fails when one is absent or there is none.
+  std::vector<Value *> requiredInputs();
   const Tensor *constInput(unsigned I);
   /// The integer values of a constant int64/int32 input; fails, naming
   /// Role, when the input is computed at run time.
@@ -160,6 +170,10 @@ public:
   /// Normalizes an axis in [-Rank, Rank) to [0, Rank); fails when outside.
   std::optional<int64_t> normalizeAxis(int64_t Axis, int64_t Rank,
                                        llvm::StringRef What = "axis");
+  /// Normalizes every axis of a list (an `axes` value) and sorts them; fails
+  /// when one is outside [-Rank, Rank) or two name the same axis.
+  std::optional<std::vector<int64_t>> normalizeAxes(std::vector<int64_t> Axes,
+                                                    int64_t Rank);
 
   /// Emits operation K with the given operands and normalized attributes.
   /// Result is the result type the importer computed; it is checked against
@@ -187,14 +201,13 @@ private:
 };
 
 //===----------------------------------------------------------------------===//
-// Shape helpers (ShapeFolding.cpp)
+// Shape and node-building helpers (ShapeFolding.cpp)
 //===----------------------------------------------------------------------===//
 
-/// Numpy broadcasting of two shapes; none when they do not broadcast.
+/// Numpy broadcasting of two shapes (tidal::broadcastShapes); none when
+/// they do not broadcast, for importers that word their own message.
 std::optional<std::vector<int64_t>> broadcast(const std::vector<int64_t> &A,
                                               const std::vector<int64_t> &B);
-/// "[1,3,224,224]".
-std::string shapeStr(const std::vector<int64_t> &S);
 int64_t product(const std::vector<int64_t> &S, size_t From = 0,
                 size_t To = SIZE_MAX);
 /// The most elements a tensor may have (2^40): beyond it element counts and
@@ -205,6 +218,45 @@ bool reasonableShape(const std::vector<int64_t> &S);
 /// Whether a double is exactly representable as a float (for the float
 /// attributes that carry integer bounds and fill values).
 bool exactAsFloat(double V);
+
+/// Helpers that emit one graph operation for the node being imported, with
+/// the result type computed from the operands; each returns null (doing
+/// nothing) once the node has failed or an operand is null.
+namespace build {
+
+/// V converted to element type To (V itself when it has that type).
+Value *cast(NodeImporter &N, Value *V, ElemType To);
+/// A rank-0 constant of element type E holding V.
+Value *scalar(NodeImporter &N, ElemType E, double V);
+/// A one-operand elementwise op with the operand's type.
+Value *unary(NodeImporter &N, OpKind K, Value *X, AttrMap A = {});
+/// A two-operand elementwise op, numpy-broadcast; comparisons and logical
+/// ops give bool.
+Value *binary(NodeImporter &N, OpKind K, Value *A, Value *B,
+              AttrMap Attrs = {});
+/// Where(C, X, Y), broadcast.
+Value *where(NodeImporter &N, Value *C, Value *X, Value *Y);
+/// A Reduce* op over Axes (sorted, non-negative).
+Value *reduce(NodeImporter &N, OpKind K, Value *X,
+              const std::vector<int64_t> &Axes, bool KeepDims);
+/// A Transpose (V itself for the identity permutation).
+Value *transpose(NodeImporter &N, Value *V, const std::vector<int64_t> &Perm);
+
+} // namespace build
+
+//===----------------------------------------------------------------------===//
+// Window attributes (OpImportersNN.cpp), shared by Conv, the pools and
+// ConvTranspose
+//===----------------------------------------------------------------------===//
+
+/// The integer list attribute A of a window (kernel_shape, strides,
+/// dilations, pads, output_padding): Size values, Default each when absent;
+/// fails the node unless there are Size values, each in [Min, 2^31].
+std::vector<int64_t> windowList(NodeImporter &N, llvm::StringRef A, size_t Size,
+                                int64_t Default, int64_t Min);
+/// The auto_pad attribute, "NOTSET" when absent or empty; fails the node
+/// unless it is NOTSET, SAME_UPPER, SAME_LOWER or VALID.
+std::string autoPadAttr(NodeImporter &N);
 
 //===----------------------------------------------------------------------===//
 // Operator importers (OpImporters*.cpp)

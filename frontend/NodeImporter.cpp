@@ -10,6 +10,7 @@
 #include "compiler/Evaluate.h"
 #include "frontend/ImporterImpl.h"
 #include "llvm/Support/raw_ostream.h"
+#include <algorithm>
 
 using namespace tidal;
 using namespace tidal::onnximport;
@@ -40,6 +41,16 @@ Value *NodeImporter::requiredInput(unsigned I) {
   if (!V)
     fail("input " + llvm::Twine(I) + " is required but missing");
   return V;
+}
+
+std::vector<Value *> NodeImporter::requiredInputs() {
+  std::vector<Value *> Ins;
+  for (unsigned I = 0; I < numInputs(); ++I)
+    if (Value *V = requiredInput(I))
+      Ins.push_back(V);
+  if (!failed() && Ins.empty())
+    fail("needs at least one input");
+  return Ins;
 }
 
 const Tensor *NodeImporter::constInput(unsigned I) {
@@ -258,4 +269,20 @@ std::optional<int64_t> NodeImporter::normalizeAxis(int64_t Axis, int64_t Rank,
     return std::nullopt;
   }
   return Axis < 0 ? Axis + Rank : Axis;
+}
+
+std::optional<std::vector<int64_t>>
+NodeImporter::normalizeAxes(std::vector<int64_t> Axes, int64_t Rank) {
+  for (int64_t &A : Axes) {
+    auto Norm = normalizeAxis(A, Rank, "axes value");
+    if (!Norm)
+      return std::nullopt;
+    A = *Norm;
+  }
+  std::sort(Axes.begin(), Axes.end());
+  if (std::adjacent_find(Axes.begin(), Axes.end()) != Axes.end()) {
+    fail("axes contain a duplicate");
+    return std::nullopt;
+  }
+  return Axes;
 }

@@ -164,26 +164,12 @@ llvm::Error ModelImporter::checkBoundInput(const onnx::ValueInfoProto &VI,
     return graphError("input '" + Name +
                       "' is bound to a value but is not a tensor");
   const auto &TT = VI.type().tensor_type();
-  std::optional<ElemType> Elem = elemTypeFromOnnx(TT.elem_type());
-  bool Mismatch = TT.elem_type() != 0 && Elem != T.Type.Elem;
-  if (TT.has_shape()) {
-    Mismatch |= static_cast<size_t>(TT.shape().dim_size()) != T.Type.rank();
-    for (int I = 0; !Mismatch && I < TT.shape().dim_size(); ++I)
-      Mismatch |= TT.shape().dim(I).has_dim_value() &&
-                  TT.shape().dim(I).dim_value() != T.Type.Shape[I];
-  }
-  if (Mismatch) {
-    std::vector<std::string> Dims;
-    for (const auto &D : TT.shape().dim())
-      Dims.push_back(D.has_dim_value()   ? std::to_string(D.dim_value())
-                     : D.has_dim_param() ? D.dim_param()
-                                         : "?");
-    return graphError(
-        "the value bound to input '" + Name + "' is " + T.Type.str() +
-        ", but the model declares " + onnxTypeName(TT.elem_type()) +
-        (TT.has_shape() ? "[" + llvm::join(Dims, ",") + "]"
-                        : std::string(" (no shape)")));
-  }
+  if (!fitsDeclaration(TT, T.Type))
+    return graphError("the value bound to input '" + Name + "' is " +
+                      T.Type.str() + ", but the model declares " +
+                      onnxTypeName(TT.elem_type()) +
+                      (TT.has_shape() ? onnxShapeStr(TT.shape())
+                                      : std::string(" (no shape)")));
   auto Given = Opts.InputShapes.find(Name);
   if (Given != Opts.InputShapes.end() && Given->second != T.Type.Shape)
     return graphError("--input-shape gives input '" + Name + "' the shape " +
@@ -415,15 +401,7 @@ void ModelImporter::checkOutputType(const onnx::ValueInfoProto &VI,
   if (!VI.type().has_tensor_type())
     return;
   const auto &TT = VI.type().tensor_type();
-  std::optional<ElemType> Elem = elemTypeFromOnnx(TT.elem_type());
-  bool Mismatch = TT.elem_type() != 0 && Elem != V->Type.Elem;
-  if (TT.has_shape()) {
-    Mismatch |= static_cast<size_t>(TT.shape().dim_size()) != V->Type.rank();
-    for (int I = 0; !Mismatch && I < TT.shape().dim_size(); ++I)
-      Mismatch |= TT.shape().dim(I).has_dim_value() &&
-                  TT.shape().dim(I).dim_value() != V->Type.Shape[I];
-  }
-  if (Mismatch)
+  if (!fitsDeclaration(TT, V->Type))
     Errors.add(graphError("graph output '" + VI.name() + "' is declared as " +
                           onnxTypeName(TT.elem_type()) +
                           " with a shape that differs from the " +

@@ -31,18 +31,6 @@ using namespace tidal::onnximport;
 
 namespace {
 
-std::vector<int64_t> intList(NodeImporter &N, llvm::StringRef A, size_t Size,
-                             int64_t Default, int64_t Min) {
-  std::vector<int64_t> V = N.attrInts(A, std::vector<int64_t>(Size, Default));
-  if (V.size() != Size)
-    N.fail("attribute '" + A + "' must have " + llvm::Twine(Size) +
-           " values, not " + llvm::Twine(V.size()));
-  for (int64_t X : V)
-    if (X < Min || X > (int64_t(1) << 31))
-      N.fail("attribute '" + A + "' has the invalid value " + llvm::Twine(X));
-  return V;
-}
-
 /// The window of a ConvTranspose: normalized pads and the output sizes.
 struct TWindow {
   std::vector<int64_t> Strides, Dilations, Pads, Out;
@@ -111,22 +99,17 @@ bool splitTotal(NodeImporter &N, const std::string &AutoPad, int64_t Total,
 bool resolveWindow(NodeImporter &N, const std::vector<int64_t> &In,
                    const std::vector<int64_t> &Kernel, TWindow &W) {
   size_t R = In.size();
-  W.Strides = intList(N, "strides", R, 1, 1);
-  W.Dilations = intList(N, "dilations", R, 1, 1);
-  std::vector<int64_t> OutPad = intList(N, "output_padding", R, 0, 0);
-  std::string AutoPad = N.attrString("auto_pad", "NOTSET");
-  if (AutoPad.empty())
-    AutoPad = "NOTSET";
-  if (AutoPad != "NOTSET" && AutoPad != "SAME_UPPER" &&
-      AutoPad != "SAME_LOWER" && AutoPad != "VALID")
-    N.fail("unknown auto_pad '" + AutoPad + "'");
+  W.Strides = windowList(N, "strides", R, 1, 1);
+  W.Dilations = windowList(N, "dilations", R, 1, 1);
+  std::vector<int64_t> OutPad = windowList(N, "output_padding", R, 0, 0);
+  std::string AutoPad = autoPadAttr(N);
   bool HasShape = N.hasAttr("output_shape");
   std::vector<int64_t> Shape = N.attrInts("output_shape");
   if (HasShape && Shape.size() != R)
     N.fail("output_shape must have one value per spatial axis (" +
            llvm::Twine(R) + "), not " + llvm::Twine(Shape.size()));
   bool Same = AutoPad == "SAME_UPPER" || AutoPad == "SAME_LOWER";
-  W.Pads = AutoPad == "NOTSET" && !HasShape ? intList(N, "pads", 2 * R, 0, 0)
+  W.Pads = AutoPad == "NOTSET" && !HasShape ? windowList(N, "pads", 2 * R, 0, 0)
                                             : std::vector<int64_t>(2 * R, 0);
   if (N.failed())
     return false;

@@ -90,15 +90,6 @@ void onnximport::importUnary(NodeImporter &N) {
 
 namespace {
 
-bool isComparison(OpKind K) {
-  return K == OpKind::Equal || K == OpKind::Less || K == OpKind::LessOrEqual ||
-         K == OpKind::Greater || K == OpKind::GreaterOrEqual;
-}
-
-bool isLogical(OpKind K) {
-  return K == OpKind::And || K == OpKind::Or || K == OpKind::Xor;
-}
-
 // Before opset 7: B broadcasts to A only with broadcast=1, its dimensions
 // aligned with A's starting at `axis`. Returns B reshaped for numpy
 // broadcasting, or null after fail().
@@ -149,30 +140,10 @@ Value *legacySlope(NodeImporter &N, Value *X, Value *Slope) {
 // Pow's exponent may have another type. A float base casts it to its own
 // type; an integer base with a float exponent is computed in f64 and
 // truncated back to the base's type, as ONNX's reference does.
-Value *castValue(NodeImporter &N, Value *V, ElemType To) {
-  if (!V || V->Type.Elem == To)
-    return V;
-  AttrMap Attrs;
-  Attrs["to"] = elemTypeName(To).str();
-  return N.emit(OpKind::Cast, {V}, std::move(Attrs),
-                TensorType(To, V->Type.Shape));
-}
-
-// An integer base with a float exponent.
 Value *intPowFloat(NodeImporter &N, Value *A, Value *B) {
-  Value *FA = castValue(N, A, ElemType::F64);
-  Value *FB = castValue(N, B, ElemType::F64);
-  if (!FA || !FB)
-    return nullptr;
-  auto Shape = broadcast(FA->Type.Shape, FB->Type.Shape);
-  if (!Shape) {
-    N.fail("shapes " + shapeStr(A->Type.Shape) + " and " +
-           shapeStr(B->Type.Shape) + " do not broadcast");
-    return nullptr;
-  }
-  Value *P =
-      N.emit(OpKind::Pow, {FA, FB}, {}, TensorType(ElemType::F64, *Shape));
-  return castValue(N, P, A->Type.Elem);
+  Value *P = build::binary(N, OpKind::Pow, build::cast(N, A, ElemType::F64),
+                           build::cast(N, B, ElemType::F64));
+  return build::cast(N, P, A->Type.Elem);
 }
 
 bool checkBinaryTypes(NodeImporter &N, OpKind K, ElemType EA, ElemType EB) {
@@ -205,20 +176,18 @@ void onnximport::importBinary(NodeImporter &N) {
   if (K == OpKind::Pow && B && A->Type.Elem != B->Type.Elem) {
     if (!isFloat(A->Type.Elem) && isFloat(B->Type.Elem))
       return N.setOutput(0, intPowFloat(N, A, B));
-    B = castValue(N, B, A->Type.Elem);
+    B = build::cast(N, B, A->Type.Elem);
   }
   if (!B)
     return;
+  // The slope must broadcast *to* X (a shape that merely broadcasts with it
+  // is left to build::binary's message).
   auto Shape = broadcast(A->Type.Shape, B->Type.Shape);
-  if (!Shape)
-    return N.fail("shapes " + shapeStr(A->Type.Shape) + " and " +
-                  shapeStr(B->Type.Shape) + " do not broadcast");
-  if (K == OpKind::PRelu && *Shape != A->Type.Shape)
+  if (K == OpKind::PRelu && Shape && *Shape != A->Type.Shape)
     return N.fail("slope of shape " + shapeStr(B->Type.Shape) +
                   " does not broadcast to the input's " +
                   shapeStr(A->Type.Shape));
-  ElemType E = isComparison(K) || isLogical(K) ? ElemType::Bool : A->Type.Elem;
-  N.setOutput(0, N.emit(K, {A, B}, {}, TensorType(E, *Shape)));
+  N.setOutput(0, build::binary(N, K, A, B));
 }
 
 void onnximport::importVariadic(NodeImporter &N) {
@@ -226,14 +195,9 @@ void onnximport::importVariadic(NodeImporter &N) {
   OpKind K = Op == "Max"   ? OpKind::Max
              : Op == "Min" ? OpKind::Min
                            : OpKind::Add;
-  std::vector<Value *> Ins;
-  for (unsigned I = 0; I < N.numInputs(); ++I)
-    if (Value *V = N.requiredInput(I))
-      Ins.push_back(V);
+  std::vector<Value *> Ins = N.requiredInputs();
   if (N.failed())
     return;
-  if (Ins.empty())
-    return N.fail("needs at least one input");
   ElemType E = Ins[0]->Type.Elem;
   if (E == ElemType::Bool || (Op == "Mean" && !isFloat(E)))
     return N.fail(Op + " is not defined for element type " + elemTypeName(E));
@@ -322,17 +286,6 @@ void onnximport::importWhere(NodeImporter &N) {
       0, N.emit(OpKind::Where, {C, X, Y}, {}, TensorType(X->Type.Elem, *S)));
 }
 
-namespace {
-void castTo(NodeImporter &N, Value *X, ElemType To) {
-  if (X->Type.Elem == To)
-    return N.setOutput(0, X);
-  AttrMap A;
-  A["to"] = elemTypeName(To).str();
-  N.setOutput(0, N.emit(OpKind::Cast, {X}, std::move(A),
-                        TensorType(To, X->Type.Shape)));
-}
-} // namespace
-
 void onnximport::importCast(NodeImporter &N) {
   Value *X = N.requiredInput(0);
   if (!X || !N.requireAttr("to"))
@@ -353,11 +306,11 @@ void onnximport::importCast(NodeImporter &N) {
   if (!E)
     return N.fail("casting to " + onnxTypeName(static_cast<int32_t>(To)) +
                   " is not supported");
-  castTo(N, X, *E);
+  N.setOutput(0, build::cast(N, X, *E));
 }
 
 void onnximport::importCastLike(NodeImporter &N) {
   Value *X = N.requiredInput(0), *Like = N.requiredInput(1);
   if (X && Like)
-    castTo(N, X, Like->Type.Elem);
+    N.setOutput(0, build::cast(N, X, Like->Type.Elem));
 }

@@ -2,8 +2,7 @@
 //
 // ArgMax, ArgMin, Hardmax, Mod, BitShift, BitwiseNot (BitwiseAnd/Or/Xor use
 // importBinary), Shrink, Mish, Swish, IsNaN, IsInf, DepthToSpace,
-// SpaceToDepth, Trilu, CumSum, CumProd and GatherElements, and the
-// node-building helpers of OpImportersExtra.h.
+// SpaceToDepth, Trilu, CumSum, CumProd and GatherElements.
 //
 // Decompositions (each computes what ONNX's definition computes):
 //   - Hardmax: Equal(ArgMax(x, keepdims), iota along the axis), cast to the
@@ -28,100 +27,6 @@
 
 using namespace tidal;
 using namespace tidal::onnximport;
-
-//===----------------------------------------------------------------------===//
-// Helpers
-//===----------------------------------------------------------------------===//
-
-Value *build::cast(NodeImporter &N, Value *V, ElemType To) {
-  if (!V || V->Type.Elem == To)
-    return V;
-  AttrMap A;
-  A["to"] = elemTypeName(To).str();
-  return N.emit(OpKind::Cast, {V}, std::move(A), TensorType(To, V->Type.Shape));
-}
-
-Value *build::scalar(NodeImporter &N, ElemType E, double V) {
-  Tensor T(TensorType(E, {}));
-  T.setDouble(0, V);
-  return N.constant(std::move(T));
-}
-
-Value *build::unary(NodeImporter &N, OpKind K, Value *X, AttrMap A) {
-  if (!X)
-    return nullptr;
-  return N.emit(K, {X}, std::move(A), X->Type);
-}
-
-static bool isComparison(OpKind K) {
-  return K == OpKind::Equal || K == OpKind::Less || K == OpKind::LessOrEqual ||
-         K == OpKind::Greater || K == OpKind::GreaterOrEqual;
-}
-
-Value *build::binary(NodeImporter &N, OpKind K, Value *A, Value *B,
-                     AttrMap Attrs) {
-  if (!A || !B)
-    return nullptr;
-  auto Shape = broadcast(A->Type.Shape, B->Type.Shape);
-  if (!Shape) {
-    N.fail("shapes " + shapeStr(A->Type.Shape) + " and " +
-           shapeStr(B->Type.Shape) + " do not broadcast");
-    return nullptr;
-  }
-  bool ToBool = isComparison(K) || K == OpKind::And || K == OpKind::Or ||
-                K == OpKind::Xor;
-  return N.emit(K, {A, B}, std::move(Attrs),
-                TensorType(ToBool ? ElemType::Bool : A->Type.Elem, *Shape));
-}
-
-Value *build::where(NodeImporter &N, Value *C, Value *X, Value *Y) {
-  if (!C || !X || !Y)
-    return nullptr;
-  auto S = broadcast(C->Type.Shape, X->Type.Shape);
-  if (S)
-    S = broadcast(*S, Y->Type.Shape);
-  if (!S) {
-    N.fail("shapes of Where do not broadcast");
-    return nullptr;
-  }
-  return N.emit(OpKind::Where, {C, X, Y}, {}, TensorType(X->Type.Elem, *S));
-}
-
-Value *build::reduce(NodeImporter &N, OpKind K, Value *X,
-                     const std::vector<int64_t> &Axes, bool KeepDims) {
-  if (!X)
-    return nullptr;
-  std::vector<int64_t> Out;
-  for (int64_t D = 0; D < static_cast<int64_t>(X->Type.rank()); ++D) {
-    bool Reduced = std::find(Axes.begin(), Axes.end(), D) != Axes.end();
-    if (!Reduced)
-      Out.push_back(X->Type.Shape[D]);
-    else if (KeepDims)
-      Out.push_back(1);
-  }
-  AttrMap A;
-  A["axes"] = Axes;
-  A["keepdims"] = int64_t(KeepDims);
-  return N.emit(K, {X}, std::move(A), TensorType(X->Type.Elem, Out));
-}
-
-Value *build::transpose(NodeImporter &N, Value *V,
-                        const std::vector<int64_t> &Perm) {
-  if (!V)
-    return nullptr;
-  bool Identity = true;
-  std::vector<int64_t> Out;
-  for (size_t I = 0; I < Perm.size(); ++I) {
-    Identity &= Perm[I] == static_cast<int64_t>(I);
-    Out.push_back(V->Type.Shape[Perm[I]]);
-  }
-  if (Identity)
-    return V;
-  AttrMap A;
-  A["perm"] = Perm;
-  return N.emit(OpKind::Transpose, {V}, std::move(A),
-                TensorType(V->Type.Elem, Out));
-}
 
 namespace {
 

@@ -37,32 +37,15 @@ struct Window {
   std::vector<int64_t> CeilExtra;
 };
 
-std::vector<int64_t> listAttr(NodeImporter &N, llvm::StringRef A, size_t Size,
-                              int64_t Default, int64_t Min) {
-  std::vector<int64_t> V = N.attrInts(A, std::vector<int64_t>(Size, Default));
-  if (V.size() != Size)
-    N.fail("attribute '" + A + "' must have " + llvm::Twine(Size) +
-           " values, not " + llvm::Twine(V.size()));
-  for (int64_t X : V)
-    if (X < Min || X > (int64_t(1) << 31))
-      N.fail("attribute '" + A + "' has the invalid value " + llvm::Twine(X));
-  return V;
-}
-
 // Resolves auto_pad, pads, and (for pools) ceil_mode into explicit pads and
 // output sizes. In holds the input's spatial sizes; W.Kernel is set.
 bool resolveWindow(NodeImporter &N, const std::vector<int64_t> &In, Window &W,
                    bool CeilMode) {
   size_t R = In.size();
-  W.Strides = listAttr(N, "strides", R, 1, 1);
-  W.Dilations = listAttr(N, "dilations", R, 1, 1);
-  std::string AutoPad = N.attrString("auto_pad", "NOTSET");
-  if (AutoPad.empty())
-    AutoPad = "NOTSET";
-  if (AutoPad != "NOTSET" && AutoPad != "SAME_UPPER" &&
-      AutoPad != "SAME_LOWER" && AutoPad != "VALID")
-    N.fail("unknown auto_pad '" + AutoPad + "'");
-  W.Pads = AutoPad == "NOTSET" ? listAttr(N, "pads", 2 * R, 0, 0)
+  W.Strides = windowList(N, "strides", R, 1, 1);
+  W.Dilations = windowList(N, "dilations", R, 1, 1);
+  std::string AutoPad = autoPadAttr(N);
+  W.Pads = AutoPad == "NOTSET" ? windowList(N, "pads", 2 * R, 0, 0)
                                : std::vector<int64_t>(2 * R, 0);
   if (N.failed())
     return false;
@@ -114,6 +97,29 @@ std::vector<int64_t> spatial(const std::vector<int64_t> &Shape) {
 }
 
 } // namespace
+
+std::vector<int64_t> onnximport::windowList(NodeImporter &N, llvm::StringRef A,
+                                            size_t Size, int64_t Default,
+                                            int64_t Min) {
+  std::vector<int64_t> V = N.attrInts(A, std::vector<int64_t>(Size, Default));
+  if (V.size() != Size)
+    N.fail("attribute '" + A + "' must have " + llvm::Twine(Size) +
+           " values, not " + llvm::Twine(V.size()));
+  for (int64_t X : V)
+    if (X < Min || X > (int64_t(1) << 31))
+      N.fail("attribute '" + A + "' has the invalid value " + llvm::Twine(X));
+  return V;
+}
+
+std::string onnximport::autoPadAttr(NodeImporter &N) {
+  std::string AutoPad = N.attrString("auto_pad", "NOTSET");
+  if (AutoPad.empty())
+    AutoPad = "NOTSET";
+  if (AutoPad != "NOTSET" && AutoPad != "SAME_UPPER" &&
+      AutoPad != "SAME_LOWER" && AutoPad != "VALID")
+    N.fail("unknown auto_pad '" + AutoPad + "'");
+  return AutoPad;
+}
 
 //===----------------------------------------------------------------------===//
 // Conv
@@ -200,7 +206,7 @@ void onnximport::importPool(NodeImporter &N) {
   if (IsMax && N.outputUsed(1))
     return N.fail("the Indices output of MaxPool is not supported");
   Window Win;
-  Win.Kernel = listAttr(N, "kernel_shape", SX.size() - 2, 1, 1);
+  Win.Kernel = windowList(N, "kernel_shape", SX.size() - 2, 1, 1);
   bool Ceil = N.attrInt("ceil_mode", 0) != 0;
   if (N.failed() || !resolveWindow(N, spatial(SX), Win, Ceil))
     return;

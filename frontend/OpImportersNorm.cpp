@@ -249,18 +249,10 @@ void onnximport::importMeanVarianceNorm(NodeImporter &N) {
   if (!isFloat(X->Type.Elem))
     return N.fail("the input must be a float tensor, not " + X->Type.str());
   int64_t Rank = X->Type.rank();
-  std::vector<int64_t> Axes = N.attrInts("axes", {0, 2, 3});
-  for (int64_t &A : Axes) {
-    auto Norm = N.normalizeAxis(A, Rank, "axes value");
-    if (!Norm)
-      return;
-    A = *Norm;
-  }
-  std::sort(Axes.begin(), Axes.end());
-  if (std::adjacent_find(Axes.begin(), Axes.end()) != Axes.end())
-    return N.fail("axes contain a duplicate");
-  if (N.failed())
+  auto Sorted = N.normalizeAxes(N.attrInts("axes", {0, 2, 3}), Rank);
+  if (!Sorted || N.failed())
     return;
+  const std::vector<int64_t> &Axes = *Sorted;
   // ONNX's function: (X - E[X]) / (sqrt(E[X^2] - E[X]^2) + 1e-9).
   Value *Mean = build::reduce(N, OpKind::ReduceMean, X, Axes, true);
   Value *MeanSq = build::reduce(

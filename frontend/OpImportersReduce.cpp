@@ -15,7 +15,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/ImporterImpl.h"
-#include <algorithm>
 
 using namespace tidal;
 using namespace tidal::onnximport;
@@ -70,28 +69,13 @@ void onnximport::importReduce(NodeImporter &N) {
       Axes->push_back(I);
   if (Axes->empty())
     return N.setOutput(0, reduceNothing(N, Op, X));
-  for (int64_t &A : *Axes) {
-    auto Norm = N.normalizeAxis(A, Rank, "axes value");
-    if (!Norm)
-      return;
-    A = *Norm;
-  }
-  std::sort(Axes->begin(), Axes->end());
-  if (std::adjacent_find(Axes->begin(), Axes->end()) != Axes->end())
-    return N.fail("axes contain a duplicate");
-  std::vector<int64_t> Out;
-  for (int64_t I = 0; I < Rank; ++I)
-    if (!std::binary_search(Axes->begin(), Axes->end(), I))
-      Out.push_back(X->Type.Shape[I]);
-    else if (Keep)
-      Out.push_back(1);
-  AttrMap A;
-  A["axes"] = *Axes;
-  A["keepdims"] = Keep;
+  auto Sorted = N.normalizeAxes(*Axes, Rank);
+  if (!Sorted)
+    return;
   bool LogSum = Op == "ReduceLogSum";
   OpKind K = LogSum ? OpKind::ReduceSum : *parseOpName(Op);
-  Value *R = N.emit(K, {X}, std::move(A), TensorType(E, Out));
-  if (LogSum && R)
-    R = N.emit(OpKind::Log, {R}, {}, R->Type);
+  Value *R = build::reduce(N, K, X, *Sorted, Keep);
+  if (LogSum)
+    R = build::unary(N, OpKind::Log, R);
   N.setOutput(0, R);
 }

@@ -179,26 +179,13 @@ void onnximport::importTranspose(NodeImporter &N) {
   if (Sorted != Identity)
     return N.fail("perm " + shapeStr(Perm) + " is not a permutation of " +
                   llvm::Twine(Rank) + " axes");
-  if (Perm == Identity)
-    return N.setOutput(0, X);
-  std::vector<int64_t> Out;
-  for (int64_t P : Perm)
-    Out.push_back(X->Type.Shape[P]);
-  AttrMap A;
-  A["perm"] = Perm;
-  N.setOutput(0, N.emit(OpKind::Transpose, {X}, std::move(A),
-                        TensorType(X->Type.Elem, Out)));
+  N.setOutput(0, build::transpose(N, X, Perm));
 }
 
 void onnximport::importConcat(NodeImporter &N) {
-  std::vector<Value *> Ins;
-  for (unsigned I = 0; I < N.numInputs(); ++I)
-    if (Value *V = N.requiredInput(I))
-      Ins.push_back(V);
+  std::vector<Value *> Ins = N.requiredInputs();
   if (N.failed())
     return;
-  if (Ins.empty())
-    return N.fail("needs at least one input");
   if (N.Opset >= 4 && !N.requireAttr("axis"))
     return;
   int64_t Rank = Ins[0]->Type.rank();
@@ -499,6 +486,23 @@ void onnximport::importExpand(NodeImporter &N) {
               N.emit(OpKind::Expand, {X}, {}, TensorType(X->Type.Elem, *Out)));
 }
 
+namespace {
+/// Tile and Upsample repeat elements with Reshape -> Expand -> Reshape: X
+/// reshaped to Split (a 1 beside each axis), expanded to Expanded (the
+/// repeat count in the 1's place) and reshaped to Out. X itself when Out is
+/// X's shape.
+Value *repeatByExpand(NodeImporter &N, Value *X,
+                      const std::vector<int64_t> &Split,
+                      const std::vector<int64_t> &Expanded,
+                      const std::vector<int64_t> &Out) {
+  if (Out == X->Type.Shape)
+    return X;
+  Value *V = N.emit(OpKind::Expand, {N.reshape(X, Split)}, {},
+                    TensorType(X->Type.Elem, Expanded));
+  return N.reshape(V, Out);
+}
+} // namespace
+
 void onnximport::importTile(NodeImporter &N) {
   if (N.Opset < 6)
     return N.fail("Tile before opset 6 (tiles and axis inputs) is not "
@@ -522,13 +526,8 @@ void onnximport::importTile(NodeImporter &N) {
     Expanded.insert(Expanded.end(), {R, S[I]});
     Out.push_back(R * S[I]);
   }
-  if (Out == S)
-    return N.setOutput(0, X);
   // x[d0,d1] -> [1,d0,1,d1] -> expand [r0,d0,r1,d1] -> [r0*d0, r1*d1].
-  Value *V = N.reshape(X, Split);
-  V = V ? N.emit(OpKind::Expand, {V}, {}, TensorType(X->Type.Elem, Expanded))
-        : nullptr;
-  N.setOutput(0, N.reshape(V, Out));
+  N.setOutput(0, repeatByExpand(N, X, Split, Expanded, Out));
 }
 
 namespace {
@@ -689,10 +688,5 @@ void onnximport::importUpsample(NodeImporter &N) {
     Expanded.insert(Expanded.end(), {S[I], K});
     Out.push_back(S[I] * K);
   }
-  if (Out == S)
-    return N.setOutput(0, X);
-  Value *V = N.reshape(X, Split);
-  V = V ? N.emit(OpKind::Expand, {V}, {}, TensorType(X->Type.Elem, Expanded))
-        : nullptr;
-  N.setOutput(0, N.reshape(V, Out));
+  N.setOutput(0, repeatByExpand(N, X, Split, Expanded, Out));
 }

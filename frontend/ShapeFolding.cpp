@@ -14,11 +14,16 @@
 // small; such a node stays in the graph with constant operands and the
 // fold-constants pass decides later.
 //
+// The build:: helpers (ImporterImpl.h) emit the common operations with the
+// result type computed from their operands, for importers that decompose
+// an ONNX operator into several graph operations.
+//
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Evaluate.h"
 #include "frontend/ImporterImpl.h"
 #include "llvm/Support/raw_ostream.h"
+#include <algorithm>
 #include <cmath>
 
 using namespace tidal;
@@ -117,29 +122,106 @@ Value *NodeImporter::reshape(Value *V, std::vector<int64_t> Shape) {
 }
 
 //===----------------------------------------------------------------------===//
+// Node-building helpers
+//===----------------------------------------------------------------------===//
+
+Value *build::cast(NodeImporter &N, Value *V, ElemType To) {
+  if (!V || V->Type.Elem == To)
+    return V;
+  AttrMap A;
+  A["to"] = elemTypeName(To).str();
+  return N.emit(OpKind::Cast, {V}, std::move(A), TensorType(To, V->Type.Shape));
+}
+
+Value *build::scalar(NodeImporter &N, ElemType E, double V) {
+  Tensor T(TensorType(E, {}));
+  T.setDouble(0, V);
+  return N.constant(std::move(T));
+}
+
+Value *build::unary(NodeImporter &N, OpKind K, Value *X, AttrMap A) {
+  if (!X)
+    return nullptr;
+  return N.emit(K, {X}, std::move(A), X->Type);
+}
+
+Value *build::binary(NodeImporter &N, OpKind K, Value *A, Value *B,
+                     AttrMap Attrs) {
+  if (!A || !B)
+    return nullptr;
+  auto Shape = broadcast(A->Type.Shape, B->Type.Shape);
+  if (!Shape) {
+    N.fail("shapes " + shapeStr(A->Type.Shape) + " and " +
+           shapeStr(B->Type.Shape) + " do not broadcast");
+    return nullptr;
+  }
+  bool ToBool = isComparison(K) || isLogical(K);
+  return N.emit(K, {A, B}, std::move(Attrs),
+                TensorType(ToBool ? ElemType::Bool : A->Type.Elem, *Shape));
+}
+
+Value *build::where(NodeImporter &N, Value *C, Value *X, Value *Y) {
+  if (!C || !X || !Y)
+    return nullptr;
+  auto S = broadcast(C->Type.Shape, X->Type.Shape);
+  if (S)
+    S = broadcast(*S, Y->Type.Shape);
+  if (!S) {
+    N.fail("shapes of Where do not broadcast");
+    return nullptr;
+  }
+  return N.emit(OpKind::Where, {C, X, Y}, {}, TensorType(X->Type.Elem, *S));
+}
+
+Value *build::reduce(NodeImporter &N, OpKind K, Value *X,
+                     const std::vector<int64_t> &Axes, bool KeepDims) {
+  if (!X)
+    return nullptr;
+  std::vector<int64_t> Out;
+  for (int64_t D = 0; D < static_cast<int64_t>(X->Type.rank()); ++D) {
+    bool Reduced = std::find(Axes.begin(), Axes.end(), D) != Axes.end();
+    if (!Reduced)
+      Out.push_back(X->Type.Shape[D]);
+    else if (KeepDims)
+      Out.push_back(1);
+  }
+  AttrMap A;
+  A["axes"] = Axes;
+  A["keepdims"] = int64_t(KeepDims);
+  return N.emit(K, {X}, std::move(A), TensorType(X->Type.Elem, Out));
+}
+
+Value *build::transpose(NodeImporter &N, Value *V,
+                        const std::vector<int64_t> &Perm) {
+  if (!V)
+    return nullptr;
+  bool Identity = true;
+  std::vector<int64_t> Out;
+  for (size_t I = 0; I < Perm.size(); ++I) {
+    Identity &= Perm[I] == static_cast<int64_t>(I);
+    Out.push_back(V->Type.Shape[Perm[I]]);
+  }
+  if (Identity)
+    return V;
+  AttrMap A;
+  A["perm"] = Perm;
+  return N.emit(OpKind::Transpose, {V}, std::move(A),
+                TensorType(V->Type.Elem, Out));
+}
+
+//===----------------------------------------------------------------------===//
 // Shape helpers
 //===----------------------------------------------------------------------===//
 
 std::optional<std::vector<int64_t>>
 onnximport::broadcast(const std::vector<int64_t> &A,
                       const std::vector<int64_t> &B) {
-  size_t R = std::max(A.size(), B.size());
-  std::vector<int64_t> Out(R);
-  for (size_t I = 0; I < R; ++I) {
-    int64_t DA = I < R - A.size() ? 1 : A[I - (R - A.size())];
-    int64_t DB = I < R - B.size() ? 1 : B[I - (R - B.size())];
-    if (DA != DB && DA != 1 && DB != 1)
-      return std::nullopt;
-    Out[I] = DA == 1 ? DB : DA;
+  auto Shape = broadcastShapes(A, B);
+  if (!Shape) {
+    llvm::consumeError(Shape.takeError()); // the caller words the message
+    return std::nullopt;
   }
-  return Out;
-}
-
-std::string onnximport::shapeStr(const std::vector<int64_t> &S) {
-  std::string R = "[";
-  for (size_t I = 0; I < S.size(); ++I)
-    R += (I ? "," : "") + std::to_string(S[I]);
-  return R + "]";
+  return std::move(*Shape);
 }
 
 int64_t onnximport::product(const std::vector<int64_t> &S, size_t From,

@@ -60,6 +60,31 @@ std::string onnximport::onnxTypeName(int32_t DataType) {
   return "data type " + std::to_string(DataType);
 }
 
+std::string onnximport::onnxShapeStr(const onnx::TensorShapeProto &Shape) {
+  std::vector<std::string> Dims;
+  for (const auto &D : Shape.dim())
+    Dims.push_back(D.has_dim_value()   ? std::to_string(D.dim_value())
+                   : D.has_dim_param() ? D.dim_param()
+                                       : "?");
+  return "[" + llvm::join(Dims, ",") + "]";
+}
+
+bool onnximport::fitsDeclaration(const onnx::TypeProto_Tensor &Declared,
+                                 const TensorType &T) {
+  if (Declared.elem_type() != 0 &&
+      elemTypeFromOnnx(Declared.elem_type()) != T.Elem)
+    return false;
+  if (!Declared.has_shape())
+    return true;
+  const auto &Dims = Declared.shape().dim();
+  if (static_cast<size_t>(Dims.size()) != T.rank())
+    return false;
+  for (int I = 0; I < Dims.size(); ++I)
+    if (Dims[I].has_dim_value() && Dims[I].dim_value() != T.Shape[I])
+      return false;
+  return true;
+}
+
 std::string onnximport::sanitizeName(llvm::StringRef Name) {
   // The IR text quotes names with unusual characters, so ONNX names are
   // kept as they are (they reach the C header as its I/O names).

@@ -117,7 +117,9 @@ private:
   std::string gpuSplit(const std::string &Loop, const std::string &Block,
                        const std::string &Thread, int64_t Factor);
   std::string setKind(const std::string &Loop, ForKind K, bool NeedConst);
-  std::string checkNewName(const std::string &Name, const std::string &Old);
+  const StmtNode *replaceByTwo(const std::string &Loop, const std::string &A,
+                               const std::string &B, const char *Pair,
+                               std::string &Err);
 
   std::set<std::string> Names;
 };
@@ -192,11 +194,32 @@ std::string Applier::apply(const Directive &D) {
   return "unknown directive";
 }
 
-std::string Applier::checkNewName(const std::string &Name,
-                                  const std::string &Old) {
-  if (Name != Old && Names.count(Name))
-    return "loop name '%" + Name + "' is already in use";
-  return "";
+/// split and gpu_split replace Loop by two nested loops A and B (Pair
+/// names them in messages): Loop must exist and A and B be two names not in
+/// use (Loop's own may be reused). Takes the names and returns the loop, or
+/// returns null with Err set.
+const StmtNode *Applier::replaceByTwo(const std::string &Loop,
+                                      const std::string &A,
+                                      const std::string &B, const char *Pair,
+                                      std::string &Err) {
+  const StmtNode *L = findLoop(Body, Loop);
+  if (!L) {
+    Err = "unknown loop '%" + Loop + "'";
+    return nullptr;
+  }
+  if (A == B) {
+    Err = std::string("the ") + Pair + " loops need different names";
+    return nullptr;
+  }
+  for (const std::string *N : {&A, &B})
+    if (*N != Loop && Names.count(*N)) {
+      Err = "loop name '%" + *N + "' is already in use";
+      return nullptr;
+    }
+  Names.erase(Loop);
+  Names.insert(A);
+  Names.insert(B);
+  return L;
 }
 
 /// E + Min, folded when both are constants or Min is 0.
@@ -210,19 +233,10 @@ Expr plusMin(Expr E, const Expr &Min) {
 
 std::string Applier::split(const std::string &Loop, const std::string &Outer,
                            const std::string &Inner, int64_t Factor) {
-  const StmtNode *L = findLoop(Body, Loop);
+  std::string Err;
+  const StmtNode *L = replaceByTwo(Loop, Outer, Inner, "outer and inner", Err);
   if (!L)
-    return "unknown loop '%" + Loop + "'";
-  if (Outer == Inner)
-    return "the outer and inner loops need different names";
-  for (const std::string *N : {&Outer, &Inner}) {
-    std::string Err = checkNewName(*N, Loop);
-    if (!Err.empty())
-      return Err;
-  }
-  Names.erase(Loop);
-  Names.insert(Outer);
-  Names.insert(Inner);
+    return Err;
   std::optional<int64_t> E = constInt(L->Extent);
   Expr F = intImm(Factor);
   Expr MainExtent = E ? intImm(*E / Factor) : L->Extent / F;
@@ -391,19 +405,11 @@ std::string Applier::fuse(const std::vector<std::string> &Named) {
 
 std::string Applier::gpuSplit(const std::string &Loop, const std::string &Block,
                               const std::string &Thread, int64_t Factor) {
-  const StmtNode *L = findLoop(Body, Loop);
+  std::string Err;
+  const StmtNode *L =
+      replaceByTwo(Loop, Block, Thread, "block and thread", Err);
   if (!L)
-    return "unknown loop '%" + Loop + "'";
-  if (Block == Thread)
-    return "the block and thread loops need different names";
-  for (const std::string *N : {&Block, &Thread}) {
-    std::string Err = checkNewName(*N, Loop);
-    if (!Err.empty())
-      return Err;
-  }
-  Names.erase(Loop);
-  Names.insert(Block);
-  Names.insert(Thread);
+    return Err;
   std::optional<int64_t> E = constInt(L->Extent);
   Expr F = intImm(Factor);
   Expr Blocks = E ? intImm(*E / Factor + (*E % Factor != 0))

@@ -164,6 +164,10 @@ Kernel KernelBuilder::finish(Stmt Body) {
   return K;
 }
 
+llvm::Error lower::nodeError(const Node &N, const llvm::Twine &Why) {
+  return modelError(N.Name, opName(N.Kind), 0, Why);
+}
+
 llvm::Expected<Stmt> lower::lowerNode(const Node &N, KernelBuilder &B) {
   switch (N.Kind) {
 #define TIDAL_OP(Id, MinOps, MaxOps, Cat)                                      \

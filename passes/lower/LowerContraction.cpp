@@ -33,7 +33,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Diagnostics.h"
 #include "passes/lower/Lowering.h"
 #include "passes/lower/NestUtils.h"
 
@@ -43,17 +42,13 @@ using namespace tidal::lower::nest;
 
 namespace {
 
-llvm::Error fail(const Node &N, const llvm::Twine &Why) {
-  return modelError(N.Name, opName(N.Kind), 0, Why);
-}
-
 /// Fails unless every present operand and the result share one type.
 llvm::Error checkSameElem(const Node &N) {
   for (const Value *V : N.Operands)
     if (V && V->Type.Elem != N.result()->Type.Elem)
-      return fail(N, "operand %" + V->Name + " has element type " +
-                         elemTypeName(V->Type.Elem) + ", expected " +
-                         elemTypeName(N.result()->Type.Elem));
+      return nodeError(N, "operand %" + V->Name + " has element type " +
+                              elemTypeName(V->Type.Elem) + ", expected " +
+                              elemTypeName(N.result()->Type.Elem));
   return llvm::Error::success();
 }
 
@@ -78,22 +73,22 @@ llvm::Expected<ConvShape> convShape(const Node &N) {
   ConvShape S;
   S.Groups = N.getInt("group", 1);
   if (XS.size() < 3 || WS.size() != XS.size() || YS.size() != XS.size())
-    return fail(N, "expected input, weights and result of one rank >= 3, got " +
-                       X->Type.str() + ", " + W->Type.str() + " and " +
-                       Y->Type.str());
+    return nodeError(
+        N, "expected input, weights and result of one rank >= 3, got " +
+               X->Type.str() + ", " + W->Type.str() + " and " + Y->Type.str());
   S.Batch = XS[0];
   S.C = XS[1];
   S.M = WS[0];
   if (S.Groups < 1 || S.C % S.Groups || S.M % S.Groups ||
       WS[1] * S.Groups != S.C)
-    return fail(N, "group " + llvm::Twine(S.Groups) +
-                       " does not divide input " + X->Type.str() +
-                       " and weights " + W->Type.str());
+    return nodeError(N, "group " + llvm::Twine(S.Groups) +
+                            " does not divide input " + X->Type.str() +
+                            " and weights " + W->Type.str());
   if (YS[0] != S.Batch || YS[1] != S.M)
-    return fail(N, "result type " + Y->Type.str() + " does not match");
+    return nodeError(N, "result type " + Y->Type.str() + " does not match");
   if (Bias && Bias->Type.Shape != std::vector<int64_t>{S.M})
-    return fail(N, "bias type " + Bias->Type.str() + " is not [" +
-                       llvm::Twine(S.M) + "]");
+    return nodeError(N, "bias type " + Bias->Type.str() + " is not [" +
+                            llvm::Twine(S.M) + "]");
   S.Cg = S.C / S.Groups;
   S.Mg = S.M / S.Groups;
   S.Kernel.assign(WS.begin() + 2, WS.end());
@@ -291,27 +286,27 @@ llvm::Expected<Stmt> lower::lowerGemm(const Node &N, KernelBuilder &B) {
     C = nullptr;
   const auto &AS = A->Type.Shape, &BS = BM->Type.Shape;
   if (AS.size() != 2 || BS.size() != 2 || Y->Type.rank() != 2)
-    return fail(N, "expected 2-D A, B and result, got " + A->Type.str() + ", " +
-                       BM->Type.str() + " and " + Y->Type.str());
+    return nodeError(N, "expected 2-D A, B and result, got " + A->Type.str() +
+                            ", " + BM->Type.str() + " and " + Y->Type.str());
   int64_t M = AS[TransA], K = AS[!TransA], K2 = BS[TransB], Cols = BS[!TransB];
   if (K != K2 || Y->Type.Shape != std::vector<int64_t>{M, Cols})
-    return fail(N, "shapes " + A->Type.str() + " and " + BM->Type.str() +
-                       " do not multiply to " + Y->Type.str());
+    return nodeError(N, "shapes " + A->Type.str() + " and " + BM->Type.str() +
+                            " do not multiply to " + Y->Type.str());
   if (C) {
     const auto &CS = C->Type.Shape;
     bool Ok = CS.size() <= 2;
     for (size_t I = 0; Ok && I < CS.size(); ++I)
       Ok = CS[I] == 1 || CS[I] == Y->Type.Shape[2 - CS.size() + I];
     if (!Ok)
-      return fail(N, "C of type " + C->Type.str() + " does not broadcast to " +
-                         Y->Type.str());
+      return nodeError(N, "C of type " + C->Type.str() +
+                              " does not broadcast to " + Y->Type.str());
   }
   ScalarType T = elemOf(Y);
   DataType DT(T);
   if (!isFloat(T) && (Alpha != 1.0f || (C && Beta != 1.0f)))
-    return fail(N, "alpha and beta other than 1 are not supported for "
-                   "element type " +
-                       elemTypeName(Y->Type.Elem));
+    return nodeError(N, "alpha and beta other than 1 are not supported for "
+                        "element type " +
+                            elemTypeName(Y->Type.Elem));
   if (Y->Type.numElements() == 0)
     return seq({});
   declareOperands(B, {A, BM, C});
@@ -344,7 +339,7 @@ llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
   const Value *A = N.Operands[0], *BM = N.Operands[1], *Y = N.result();
   const auto &AS = A->Type.Shape, &BS = BM->Type.Shape;
   if (AS.empty() || BS.empty())
-    return fail(N, "operands must have rank >= 1");
+    return nodeError(N, "operands must have rank >= 1");
   bool RowA = AS.size() == 1, ColB = BS.size() == 1;
   int64_t M = RowA ? 1 : AS[AS.size() - 2], K = AS.back();
   int64_t K2 = ColB ? BS[0] : BS[BS.size() - 2], Cols = ColB ? 1 : BS.back();
@@ -365,8 +360,8 @@ llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
   if (!ColB)
     Expected.push_back(Cols);
   if (!Ok || Y->Type.Shape != Expected)
-    return fail(N, "shapes " + A->Type.str() + " and " + BM->Type.str() +
-                       " do not multiply to " + Y->Type.str());
+    return nodeError(N, "shapes " + A->Type.str() + " and " + BM->Type.str() +
+                            " do not multiply to " + Y->Type.str());
   if (Y->Type.numElements() == 0)
     return seq({});
   ScalarType T = elemOf(Y);

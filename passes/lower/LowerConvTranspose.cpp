@@ -26,7 +26,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Diagnostics.h"
 #include "passes/lower/Lowering.h"
 #include "passes/lower/NestUtils.h"
 
@@ -35,10 +34,6 @@ using namespace tidal::lower;
 using namespace tidal::lower::nest;
 
 namespace {
-
-llvm::Error fail(const Node &N, const llvm::Twine &Why) {
-  return modelError(N.Name, opName(N.Kind), 0, Why);
-}
 
 /// One spatial axis of a transposed convolution.
 struct TAxis {
@@ -55,12 +50,12 @@ llvm::Expected<TShape> readShape(const Node &N) {
   const Value *X = N.Operands[0], *W = N.Operands[1], *Y = N.result();
   const auto &XS = X->Type.Shape, &WS = W->Type.Shape, &YS = Y->Type.Shape;
   if (XS.size() < 3 || WS.size() != XS.size() || YS.size() != XS.size())
-    return fail(N, "expected input, weights and result of one rank >= 3");
+    return nodeError(N, "expected input, weights and result of one rank >= 3");
   size_t K = XS.size() - 2;
   const auto &Strides = N.getInts("strides"), &Pads = N.getInts("pads"),
              &Dil = N.getInts("dilations");
   if (Strides.size() != K || Dil.size() != K || Pads.size() != 2 * K)
-    return fail(N, "strides, pads or dilations do not fit the input");
+    return nodeError(N, "strides, pads or dilations do not fit the input");
   TShape S;
   S.Batch = XS[0];
   S.C = XS[1];
@@ -69,17 +64,17 @@ llvm::Expected<TShape> readShape(const Node &N) {
   S.M = S.Mg * S.Groups;
   if (S.Groups < 1 || S.C % S.Groups || WS[0] != S.C || YS[0] != S.Batch ||
       YS[1] != S.M)
-    return fail(N, "input " + X->Type.str() + ", weights " + W->Type.str() +
-                       " and result " + Y->Type.str() + " do not fit group " +
-                       llvm::Twine(S.Groups));
+    return nodeError(N, "input " + X->Type.str() + ", weights " +
+                            W->Type.str() + " and result " + Y->Type.str() +
+                            " do not fit group " + llvm::Twine(S.Groups));
   S.Cg = S.C / S.Groups;
   for (size_t I = 0; I < K; ++I) {
     TAxis A{XS[2 + I], YS[2 + I], WS[2 + I], Strides[I], Pads[I], Dil[I]};
     if (A.Stride < 1 || A.Dilation < 1 ||
         A.Out != A.Stride * (A.In - 1) + (A.Kernel - 1) * A.Dilation + 1 -
                      A.PadBegin - Pads[K + I])
-      return fail(N, "the result " + Y->Type.str() +
-                         " does not match the window attributes");
+      return nodeError(N, "the result " + Y->Type.str() +
+                              " does not match the window attributes");
     S.Axes.push_back(A);
   }
   return S;
@@ -229,7 +224,7 @@ llvm::Expected<Stmt> lower::lowerConvTranspose(const Node &N,
     return std::move(E);
   for (const Value *V : N.Operands)
     if (V->Type.Elem != N.result()->Type.Elem)
-      return fail(N, "operands and result must share one element type");
+      return nodeError(N, "operands and result must share one element type");
   auto S = readShape(N);
   if (!S)
     return S.takeError();

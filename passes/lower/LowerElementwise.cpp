@@ -22,7 +22,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Diagnostics.h"
 #include "passes/lower/Lowering.h"
 #include "llvm/Support/ErrorHandling.h"
 #include <cassert>
@@ -33,17 +32,13 @@ using namespace tidal::lower;
 
 namespace {
 
-/// f16 computes like the others: codegen rounds every f16 operation's
-/// result to half, as numpy does for each operation.
-bool isFloatArith(ScalarType T) { return isFloat(T); }
-bool isInteger(ScalarType T) { return !isFloat(T) && T != ScalarType::Bool; }
-bool isNumeric(ScalarType T) { return isFloatArith(T) || isInteger(T); }
-bool isUnsigned(ScalarType T) { return isInteger(T) && !isSigned(T); }
+bool isUnsigned(ScalarType T) {
+  return !isFloat(T) && T != ScalarType::Bool && !isSigned(T);
+}
 
 llvm::Error unsupportedType(const Node &N, ScalarType T) {
-  return modelError(N.Name, opName(N.Kind), 0,
-                    "element type " + scalarTypeName(T) +
-                        " is not supported by the lowering");
+  return nodeError(N, "element type " + scalarTypeName(T) +
+                          " is not supported by the lowering");
 }
 
 Expr cst(const Expr &Like, double V) { return constant(Like->Type, V); }
@@ -106,7 +101,7 @@ Expr intDiv(Expr A, Expr B) {
 
 /// Pow: the result has the base's type; the exponent may have another.
 Expr powExpr(Expr X, Expr Y) {
-  if (isFloatArith(X->Type.Scalar))
+  if (isFloat(X->Type.Scalar))
     return call("pow", X->Type, {X, castTo(Y, X->Type.Scalar)});
   // Integer base: computed in f64, exact while |result| < 2^53.
   Expr P = call("pow", DataType(ScalarType::F64, X->Type.Lanes),
@@ -144,56 +139,6 @@ Expr boundAttr(const Node &N, llvm::StringRef A, const Expr &X) {
   else
     llvm_unreachable("Clip bound of an unexpected attribute type");
   return isFloat(X->Type.Scalar) ? cst(X, V) : intBound(V, X->Type);
-}
-
-float attrOr(const Node &N, llvm::StringRef A, float Default) {
-  return N.getFloat(A, Default);
-}
-
-/// Which operand types an operation accepts (operand 0's type; Where's x).
-bool acceptsType(OpKind K, ScalarType T) {
-  switch (K) {
-  case OpKind::Copy:
-  case OpKind::Cast:
-  case OpKind::Where:
-    return true;
-  case OpKind::Not:
-  case OpKind::And:
-  case OpKind::Or:
-  case OpKind::Xor:
-    return T == ScalarType::Bool;
-  case OpKind::Equal:
-    return isNumeric(T) || T == ScalarType::Bool;
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-  case OpKind::Pow:
-  case OpKind::Max:
-  case OpKind::Min:
-  case OpKind::PRelu:
-  case OpKind::Less:
-  case OpKind::LessOrEqual:
-  case OpKind::Greater:
-  case OpKind::GreaterOrEqual:
-  case OpKind::Relu:
-  case OpKind::Neg:
-  case OpKind::Abs:
-  case OpKind::Sign:
-  case OpKind::Clip:
-  case OpKind::Mod:
-  case OpKind::Shrink:
-    return isNumeric(T);
-  case OpKind::BitwiseNot:
-  case OpKind::BitwiseAnd:
-  case OpKind::BitwiseOr:
-  case OpKind::BitwiseXor:
-    return isInteger(T);
-  case OpKind::BitShift:
-    return isUnsigned(T);
-  default:
-    return isFloatArith(T);
-  }
 }
 
 /// Mod with the sign of the dividend (fmod = 1, C's remainder) or of the
@@ -238,26 +183,26 @@ Expr unaryFloat(const Node &N, Expr X) {
   Expr Zero = cst(X, 0), One = cst(X, 1);
   switch (N.Kind) {
   case OpKind::LeakyRelu:
-    return select(lt(X, Zero), X * cst(X, attrOr(N, "alpha", 0.01f)), X);
+    return select(lt(X, Zero), X * cst(X, N.getFloat("alpha", 0.01f)), X);
   case OpKind::Elu: {
-    Expr Alpha = cst(X, attrOr(N, "alpha", 1.0f));
+    Expr Alpha = cst(X, N.getFloat("alpha", 1.0f));
     return select(lt(X, Zero), Alpha * (callLike("exp", X) - One), X);
   }
   case OpKind::Selu: {
-    Expr Alpha = cst(X, attrOr(N, "alpha", 1.67326319217681884765625f));
-    Expr Gamma = cst(X, attrOr(N, "gamma", 1.05070102214813232421875f));
+    Expr Alpha = cst(X, N.getFloat("alpha", 1.67326319217681884765625f));
+    Expr Gamma = cst(X, N.getFloat("gamma", 1.05070102214813232421875f));
     return select(gt(X, Zero), Gamma * X,
                   Gamma * (Alpha * callLike("exp", X) - Alpha));
   }
   case OpKind::Celu: {
-    Expr Alpha = cst(X, attrOr(N, "alpha", 1.0f));
+    Expr Alpha = cst(X, N.getFloat("alpha", 1.0f));
     return select(gt(X, Zero), X, Alpha * (callLike("exp", X / Alpha) - One));
   }
   case OpKind::ThresholdedRelu:
-    return select(gt(X, cst(X, attrOr(N, "alpha", 1.0f))), X, Zero);
+    return select(gt(X, cst(X, N.getFloat("alpha", 1.0f))), X, Zero);
   case OpKind::HardSigmoid:
-    return clamp(X * cst(X, attrOr(N, "alpha", 0.2f)) +
-                     cst(X, attrOr(N, "beta", 0.5f)),
+    return clamp(X * cst(X, N.getFloat("alpha", 0.2f)) +
+                     cst(X, N.getFloat("beta", 0.5f)),
                  Zero, One);
   case OpKind::HardSwish:
     return X * clamp(X * cst(X, 1.0 / 6.0) + cst(X, 0.5), Zero, One);
@@ -399,23 +344,21 @@ Expr binaryExpr(const Node &N, Expr A, Expr B) {
 llvm::Error checkTypes(const Node &N, const std::vector<Expr> &Operands) {
   for (const Value *V : N.Operands)
     if (V->Type.Elem == ElemType::Bit)
-      return modelError(N.Name, opName(N.Kind), 0,
-                        "packed 1-bit operands are not supported");
+      return nodeError(N, "packed 1-bit operands are not supported");
   bool AnyQuant = N.result()->Type.Quant.has_value();
   for (const Value *V : N.Operands)
     AnyQuant |= V->Type.Quant.has_value();
   if (AnyQuant && N.Kind != OpKind::Copy)
-    return modelError(N.Name, opName(N.Kind), 0,
-                      "quantized operands are not supported by the lowering");
+    return nodeError(N, "quantized operands are not supported by the lowering");
   if (N.result()->Type.Elem == ElemType::Bit)
-    return modelError(N.Name, opName(N.Kind), 0,
-                      "a packed 1-bit result is not supported");
-  size_t Main = N.Kind == OpKind::Where ? 1 : 0;
-  ScalarType T = Operands[Main]->Type.Scalar;
-  if (!acceptsType(N.Kind, T))
-    return unsupportedType(N, T);
-  if (N.Kind == OpKind::Pow && !isNumeric(Operands[1]->Type.Scalar))
-    return unsupportedType(N, Operands[1]->Type.Scalar);
+    return nodeError(N, "a packed 1-bit result is not supported");
+  // The formulas implement exactly the graph IR's element-type rule
+  // (elementwiseAcceptsType, part of inferResultTypes()), which covers every
+  // operand but Where's condition.
+  size_t First = N.Kind == OpKind::Where ? 1 : 0;
+  for (size_t I = First; I < Operands.size(); ++I)
+    if (!elementwiseAcceptsType(N.Kind, N.Operands[I]->Type.Elem))
+      return unsupportedType(N, Operands[I]->Type.Scalar);
   if (N.Kind == OpKind::Where && Operands[0]->Type.Scalar != ScalarType::Bool)
     return unsupportedType(N, Operands[0]->Type.Scalar);
   return llvm::Error::success();
@@ -448,8 +391,7 @@ static llvm::Expected<Stmt> lowerElementwise(const Node &N, KernelBuilder &B) {
   std::vector<Expr> Placeholders;
   for (const Value *V : N.Operands) {
     if (V->Type.Elem == ElemType::Bit)
-      return modelError(N.Name, opName(N.Kind), 0,
-                        "packed 1-bit operands are not supported");
+      return nodeError(N, "packed 1-bit operands are not supported");
     Placeholders.push_back(var("x", DataType(scalarTypeOf(V->Type.Elem))));
   }
   if (auto E = elementwiseExpr(N, Placeholders); !E)

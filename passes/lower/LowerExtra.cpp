@@ -24,7 +24,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Diagnostics.h"
 #include "passes/lower/Lowering.h"
 #include "passes/lower/NestUtils.h"
 
@@ -34,48 +33,10 @@ using namespace tidal::lower::nest;
 
 namespace {
 
-llvm::Error fail(const Node &N, const llvm::Twine &Why) {
-  return modelError(N.Name, opName(N.Kind), 0, Why);
-}
-
 const ElemType NumericElems[] = {ElemType::F32, ElemType::F64, ElemType::F16,
                                  ElemType::I8,  ElemType::U8,  ElemType::I16,
                                  ElemType::U16, ElemType::I32, ElemType::U32,
                                  ElemType::I64, ElemType::U64};
-
-/// The axes of an input around one axis: outer (before it, looped), the
-/// axis, and the block after it (in accumulators, unless too large).
-struct AxisNest {
-  std::vector<int64_t> Outer, Block;
-  int64_t Axis = 0, Extent = 0;
-
-  AxisNest(const std::vector<int64_t> &Shape, int64_t Axis) : Axis(Axis) {
-    Outer.assign(Shape.begin(), Shape.begin() + Axis);
-    Extent = Shape[Axis];
-    Block.assign(Shape.begin() + Axis + 1, Shape.end());
-    if (product(Block) > MaxAccElems) {
-      Outer.insert(Outer.end(), Block.begin(), Block.end());
-      Block.clear();
-    }
-  }
-  /// The input index of outer index O, axis index R, block index Blk.
-  std::vector<Expr> index(const std::vector<Expr> &O, Expr R,
-                          const std::vector<Expr> &Blk) const {
-    std::vector<Expr> Idx(O.begin(), O.begin() + Axis);
-    Idx.push_back(R);
-    Idx.insert(Idx.end(), O.begin() + Axis, O.end());
-    Idx.insert(Idx.end(), Blk.begin(), Blk.end());
-    return Idx;
-  }
-};
-
-llvm::Expected<int64_t> readAxis(const Node &N, const Value *X) {
-  int64_t Axis = N.getInt("axis", 0);
-  if (Axis < 0 || Axis >= static_cast<int64_t>(X->Type.rank()))
-    return fail(N, "axis " + llvm::Twine(Axis) + " is out of range for " +
-                       X->Type.str());
-  return Axis;
-}
 
 /// Whether V replaces the current extreme Best (at an earlier index).
 Expr replacesBest(Expr V, Expr Best, bool Max, bool Last) {
@@ -96,7 +57,7 @@ llvm::Expected<Stmt> lowerArg(const Node &N, KernelBuilder &B, bool Max) {
   const Value *X = N.Operands[0], *Y = N.result();
   if (llvm::Error E = checkElem(N, X, NumericElems))
     return std::move(E);
-  auto Axis = readAxis(N, X);
+  auto Axis = readAxis(N, X, 0);
   if (!Axis)
     return Axis.takeError();
   bool Keep = N.getInt("keepdims", 1) != 0;
@@ -104,27 +65,29 @@ llvm::Expected<Stmt> lowerArg(const Node &N, KernelBuilder &B, bool Max) {
   const std::vector<int64_t> &In = X->Type.Shape;
   if (Y->Type.Elem != ElemType::I64 || In[*Axis] == 0 ||
       Y->Type.rank() != (Keep ? In.size() : In.size() - 1))
-    return fail(N, "result " + Y->Type.str() + " does not fit input " +
-                       X->Type.str());
+    return nodeError(N, "result " + Y->Type.str() + " does not fit input " +
+                            X->Type.str());
   if (Y->Type.numElements() == 0)
     return seq({});
   ScalarType T = elemOf(X);
-  AxisNest Nest(In, *Axis);
-  int64_t Size = product(Nest.Block);
+  AxisSplit Split = splitAround(In, *Axis);
+  std::vector<int64_t> Outer = Split.outerShape(), Block = Split.blockShape();
+  int64_t Size = product(Block);
   LocalBuf Best = newBuf(B, "best", T),
            Index = newBuf(B, "index", ScalarType::I64);
   B.buffer(X);
-  return loopBlock(B, Nest.Outer, "i", [&](const std::vector<Expr> &O, Expr) {
+  return loopBlock(B, Outer, "i", [&](const std::vector<Expr> &O, Expr) {
     auto OverBlock =
         [&](const std::function<Stmt(const std::vector<Expr> &, Expr)> &F) {
-          return loopBlock(B, Nest.Block, "j", F);
+          return loopBlock(B, Block, "j", F);
         };
     Stmt Init = OverBlock([&](const std::vector<Expr> &Blk, Expr F) {
-      return seq({Best.set(F, B.loadAt(X, Nest.index(O, intImm(0), Blk))),
-                  Index.set(F, intImm(0))});
+      return seq(
+          {Best.set(F, B.loadAt(X, Split.inputIndex(O, {intImm(0)}, Blk))),
+           Index.set(F, intImm(0))});
     });
     Stmt Scan =
-        loopOver(B, "r", intImm(1), intImm(Nest.Extent - 1), [&](Expr R) {
+        loopOver(B, "r", intImm(1), intImm(In[*Axis] - 1), [&](Expr R) {
           return OverBlock([&](const std::vector<Expr> &Blk, Expr F) {
             std::string VName = B.freshName("v"), UName = B.freshName("upd");
             Expr V = var(VName, DataType(T));
@@ -132,11 +95,12 @@ llvm::Expected<Stmt> lowerArg(const Node &N, KernelBuilder &B, bool Max) {
             Stmt Body = seq({Best.set(F, select(Upd, V, Best.at(F))),
                              Index.set(F, select(Upd, R, Index.at(F)))});
             Body = letStmt(UName, replacesBest(V, Best.at(F), Max, Last), Body);
-            return letStmt(VName, B.loadAt(X, Nest.index(O, R, Blk)), Body);
+            return letStmt(VName, B.loadAt(X, Split.inputIndex(O, {R}, Blk)),
+                           Body);
           });
         });
     Stmt Store = OverBlock([&](const std::vector<Expr> &Blk, Expr F) {
-      std::vector<Expr> Idx = Nest.index(O, intImm(0), Blk);
+      std::vector<Expr> Idx = Split.inputIndex(O, {intImm(0)}, Blk);
       if (!Keep)
         Idx.erase(Idx.begin() + *Axis);
       return B.storeResult(Idx, Index.at(F));
@@ -166,37 +130,39 @@ llvm::Expected<Stmt> lowerCumulative(const Node &N, KernelBuilder &B,
   const Value *X = N.Operands[0];
   if (llvm::Error E = checkAllElems(N, NumericElems))
     return std::move(E);
-  auto Axis = readAxis(N, X);
+  auto Axis = readAxis(N, X, 0);
   if (!Axis)
     return Axis.takeError();
   if (N.result()->Type != X->Type)
-    return fail(N, "result " + N.result()->Type.str() + " differs from " +
-                       X->Type.str());
+    return nodeError(N, "result " + N.result()->Type.str() + " differs from " +
+                            X->Type.str());
   if (X->Type.numElements() == 0)
     return seq({});
   bool Exclusive = N.getInt("exclusive", 0) != 0;
   bool Reverse = N.getInt("reverse", 0) != 0;
   ScalarType T = elemOf(X);
-  AxisNest Nest(X->Type.Shape, *Axis);
+  AxisSplit Split = splitAround(X->Type.Shape, *Axis);
+  std::vector<int64_t> Outer = Split.outerShape(), Block = Split.blockShape();
+  int64_t Extent = X->Type.Shape[*Axis];
   LocalBuf Acc = newBuf(B, "acc", T);
   B.buffer(X);
-  return loopBlock(B, Nest.Outer, "i", [&](const std::vector<Expr> &O, Expr) {
+  return loopBlock(B, Outer, "i", [&](const std::vector<Expr> &O, Expr) {
     Stmt Init =
-        loopBlock(B, Nest.Block, "j", [&](const std::vector<Expr> &, Expr F) {
+        loopBlock(B, Block, "j", [&](const std::vector<Expr> &, Expr F) {
           return Acc.set(F, constant(DataType(T), Product ? 1 : 0));
         });
-    Stmt Scan = loopOver(B, "r", Nest.Extent, [&](Expr R) {
-      Expr At = Reverse ? intImm(Nest.Extent - 1) - R : R;
+    Stmt Scan = loopOver(B, "r", Extent, [&](Expr R) {
+      Expr At = Reverse ? intImm(Extent - 1) - R : R;
       return loopBlock(
-          B, Nest.Block, "j", [&](const std::vector<Expr> &Blk, Expr F) {
-            std::vector<Expr> Idx = Nest.index(O, At, Blk);
+          B, Block, "j", [&](const std::vector<Expr> &Blk, Expr F) {
+            std::vector<Expr> Idx = Split.inputIndex(O, {At}, Blk);
             Expr XV = B.loadAt(X, Idx);
             Stmt Add = Acc.set(F, Product ? Acc.at(F) * XV : Acc.at(F) + XV);
             Stmt Out = B.storeResult(Idx, Acc.at(F));
             return Exclusive ? seq({Out, Add}) : seq({Add, Out});
           });
     });
-    return allocate(Acc.Name, T, product(Nest.Block), seq({Init, Scan}));
+    return allocate(Acc.Name, T, product(Block), seq({Init, Scan}));
   });
 }
 } // namespace
@@ -213,18 +179,18 @@ llvm::Expected<Stmt> lower::lowerCumProd(const Node &N, KernelBuilder &B) {
 llvm::Expected<Stmt> lower::lowerGatherElements(const Node &N,
                                                 KernelBuilder &B) {
   const Value *Data = N.Operands[0], *Indices = N.Operands[1];
-  auto Axis = readAxis(N, Data);
+  auto Axis = readAxis(N, Data, 0);
   if (!Axis)
     return Axis.takeError();
   ElemType IE = Indices->Type.Elem;
   if (IE != ElemType::I64 && IE != ElemType::I32)
-    return fail(N, "indices of element type " + elemTypeName(IE) +
-                       " are not supported (i64 or i32 needed)");
+    return nodeError(N, "indices of element type " + elemTypeName(IE) +
+                            " are not supported (i64 or i32 needed)");
   if (Data->Type.Elem == ElemType::Bit || Data->Type.Quant)
-    return fail(N, "data " + Data->Type.str() + " is not supported");
+    return nodeError(N, "data " + Data->Type.str() + " is not supported");
   int64_t Dim = Data->Type.Shape[*Axis];
   if (Dim == 0 && N.result()->Type.numElements() > 0)
-    return fail(N, "gathers from an empty axis");
+    return nodeError(N, "gathers from an empty axis");
   declareOperands(B, {Data, Indices});
   return B.loopNest(
       N.result()->Type.Shape, "i", [&](const std::vector<Expr> &Idx) {

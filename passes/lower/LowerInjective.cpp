@@ -13,7 +13,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Diagnostics.h"
 #include "passes/lower/Lowering.h"
 #include "llvm/Support/ErrorHandling.h"
 #include <cassert>
@@ -25,10 +24,6 @@ namespace {
 
 DataType elemType(const Value *V) {
   return DataType(scalarTypeOf(V->Type.Elem));
-}
-
-llvm::Error nodeError(const Node &N, const llvm::Twine &Reason) {
-  return modelError(N.Name, opName(N.Kind), 0, Reason);
 }
 
 /// Clamps an i64 index expression into [0, Dim - 1].

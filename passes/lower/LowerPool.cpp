@@ -23,7 +23,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Diagnostics.h"
 #include "passes/lower/Lowering.h"
 #include "passes/lower/NestUtils.h"
 
@@ -66,10 +65,9 @@ llvm::Expected<Stmt> lowerPool(const Node &N, KernelBuilder &B, bool Avg) {
     return Axes.takeError();
   const std::vector<int64_t> &In = X->Type.Shape, &Out = Y->Type.Shape;
   if (Out[0] != In[0] || Out[1] != In[1])
-    return modelError(N.Name, opName(N.Kind), 0,
-                      "result type " + Y->Type.str() +
-                          " does not keep the input's N and C of " +
-                          X->Type.str());
+    return nodeError(N, "result type " + Y->Type.str() +
+                            " does not keep the input's N and C of " +
+                            X->Type.str());
   if (Y->Type.numElements() == 0)
     return seq({});
   ScalarType T = elemOf(X);

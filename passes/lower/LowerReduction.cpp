@@ -34,7 +34,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Diagnostics.h"
 #include "passes/lower/Lowering.h"
 #include "passes/lower/NestUtils.h"
 #include <cmath>
@@ -77,46 +76,6 @@ std::vector<ElemType> allowedElems(Red K) {
   return A;
 }
 
-/// How an input's axes are looped over: outer axes one index at a time,
-/// the reduced axes, and the block [BlockBegin, rank) in accumulators.
-struct AxisSplit {
-  std::vector<int64_t> Shape;
-  std::vector<bool> Reduced;
-  size_t BlockBegin = 0;
-
-  AxisSplit(std::vector<int64_t> S, std::vector<bool> R, size_t Begin)
-      : Shape(std::move(S)), Reduced(std::move(R)), BlockBegin(Begin) {
-    if (product(blockShape()) > MaxAccElems)
-      BlockBegin = Shape.size();
-  }
-  std::vector<int64_t> outerShape() const { return pick(false, true); }
-  std::vector<int64_t> reducedShape() const { return pick(true, false); }
-  std::vector<int64_t> blockShape() const {
-    return std::vector<int64_t>(Shape.begin() + BlockBegin, Shape.end());
-  }
-  /// The input index made of the outer, reduced and block indices.
-  std::vector<Expr> inputIndex(const std::vector<Expr> &O,
-                               const std::vector<Expr> &R,
-                               const std::vector<Expr> &Blk) const {
-    std::vector<Expr> Idx;
-    size_t NO = 0, NR = 0;
-    for (size_t A = 0; A < Shape.size(); ++A)
-      Idx.push_back(Reduced[A]       ? R[NR++]
-                    : A < BlockBegin ? O[NO++]
-                                     : Blk[A - BlockBegin]);
-    return Idx;
-  }
-
-private:
-  std::vector<int64_t> pick(bool Red, bool BeforeBlock) const {
-    std::vector<int64_t> S;
-    for (size_t A = 0; A < Shape.size(); ++A)
-      if (Reduced[A] == Red && (!BeforeBlock || A < BlockBegin))
-        S.push_back(Shape[A]);
-    return S;
-  }
-};
-
 /// The split of a reduction: the block starts after the last reduced axis.
 AxisSplit reductionSplit(const std::vector<int64_t> &Shape,
                          const std::vector<bool> &Reduced) {
@@ -125,10 +84,6 @@ AxisSplit reductionSplit(const std::vector<int64_t> &Shape,
     if (Reduced[A])
       Begin = A + 1;
   return AxisSplit(Shape, Reduced, Begin);
-}
-
-llvm::Error fail(const Node &N, const llvm::Twine &Why) {
-  return modelError(N.Name, opName(N.Kind), 0, Why);
 }
 
 Expr initValue(Red K, ScalarType T) {
@@ -307,8 +262,9 @@ llvm::Expected<Stmt> lowerReduce(const Node &N, KernelBuilder &B, Red K,
   size_t NumRed = std::count(Reduced.begin(), Reduced.end(), true);
   if (Y->Type.rank() != (KeepDims ? Rank : Rank - NumRed) ||
       Y->Type.Elem != X->Type.Elem)
-    return fail(N, "result type " + Y->Type.str() +
-                       " does not match the reduction of " + X->Type.str());
+    return nodeError(N, "result type " + Y->Type.str() +
+                            " does not match the reduction of " +
+                            X->Type.str());
   if (Y->Type.numElements() == 0)
     return seq({});
   return ReduceNest(N, B, K, Reduced, KeepDims).build();
@@ -322,8 +278,8 @@ llvm::Expected<std::vector<bool>> reducedAxes(const Node &N) {
     return Reduced;
   for (int64_t A : N.getInts("axes")) {
     if (A < 0 || A >= int64_t(Rank) || Reduced[A])
-      return fail(N, "axes must be unique and in [0, " + llvm::Twine(Rank) +
-                         ") after normalization");
+      return nodeError(N, "axes must be unique and in [0, " +
+                              llvm::Twine(Rank) + ") after normalization");
     Reduced[A] = true;
   }
   return Reduced;
@@ -340,8 +296,9 @@ llvm::Expected<Stmt> lowerReduceNode(const Node &N, KernelBuilder &B, Red K) {
 llvm::Expected<Stmt> lowerGlobalPool(const Node &N, KernelBuilder &B, Red K) {
   size_t Rank = N.Operands[0]->Type.rank();
   if (Rank < 3)
-    return fail(N, "expected an input of rank >= 3 (N, C, spatial...), got " +
-                       N.Operands[0]->Type.str());
+    return nodeError(N,
+                     "expected an input of rank >= 3 (N, C, spatial...), got " +
+                         N.Operands[0]->Type.str());
   std::vector<bool> Reduced(Rank, true);
   Reduced[0] = Reduced[1] = false;
   return lowerReduce(N, B, K, Reduced, /*KeepDims=*/true);
@@ -359,15 +316,12 @@ llvm::Expected<Stmt> lowerSoftmaxLike(const Node &N, KernelBuilder &B,
   ScalarType T = elemOf(X);
   DataType DT(T);
   const std::vector<int64_t> &In = X->Type.Shape;
-  int64_t Axis = N.getInt("axis", int64_t(In.size()) - 1);
-  if (Axis < 0 || Axis >= int64_t(In.size()))
-    return fail(N, "axis " + llvm::Twine(Axis) + " is out of range for " +
-                       X->Type.str());
+  auto Axis = readAxis(N, X, int64_t(In.size()) - 1);
+  if (!Axis)
+    return Axis.takeError();
   if (X->Type.numElements() == 0)
     return seq({});
-  std::vector<bool> Reduced(In.size(), false);
-  Reduced[Axis] = true;
-  AxisSplit Split(In, Reduced, Axis + 1);
+  AxisSplit Split = splitAround(In, *Axis);
   std::vector<int64_t> BlockShape = Split.blockShape();
   LocalBuf Max = newBuf(B, "max", T), Sum = newBuf(B, "sum", T);
 
@@ -377,7 +331,7 @@ llvm::Expected<Stmt> lowerSoftmaxLike(const Node &N, KernelBuilder &B,
         auto OverAxis =
             [&](const std::function<Stmt(Expr, Expr, const std::vector<Expr> &)>
                     &Visit) {
-              return loopOver(B, "r", In[Axis], [&](Expr R) {
+              return loopOver(B, "r", In[*Axis], [&](Expr R) {
                 return loopBlock(B, BlockShape, "j",
                                  [&](const std::vector<Expr> &Blk, Expr F) {
                                    std::vector<Expr> Idx =
@@ -475,7 +429,7 @@ llvm::Expected<Stmt> lower::lowerLRN(const Node &N, KernelBuilder &B) {
   const std::vector<int64_t> &In = X->Type.Shape;
   int64_t Size = N.getInt("size", 0);
   if (In.size() < 2 || Size < 1)
-    return fail(N, "expected an input of rank >= 2 and a positive size");
+    return nodeError(N, "expected an input of rank >= 2 and a positive size");
   if (X->Type.numElements() == 0)
     return seq({});
   int64_t Before = (Size - 1) / 2, After = Size - 1 - Before, C = In[1];
@@ -525,19 +479,19 @@ llvm::Expected<Stmt> lower::lowerBatchNormalization(const Node &N,
   if (llvm::Error E = checkAllElems(N, FloatElems))
     return std::move(E);
   if (N.Results.size() != 1)
-    return fail(N, "training-mode outputs (running mean and variance) are "
-                   "not supported");
+    return nodeError(N, "training-mode outputs (running mean and variance) are "
+                        "not supported");
   const Value *X = N.Operands[0];
   ScalarType T = elemOf(X);
   DataType DT(T);
   const std::vector<int64_t> &In = X->Type.Shape;
   if (In.size() < 2)
-    return fail(N, "expected an input of rank >= 2, got " + X->Type.str());
+    return nodeError(N, "expected an input of rank >= 2, got " + X->Type.str());
   for (unsigned I = 1; I < 5; ++I)
     if (N.Operands[I]->Type.Shape != std::vector<int64_t>{In[1]})
-      return fail(N, "operand " + llvm::Twine(I) + " has type " +
-                         N.Operands[I]->Type.str() + ", expected [" +
-                         llvm::Twine(In[1]) + "]");
+      return nodeError(N, "operand " + llvm::Twine(I) + " has type " +
+                              N.Operands[I]->Type.str() + ", expected [" +
+                              llvm::Twine(In[1]) + "]");
   Expr Eps = constant(DT, N.getFloat("epsilon", 1e-5f));
   declareOperands(
       B, {X, N.Operands[1], N.Operands[2], N.Operands[3], N.Operands[4]});

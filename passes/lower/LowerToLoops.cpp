@@ -127,8 +127,8 @@ llvm::Error checkStorable(const Node &N) {
   auto IsBit = [](const Value *V) { return V->Type.Elem == ElemType::Bit; };
   if (llvm::any_of(N.Operands, IsBit) ||
       llvm::any_of(N.Results, [&](const auto &R) { return IsBit(R.get()); }))
-    return modelError(N.Name, opName(N.Kind), 0,
-                      "packed 1-bit tensors are not supported by the lowering");
+    return nodeError(N,
+                     "packed 1-bit tensors are not supported by the lowering");
   return llvm::Error::success();
 }
 

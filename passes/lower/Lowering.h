@@ -75,6 +75,11 @@ private:
   std::map<std::string, unsigned> NameCounts;
 };
 
+/// The error of a node the lowering cannot compute (a type or shape it does
+/// not support): a ModelError naming the node. Lowerings know no opset, so
+/// it is 0.
+llvm::Error nodeError(const Node &N, const llvm::Twine &Why);
+
 /// The scalar computation of an elementwise node (Unary/Binary/Ternary
 /// category, and Copy/Cast) on already-loaded operand values. Used both by
 /// the elementwise lowerings and by storeResult() for epilogues.

@@ -7,7 +7,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/lower/NestUtils.h"
-#include "compiler/Diagnostics.h"
 #include <cassert>
 #include <cmath>
 #include <limits>
@@ -21,7 +20,7 @@ const ElemType nest::FloatElems[2] = {ElemType::F32, ElemType::F64};
 ScalarType nest::elemOf(const Value *V) { return scalarTypeOf(V->Type.Elem); }
 
 static llvm::Error unsupported(const Node &N, const llvm::Twine &What) {
-  return modelError(N.Name, opName(N.Kind), 0, What + " is not supported");
+  return nodeError(N, What + " is not supported");
 }
 
 llvm::Error nest::checkElem(const Node &N, const Value *V,
@@ -80,6 +79,21 @@ Expr nest::flatIndex(llvm::ArrayRef<int64_t> Shape,
   for (size_t I = 0; I < Shape.size(); ++I)
     Flat = add(affine(Flat, Shape[I], 0), Idx[I]);
   return Flat;
+}
+
+AxisSplit nest::splitAround(const std::vector<int64_t> &Shape, int64_t Axis) {
+  std::vector<bool> Reduced(Shape.size(), false);
+  Reduced[Axis] = true;
+  return AxisSplit(Shape, Reduced, Axis + 1);
+}
+
+llvm::Expected<int64_t> nest::readAxis(const Node &N, const Value *X,
+                                       int64_t Default) {
+  int64_t Axis = N.getInt("axis", Default);
+  if (Axis < 0 || Axis >= static_cast<int64_t>(X->Type.rank()))
+    return nodeError(N, "axis " + llvm::Twine(Axis) + " is out of range for " +
+                            X->Type.str());
+  return Axis;
 }
 
 Expr nest::add(Expr A, Expr B) {
@@ -216,9 +230,7 @@ static std::vector<int64_t> intsOr(const Node &N, llvm::StringRef Name,
 llvm::Expected<std::vector<WindowAxis>>
 nest::readWindow(const Node &N, const Value *X, const Value *Y,
                  const std::vector<int64_t> *KernelShape) {
-  auto Fail = [&](const llvm::Twine &Why) {
-    return modelError(N.Name, opName(N.Kind), 0, Why);
-  };
+  auto Fail = [&](const llvm::Twine &Why) { return nodeError(N, Why); };
   const auto &XS = X->Type.Shape, &YS = Y->Type.Shape;
   if (XS.size() < 3 || YS.size() != XS.size())
     return Fail("expected input and result of rank >= 3 (N, C, spatial...), "

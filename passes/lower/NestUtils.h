@@ -1,8 +1,10 @@
 //===- NestUtils.h - Pieces shared by the reducing lowerings ----*- C++ -*-===//
 //
 // Helpers of the lowerings that accumulate (reductions, softmax, pools,
-// LRN, convolution, matrix products): element-type checks, local
-// accumulator buffers, loops that vanish when trivial, and the index
+// LRN, convolution, matrix products, arg-reductions, running sums):
+// element-type checks, local accumulator buffers, the split of an input's
+// axes into looped and accumulated ones, loops that vanish when trivial,
+// and the index
 // arithmetic of sliding windows (which kernel positions of an output read
 // inside the input, and which outputs a kernel position reaches), so that
 // window loops carry their bounds instead of testing every element.
@@ -67,6 +69,59 @@ LocalBuf newBuf(KernelBuilder &B, llvm::StringRef Hint, ScalarType Elem);
 int64_t product(llvm::ArrayRef<int64_t> Shape);
 /// Row-major flat index of Idx in Shape; the constant 0 for rank 0.
 Expr flatIndex(llvm::ArrayRef<int64_t> Shape, const std::vector<Expr> &Idx);
+
+/// How an accumulating nest loops over its input's axes: the outer axes one
+/// index at a time, the reduced axes, and the block [BlockBegin, rank) at
+/// once in local accumulators, so that the innermost loops run over
+/// contiguous elements. A block of more than MaxAccElems elements joins the
+/// outer loops instead.
+struct AxisSplit {
+  std::vector<int64_t> Shape;
+  std::vector<bool> Reduced;
+  size_t BlockBegin = 0;
+
+  AxisSplit(std::vector<int64_t> S, std::vector<bool> R, size_t Begin)
+      : Shape(std::move(S)), Reduced(std::move(R)), BlockBegin(Begin) {
+    if (product(blockShape()) > MaxAccElems)
+      BlockBegin = Shape.size();
+  }
+  std::vector<int64_t> outerShape() const { return pick(false, true); }
+  std::vector<int64_t> reducedShape() const { return pick(true, false); }
+  std::vector<int64_t> blockShape() const {
+    return std::vector<int64_t>(Shape.begin() + BlockBegin, Shape.end());
+  }
+  /// The input index made of the outer, reduced and block indices.
+  std::vector<Expr> inputIndex(const std::vector<Expr> &O,
+                               const std::vector<Expr> &R,
+                               const std::vector<Expr> &Blk) const {
+    std::vector<Expr> Idx;
+    size_t NO = 0, NR = 0;
+    for (size_t A = 0; A < Shape.size(); ++A)
+      Idx.push_back(Reduced[A]       ? R[NR++]
+                    : A < BlockBegin ? O[NO++]
+                                     : Blk[A - BlockBegin]);
+    return Idx;
+  }
+
+private:
+  std::vector<int64_t> pick(bool Red, bool BeforeBlock) const {
+    std::vector<int64_t> S;
+    for (size_t A = 0; A < Shape.size(); ++A)
+      if (Reduced[A] == Red && (!BeforeBlock || A < BlockBegin))
+        S.push_back(Shape[A]);
+    return S;
+  }
+};
+
+/// The split of the operations that run along one axis (softmax, ArgMax,
+/// CumSum, ...): that axis is the reduced one and the block is every axis
+/// after it.
+AxisSplit splitAround(const std::vector<int64_t> &Shape, int64_t Axis);
+
+/// N's `axis` attribute (Default when absent), which must be an axis of X;
+/// fails, naming N, otherwise.
+llvm::Expected<int64_t> readAxis(const Node &N, const Value *X,
+                                 int64_t Default);
 
 /// A serial loop of Extent iterations from Min, its variable named from
 /// Hint. A constant extent of 1 gives Body(Min) without a loop, and a
