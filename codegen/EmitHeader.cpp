@@ -5,11 +5,13 @@
 // type, rank, dims, element count, size in bytes and quantization, and the
 // prototype of `<name>_run`. Macros are prefixed with the upper-cased model
 // name, so headers of several models can be included together; the shared
-// TIDAL_TYPE_* codes are identical in every header and guarded.
+// TIDAL_TYPE_* codes are identical in every header and guarded. The nvptx
+// header adds its target's declarations (NVPTXHeader.cpp).
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Codegen.h"
+#include "codegen/NVPTXCodegen.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
@@ -131,7 +133,10 @@ void emitIO(llvm::raw_ostream &OS, const std::string &Prefix, const char *What,
 
 } // namespace
 
-void tidal::emitHeader(const Program &P, llvm::raw_ostream &OS) {
+/// The header of P, with Extras (declarations of the target) at the end of
+/// the `extern "C"` block.
+static void writeHeader(const Program &P, llvm::StringRef Extras,
+                        llvm::raw_ostream &OS) {
   std::string Upper = llvm::StringRef(P.Name).upper();
   std::string Guard = "TIDAL_MODEL_" + Upper + "_H";
   OS << "/* " << P.Name << ".h: the interface of the model '" << P.Name
@@ -162,5 +167,15 @@ void tidal::emitHeader(const Program &P, llvm::raw_ostream &OS) {
   OS << "int " << P.Name
      << "_run(const void *const inputs[], void *const outputs[], void "
         "*workspace);\n\n";
+  OS << Extras;
   OS << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << Guard << " */\n";
+}
+
+void tidal::emitHeader(const Program &P, llvm::raw_ostream &OS) {
+  writeHeader(P, "", OS);
+}
+
+void tidal::emitHeader(const Program &P, const CodegenOptions &Opts,
+                       llvm::raw_ostream &OS) {
+  writeHeader(P, Opts.Target == "nvptx" ? nvptxHeaderExtras(P) : "", OS);
 }

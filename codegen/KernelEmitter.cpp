@@ -91,12 +91,6 @@ llvm::Type *KernelEmitter::registerType(DataType T) {
   return S;
 }
 
-llvm::Value *KernelEmitter::splatIfVector(Value *Scalar, unsigned Lanes) {
-  if (Lanes <= 1)
-    return Scalar;
-  return B.CreateVectorSplat(Lanes, Scalar);
-}
-
 llvm::Value *KernelEmitter::lookupVar(const std::string &Name) {
   for (auto I = Vars.rbegin(); I != Vars.rend(); ++I)
     if (I->first == Name)
@@ -251,16 +245,12 @@ void KernelEmitter::emitAllocate(const StmtNode &S) {
 llvm::Value *KernelEmitter::address(const Buffer &Buf, const Expr &Index,
                                     bool &Dense) {
   llvm::Type *Elem = memoryType(Buf.Elem, Ctx);
-  Dense = false;
-  if (!Index->Type.isVector())
-    return B.CreateGEP(Elem, Buf.Ptr, emitExpr(Index));
-  if (Index->Kind == ExprKind::Ramp &&
-      Index->Operands[1]->Kind == ExprKind::IntImm &&
-      Index->Operands[1]->IntValue == 1) {
-    Dense = true;
-    return B.CreateGEP(Elem, Buf.Ptr, emitExpr(Index->Operands[0]));
-  }
-  return B.CreateGEP(Elem, Buf.Ptr, emitExpr(Index));
+  Dense = Index->Type.isVector() && Index->Kind == ExprKind::Ramp &&
+          Index->Operands[1]->Kind == ExprKind::IntImm &&
+          Index->Operands[1]->IntValue == 1;
+  // A dense ramp addresses its first element.
+  return B.CreateGEP(Elem, Buf.Ptr,
+                     emitExpr(Dense ? Index->Operands[0] : Index));
 }
 
 void KernelEmitter::emitStore(const StmtNode &S) {
@@ -419,12 +409,37 @@ static bool isComparison(BinaryOp Op) {
   return Op >= BinaryOp::LT && Op <= BinaryOp::NE;
 }
 
+/// The predicate of a comparison of two T values. Float comparisons are
+/// ordered (false for NaN) except !=, which is true for NaN, as in C.
+static llvm::CmpInst::Predicate comparePredicate(BinaryOp Op, ScalarType T) {
+  using llvm::CmpInst;
+  bool F = isFloat(T), S = isSigned(T);
+  switch (Op) {
+  case BinaryOp::LT:
+    return F ? CmpInst::FCMP_OLT : S ? CmpInst::ICMP_SLT : CmpInst::ICMP_ULT;
+  case BinaryOp::LE:
+    return F ? CmpInst::FCMP_OLE : S ? CmpInst::ICMP_SLE : CmpInst::ICMP_ULE;
+  case BinaryOp::GT:
+    return F ? CmpInst::FCMP_OGT : S ? CmpInst::ICMP_SGT : CmpInst::ICMP_UGT;
+  case BinaryOp::GE:
+    return F ? CmpInst::FCMP_OGE : S ? CmpInst::ICMP_SGE : CmpInst::ICMP_UGE;
+  case BinaryOp::EQ:
+    return F ? CmpInst::FCMP_OEQ : CmpInst::ICMP_EQ;
+  case BinaryOp::NE:
+    return F ? CmpInst::FCMP_UNE : CmpInst::ICMP_NE;
+  default:
+    llvm_unreachable("not a comparison");
+  }
+}
+
 llvm::Value *KernelEmitter::emitBinary(const ExprNode &E) {
   Value *A = emitExpr(E.Operands[0]);
   Value *Bv = emitExpr(E.Operands[1]);
   ScalarType T = E.Operands[0]->Type.Scalar;
   if (Failed)
     return llvm::PoisonValue::get(registerType(E.Type));
+  if (isComparison(E.Op)) // any type, bool included
+    return B.CreateCmp(comparePredicate(E.Op, T), A, Bv);
   if (isFloat(T))
     return emitFloatBinary(E.Op, A, Bv, T);
   return emitIntBinary(E.Op, A, Bv, T);
@@ -453,18 +468,6 @@ llvm::Value *KernelEmitter::emitFloatBinary(BinaryOp Op, Value *A, Value *Bv,
     return B.CreateBinaryIntrinsic(llvm::Intrinsic::minimum, A, Bv);
   case BinaryOp::Max:
     return B.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, A, Bv);
-  case BinaryOp::LT:
-    return B.CreateFCmpOLT(A, Bv);
-  case BinaryOp::LE:
-    return B.CreateFCmpOLE(A, Bv);
-  case BinaryOp::GT:
-    return B.CreateFCmpOGT(A, Bv);
-  case BinaryOp::GE:
-    return B.CreateFCmpOGE(A, Bv);
-  case BinaryOp::EQ:
-    return B.CreateFCmpOEQ(A, Bv);
-  case BinaryOp::NE:
-    return B.CreateFCmpUNE(A, Bv);
   default:
     return fail(llvm::Twine("'") + binaryOpName(Op) + "' on floats",
                 A->getType());
@@ -475,10 +478,8 @@ llvm::Value *KernelEmitter::emitFloatBinary(BinaryOp Op, Value *A, Value *Bv,
 llvm::Value *KernelEmitter::emitIntBinary(BinaryOp Op, Value *A, Value *Bv,
                                           ScalarType T) {
   bool Signed = isSigned(T);
-  bool IsBool = T == ScalarType::Bool;
-  if (IsBool && !isComparison(Op) && Op != BinaryOp::And &&
-      Op != BinaryOp::Or && Op != BinaryOp::Xor && Op != BinaryOp::Min &&
-      Op != BinaryOp::Max)
+  if (T == ScalarType::Bool && Op != BinaryOp::And && Op != BinaryOp::Or &&
+      Op != BinaryOp::Xor && Op != BinaryOp::Min && Op != BinaryOp::Max)
     return fail(llvm::Twine("'") + binaryOpName(Op) + "' on bool",
                 A->getType());
   switch (Op) {
@@ -498,18 +499,6 @@ llvm::Value *KernelEmitter::emitIntBinary(BinaryOp Op, Value *A, Value *Bv,
   case BinaryOp::Max:
     return B.CreateBinaryIntrinsic(
         Signed ? llvm::Intrinsic::smax : llvm::Intrinsic::umax, A, Bv);
-  case BinaryOp::LT:
-    return Signed ? B.CreateICmpSLT(A, Bv) : B.CreateICmpULT(A, Bv);
-  case BinaryOp::LE:
-    return Signed ? B.CreateICmpSLE(A, Bv) : B.CreateICmpULE(A, Bv);
-  case BinaryOp::GT:
-    return Signed ? B.CreateICmpSGT(A, Bv) : B.CreateICmpUGT(A, Bv);
-  case BinaryOp::GE:
-    return Signed ? B.CreateICmpSGE(A, Bv) : B.CreateICmpUGE(A, Bv);
-  case BinaryOp::EQ:
-    return B.CreateICmpEQ(A, Bv);
-  case BinaryOp::NE:
-    return B.CreateICmpNE(A, Bv);
   case BinaryOp::And:
     return B.CreateAnd(A, Bv);
   case BinaryOp::Or:
@@ -519,6 +508,13 @@ llvm::Value *KernelEmitter::emitIntBinary(BinaryOp Op, Value *A, Value *Bv,
   case BinaryOp::Shl:
   case BinaryOp::Shr:
     return emitShift(Op, A, Bv, T);
+  case BinaryOp::LT:
+  case BinaryOp::LE:
+  case BinaryOp::GT:
+  case BinaryOp::GE:
+  case BinaryOp::EQ:
+  case BinaryOp::NE:
+    break; // emitBinary's
   }
   llvm_unreachable("unknown binary op");
 }

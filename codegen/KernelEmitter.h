@@ -93,7 +93,6 @@ private:
 
   // Helpers.
   llvm::Type *registerType(DataType T);
-  llvm::Value *splatIfVector(llvm::Value *Scalar, unsigned Lanes);
   llvm::Value *fail(const llvm::Twine &Msg, llvm::Type *Ty = nullptr);
   llvm::Value *lookupVar(const std::string &Name);
   const Buffer *lookupBuffer(const std::string &Name);

@@ -13,19 +13,17 @@
 // (in-place kernels), `align 64` when every call binds them to the weights
 // or the workspace at 64-aligned offsets, and `dereferenceable` for their
 // whole size. It assumes memory planning has replaced every Temp binding
-// and that user inputs and outputs do not overlap (docs/abi.md).
+// (checkBinding rejects the rest) and that user inputs and outputs do not
+// overlap (docs/abi.md). Optimization and code generation are Backend.cpp's.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/ModuleEmitter.h"
+#include "codegen/Backend.h"
 #include "codegen/KernelEmitter.h"
 #include "compiler/Diagnostics.h"
-#include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
-#include "llvm/IR/Verifier.h"
-#include "llvm/Passes/PassBuilder.h"
-#include "llvm/Support/raw_ostream.h"
 
 using namespace tidal;
 
@@ -47,9 +45,166 @@ llvm::Error bindingError(const KernelCall &C, const BufferDecl &D,
                    "' " + Why);
 }
 
-/// Checks that a binding names real storage big enough for the parameter.
-llvm::Error checkBinding(const Program &P, const KernelCall &C,
-                         const BufferDecl &D, const BufferBinding &Bd) {
+bool mayOverlap(const BufferBinding &A, uint64_t ABytes,
+                const BufferBinding &B, uint64_t BBytes) {
+  if (A.Storage != B.Storage)
+    return false;
+  if (A.Storage == StorageKind::Input || A.Storage == StorageKind::Output)
+    return A.Index == B.Index;
+  return A.Offset < B.Offset + int64_t(BBytes) &&
+         B.Offset < A.Offset + int64_t(ABytes);
+}
+
+/// Checks every call and gathers, per kernel, the facts of its parameters.
+llvm::Error analyzeCalls(const Program &P,
+                         std::vector<std::vector<ParamFacts>> &Facts) {
+  Facts.clear();
+  for (const Kernel &K : P.Kernels)
+    Facts.emplace_back(K.Params.size());
+  for (const KernelCall &C : P.Calls) {
+    llvm::Expected<const Kernel *> K = calledKernel(P, C);
+    if (!K)
+      return K.takeError();
+    std::vector<ParamFacts> &F = Facts[*K - P.Kernels.data()];
+    for (size_t I = 0; I < C.Args.size(); ++I) {
+      const BufferDecl &D = (*K)->Params[I];
+      const BufferBinding &Bd = C.Args[I];
+      if (llvm::Error E = checkBinding(P, C, D, Bd))
+        return E;
+      bool Aligned = (Bd.Storage == StorageKind::Weights ||
+                      Bd.Storage == StorageKind::Workspace) &&
+                     Bd.Offset % 64 == 0;
+      F[I].Align64 &= Aligned;
+      for (size_t J = 0; J < I; ++J) {
+        bool Written = !D.ReadOnly || !(*K)->Params[J].ReadOnly;
+        if (Written && mayOverlap(Bd, paramBytes(D), C.Args[J],
+                                  paramBytes((*K)->Params[J])))
+          F[I].NoAlias = F[J].NoAlias = false;
+      }
+    }
+  }
+  return llvm::Error::success();
+}
+
+/// The attributes every function gets: the CPU, its features and, on x86,
+/// the vector width Tidal's own vectorizer assumed.
+void addTargetAttributes(llvm::Function *F, const TargetSetup &T) {
+  F->addFnAttr(llvm::Attribute::NoUnwind);
+  setTargetAttributes(*F, T);
+  if (T.Kind == TargetSetup::Arch::X86_64) {
+    std::string Bits = std::to_string(T.VectorBits);
+    F->addFnAttr("prefer-vector-width", Bits);
+    F->addFnAttr("min-legal-vector-width", Bits);
+  }
+}
+
+llvm::Function *declareKernel(llvm::Module &M, const Program &P,
+                              const Kernel &K,
+                              const std::vector<ParamFacts> &Facts,
+                              const TargetSetup &T) {
+  llvm::LLVMContext &Ctx = M.getContext();
+  std::vector<llvm::Type *> Params(K.Params.size(), llvm::PointerType::get(Ctx, 0));
+  auto *FT = llvm::FunctionType::get(llvm::Type::getVoidTy(Ctx), Params, false);
+  auto *F = llvm::Function::Create(FT, llvm::GlobalValue::InternalLinkage,
+                                   P.Name + "." + K.Name, M);
+  addTargetAttributes(F, T);
+  for (size_t I = 0; I < K.Params.size(); ++I) {
+    const BufferDecl &D = K.Params[I];
+    llvm::Argument *A = F->getArg(I);
+    A->setName(D.Name);
+    A->addAttr(llvm::Attribute::NoCapture);
+    if (Facts[I].NoAlias)
+      A->addAttr(llvm::Attribute::NoAlias);
+    if (D.ReadOnly)
+      A->addAttr(llvm::Attribute::ReadOnly);
+    if (Facts[I].Align64)
+      A->addAttr(llvm::Attribute::getWithAlignment(Ctx, llvm::Align(64)));
+    if (uint64_t Bytes = paramBytes(D))
+      A->addAttr(llvm::Attribute::getWithDereferenceableBytes(Ctx, Bytes));
+  }
+  return F;
+}
+
+/// The pointer a binding denotes inside `<name>_run`.
+llvm::Value *bindingPointer(llvm::IRBuilder<> &B, llvm::Function *Run,
+                            llvm::GlobalVariable *Weights,
+                            const BufferBinding &Bd) {
+  llvm::Type *Ptr = B.getPtrTy();
+  switch (Bd.Storage) {
+  case StorageKind::Input:
+  case StorageKind::Output: {
+    llvm::Value *Array = Run->getArg(Bd.Storage == StorageKind::Input ? 0 : 1);
+    llvm::Value *Slot = B.CreateConstInBoundsGEP1_64(Ptr, Array, Bd.Index);
+    return B.CreateAlignedLoad(Ptr, Slot, llvm::Align(8));
+  }
+  case StorageKind::Weights:
+    return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), Weights, Bd.Offset);
+  case StorageKind::Workspace:
+    return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), Run->getArg(2), Bd.Offset);
+  case StorageKind::Temp:
+    break;
+  }
+  llvm_unreachable("temporaries are rejected by analyzeCalls");
+}
+
+void emitEntryPoint(llvm::Module &M, const Program &P, const TargetSetup &T,
+                    llvm::GlobalVariable *Weights,
+                    const std::vector<llvm::Function *> &Kernels) {
+  llvm::Function *Run = declareRun(M, P);
+  addTargetAttributes(Run, T);
+  for (unsigned I = 0; I < 3; ++I) {
+    Run->getArg(I)->addAttr(llvm::Attribute::NoCapture);
+    if (I < 2) // inputs and outputs: arrays of pointers, only read
+      Run->getArg(I)->addAttr(llvm::Attribute::ReadOnly);
+  }
+  llvm::IRBuilder<> B(llvm::BasicBlock::Create(M.getContext(), "entry", Run));
+  for (const KernelCall &C : P.Calls) {
+    const Kernel *K = P.findKernel(C.Kernel);
+    std::vector<llvm::Value *> Args;
+    for (const BufferBinding &Bd : C.Args)
+      Args.push_back(bindingPointer(B, Run, Weights, Bd));
+    B.CreateCall(Kernels[K - P.Kernels.data()], Args);
+  }
+  B.CreateRet(B.getInt32(0));
+}
+
+} // namespace
+
+llvm::Expected<std::unique_ptr<llvm::Module>>
+tidal::buildModule(const Program &P, const TargetSetup &T,
+                   llvm::LLVMContext &Ctx) {
+  std::vector<std::vector<ParamFacts>> Facts;
+  if (llvm::Error E = analyzeCalls(P, Facts))
+    return std::move(E);
+  std::unique_ptr<llvm::Module> M = createModule(P, T, Ctx);
+  llvm::GlobalVariable *Weights = emitWeights(*M, P);
+  std::vector<llvm::Function *> Kernels;
+  for (size_t I = 0; I < P.Kernels.size(); ++I)
+    Kernels.push_back(declareKernel(*M, P, P.Kernels[I], Facts[I], T));
+  emitEntryPoint(*M, P, T, Weights, Kernels);
+  KernelEmitter KE(*M, T);
+  for (size_t I = 0; I < P.Kernels.size(); ++I)
+    if (llvm::Error E = KE.emitKernel(P.Kernels[I], Kernels[I]))
+      return std::move(E);
+  if (llvm::Error E = verifyGenerated(*M))
+    return std::move(E);
+  return std::move(M);
+}
+
+llvm::Expected<const Kernel *> tidal::calledKernel(const Program &P,
+                                                   const KernelCall &C) {
+  const Kernel *K = P.findKernel(C.Kernel);
+  if (!K)
+    return makeError("call of unknown kernel '" + C.Kernel + "'");
+  if (C.Args.size() != K->Params.size())
+    return makeError("call of kernel '" + C.Kernel + "' has " +
+                     llvm::Twine(C.Args.size()) + " arguments, expected " +
+                     llvm::Twine(K->Params.size()));
+  return K;
+}
+
+llvm::Error tidal::checkBinding(const Program &P, const KernelCall &C,
+                                const BufferDecl &D, const BufferBinding &Bd) {
   uint64_t Bytes = paramBytes(D);
   auto fits = [&](int64_t Offset, uint64_t Limit) {
     return Offset >= 0 && uint64_t(Offset) <= Limit &&
@@ -87,93 +242,7 @@ llvm::Error checkBinding(const Program &P, const KernelCall &C,
   llvm_unreachable("unknown storage kind");
 }
 
-bool mayOverlap(const BufferBinding &A, uint64_t ABytes,
-                const BufferBinding &B, uint64_t BBytes) {
-  if (A.Storage != B.Storage)
-    return false;
-  if (A.Storage == StorageKind::Input || A.Storage == StorageKind::Output)
-    return A.Index == B.Index;
-  return A.Offset < B.Offset + int64_t(BBytes) &&
-         B.Offset < A.Offset + int64_t(ABytes);
-}
-
-/// Checks every call and gathers, per kernel, the facts of its parameters.
-llvm::Error analyzeCalls(const Program &P,
-                         std::vector<std::vector<ParamFacts>> &Facts) {
-  Facts.clear();
-  for (const Kernel &K : P.Kernels)
-    Facts.emplace_back(K.Params.size());
-  for (const KernelCall &C : P.Calls) {
-    const Kernel *K = P.findKernel(C.Kernel);
-    if (!K)
-      return makeError("call of unknown kernel '" + C.Kernel + "'");
-    if (C.Args.size() != K->Params.size())
-      return makeError("call of kernel '" + C.Kernel + "' has " +
-                       llvm::Twine(C.Args.size()) + " arguments, expected " +
-                       llvm::Twine(K->Params.size()));
-    std::vector<ParamFacts> &F = Facts[K - P.Kernels.data()];
-    for (size_t I = 0; I < C.Args.size(); ++I) {
-      const BufferDecl &D = K->Params[I];
-      const BufferBinding &Bd = C.Args[I];
-      if (llvm::Error E = checkBinding(P, C, D, Bd))
-        return E;
-      bool Aligned = (Bd.Storage == StorageKind::Weights ||
-                      Bd.Storage == StorageKind::Workspace) &&
-                     Bd.Offset % 64 == 0;
-      F[I].Align64 &= Aligned;
-      for (size_t J = 0; J < I; ++J) {
-        bool Written = !D.ReadOnly || !K->Params[J].ReadOnly;
-        if (Written && mayOverlap(Bd, paramBytes(D), C.Args[J],
-                                  paramBytes(K->Params[J])))
-          F[I].NoAlias = F[J].NoAlias = false;
-      }
-    }
-  }
-  return llvm::Error::success();
-}
-
-/// The attributes every function gets: the CPU, its features and, on x86,
-/// the vector width Tidal's own vectorizer assumed.
-void addTargetAttributes(llvm::Function *F, const TargetSetup &T) {
-  F->addFnAttr(llvm::Attribute::NoUnwind);
-  F->addFnAttr("target-cpu", T.CPU);
-  if (!T.Features.empty())
-    F->addFnAttr("target-features", T.Features);
-  if (T.Kind == TargetSetup::Arch::X86_64) {
-    std::string Bits = std::to_string(T.VectorBits);
-    F->addFnAttr("prefer-vector-width", Bits);
-    F->addFnAttr("min-legal-vector-width", Bits);
-  }
-}
-
-llvm::Function *declareKernel(llvm::Module &M, const Program &P,
-                              const Kernel &K,
-                              const std::vector<ParamFacts> &Facts,
-                              const TargetSetup &T) {
-  llvm::LLVMContext &Ctx = M.getContext();
-  std::vector<llvm::Type *> Params(K.Params.size(), llvm::PointerType::get(Ctx, 0));
-  auto *FT = llvm::FunctionType::get(llvm::Type::getVoidTy(Ctx), Params, false);
-  auto *F = llvm::Function::Create(FT, llvm::GlobalValue::InternalLinkage,
-                                   P.Name + "." + K.Name, M);
-  addTargetAttributes(F, T);
-  for (size_t I = 0; I < K.Params.size(); ++I) {
-    const BufferDecl &D = K.Params[I];
-    llvm::Argument *A = F->getArg(I);
-    A->setName(D.Name);
-    A->addAttr(llvm::Attribute::NoCapture);
-    if (Facts[I].NoAlias)
-      A->addAttr(llvm::Attribute::NoAlias);
-    if (D.ReadOnly)
-      A->addAttr(llvm::Attribute::ReadOnly);
-    if (Facts[I].Align64)
-      A->addAttr(llvm::Attribute::getWithAlignment(Ctx, llvm::Align(64)));
-    if (uint64_t Bytes = paramBytes(D))
-      A->addAttr(llvm::Attribute::getWithDereferenceableBytes(Ctx, Bytes));
-  }
-  return F;
-}
-
-llvm::GlobalVariable *emitWeights(llvm::Module &M, const Program &P) {
+llvm::GlobalVariable *tidal::emitWeights(llvm::Module &M, const Program &P) {
   if (P.Weights.empty())
     return nullptr;
   llvm::Constant *Init =
@@ -190,111 +259,14 @@ llvm::GlobalVariable *emitWeights(llvm::Module &M, const Program &P) {
   return G;
 }
 
-/// The pointer a binding denotes inside `<name>_run`.
-llvm::Value *bindingPointer(llvm::IRBuilder<> &B, llvm::Function *Run,
-                            llvm::GlobalVariable *Weights,
-                            const BufferBinding &Bd) {
-  llvm::Type *Ptr = B.getPtrTy();
-  switch (Bd.Storage) {
-  case StorageKind::Input:
-  case StorageKind::Output: {
-    llvm::Value *Array = Run->getArg(Bd.Storage == StorageKind::Input ? 0 : 1);
-    llvm::Value *Slot = B.CreateConstInBoundsGEP1_64(Ptr, Array, Bd.Index);
-    return B.CreateAlignedLoad(Ptr, Slot, llvm::Align(8));
-  }
-  case StorageKind::Weights:
-    return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), Weights, Bd.Offset);
-  case StorageKind::Workspace:
-    return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), Run->getArg(2), Bd.Offset);
-  case StorageKind::Temp:
-    break;
-  }
-  llvm_unreachable("temporaries are rejected by analyzeCalls");
-}
-
-void emitEntryPoint(llvm::Module &M, const Program &P, const TargetSetup &T,
-                    llvm::GlobalVariable *Weights,
-                    const std::vector<llvm::Function *> &Kernels) {
-  llvm::LLVMContext &Ctx = M.getContext();
-  llvm::Type *Ptr = llvm::PointerType::get(Ctx, 0);
-  auto *FT = llvm::FunctionType::get(llvm::Type::getInt32Ty(Ctx),
+llvm::Function *tidal::declareRun(llvm::Module &M, const Program &P) {
+  llvm::Type *Ptr = llvm::PointerType::get(M.getContext(), 0);
+  auto *FT = llvm::FunctionType::get(llvm::Type::getInt32Ty(M.getContext()),
                                      {Ptr, Ptr, Ptr}, false);
   auto *Run = llvm::Function::Create(FT, llvm::GlobalValue::ExternalLinkage,
                                      P.Name + "_run", M);
-  addTargetAttributes(Run, T);
   const char *Names[] = {"inputs", "outputs", "workspace"};
-  for (unsigned I = 0; I < 3; ++I) {
+  for (unsigned I = 0; I < 3; ++I)
     Run->getArg(I)->setName(Names[I]);
-    Run->getArg(I)->addAttr(llvm::Attribute::NoCapture);
-    if (I < 2)
-      Run->getArg(I)->addAttr(llvm::Attribute::ReadOnly);
-  }
-  llvm::IRBuilder<> B(llvm::BasicBlock::Create(Ctx, "entry", Run));
-  for (const KernelCall &C : P.Calls) {
-    const Kernel *K = P.findKernel(C.Kernel);
-    std::vector<llvm::Value *> Args;
-    for (const BufferBinding &Bd : C.Args)
-      Args.push_back(bindingPointer(B, Run, Weights, Bd));
-    B.CreateCall(Kernels[K - P.Kernels.data()], Args);
-  }
-  B.CreateRet(B.getInt32(0));
-}
-
-} // namespace
-
-llvm::Expected<std::unique_ptr<llvm::Module>>
-tidal::buildModule(const Program &P, const TargetSetup &T,
-                   llvm::LLVMContext &Ctx) {
-  std::vector<std::vector<ParamFacts>> Facts;
-  if (llvm::Error E = analyzeCalls(P, Facts))
-    return std::move(E);
-  auto M = std::make_unique<llvm::Module>(P.Name, Ctx);
-  M->setSourceFileName(P.Name);
-  M->setTargetTriple(T.Triple);
-  M->setDataLayout(T.TM->createDataLayout());
-  llvm::GlobalVariable *Weights = emitWeights(*M, P);
-  std::vector<llvm::Function *> Kernels;
-  for (size_t I = 0; I < P.Kernels.size(); ++I)
-    Kernels.push_back(declareKernel(*M, P, P.Kernels[I], Facts[I], T));
-  emitEntryPoint(*M, P, T, Weights, Kernels);
-  KernelEmitter KE(*M, T);
-  for (size_t I = 0; I < P.Kernels.size(); ++I)
-    if (llvm::Error E = KE.emitKernel(P.Kernels[I], Kernels[I]))
-      return std::move(E);
-  std::string Msg;
-  llvm::raw_string_ostream OS(Msg);
-  if (llvm::verifyModule(*M, &OS))
-    return makeError("codegen produced invalid LLVM IR (a Tidal bug): " +
-                     OS.str());
-  return std::move(M);
-}
-
-void tidal::optimizeModule(llvm::Module &M, const TargetSetup &T,
-                           unsigned OptLevel) {
-  llvm::TargetLibraryInfoImpl TLII{llvm::Triple(M.getTargetTriple())};
-  TLII.disableAllFunctions();
-  TLII.setAvailable(llvm::LibFunc_memcpy);
-  TLII.setAvailable(llvm::LibFunc_memset);
-  llvm::LoopAnalysisManager LAM;
-  llvm::FunctionAnalysisManager FAM;
-  llvm::CGSCCAnalysisManager CGAM;
-  llvm::ModuleAnalysisManager MAM;
-  llvm::PipelineTuningOptions PTO;
-  PTO.LoopVectorization = OptLevel >= 2;
-  PTO.SLPVectorization = OptLevel >= 2;
-  llvm::PassBuilder PB(T.TM.get(), PTO);
-  FAM.registerPass([&] { return llvm::TargetLibraryAnalysis(TLII); });
-  PB.registerModuleAnalyses(MAM);
-  PB.registerCGSCCAnalyses(CGAM);
-  PB.registerFunctionAnalyses(FAM);
-  PB.registerLoopAnalyses(LAM);
-  PB.crossRegisterProxies(LAM, FAM, CGAM, MAM);
-  llvm::OptimizationLevel Level = OptLevel == 0   ? llvm::OptimizationLevel::O0
-                                  : OptLevel == 1 ? llvm::OptimizationLevel::O1
-                                  : OptLevel == 2 ? llvm::OptimizationLevel::O2
-                                                  : llvm::OptimizationLevel::O3;
-  llvm::ModulePassManager MPM =
-      OptLevel == 0 ? PB.buildO0DefaultPipeline(Level)
-                    : PB.buildPerModuleDefaultPipeline(Level);
-  MPM.run(M, MAM);
+  return Run;
 }

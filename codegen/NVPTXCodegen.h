@@ -2,7 +2,8 @@
 //
 // Internal to codegen/. A Program compiled for --target nvptx becomes
 //  - device code: one PTX `.entry` per launch (NVPTXDevice.cpp), where a
-//    launch is one top-level statement of a kernel's body (NVPTXLaunches.cpp);
+//    launch is one top-level statement of a kernel's body (NVPTXLaunches.cpp),
+//    optimized and compiled like CPU code (EmitObject.cpp, Backend.cpp);
 //  - a host object for x86-64 (NVPTXHost.cpp) holding the PTX text, the
 //    weights and a constant descriptor of the launches, and `<name>_run`,
 //    which hands the descriptor to the runtime's tidal_cuda_run
@@ -47,16 +48,14 @@ planLaunches(const Program &P);
 /// Checks that the CPU is one nvptx supports (sm_80 or sm_90).
 llvm::Error checkNVPTXCPU(const CodegenOptions &Opts);
 
-/// The device module of P: one entry per launch, the runtime's math
-/// functions linked in from Opts.DeviceLibPath when the kernels call them,
-/// optimized at Opts.OptLevel.
+/// The unoptimized device module of P: one entry per launch (planned
+/// here), the runtime's math functions linked in from DeviceLibPath when the
+/// kernels call them, everything but the entries internal. Verified.
 llvm::Expected<std::unique_ptr<llvm::Module>>
-buildDeviceModule(const Program &P,
-                  const std::vector<std::vector<GpuLaunch>> &Launches,
-                  const TargetSetup &T, const CodegenOptions &Opts,
-                  llvm::LLVMContext &Ctx);
+buildDeviceModule(const Program &P, const TargetSetup &T,
+                  llvm::StringRef DeviceLibPath, llvm::LLVMContext &Ctx);
 
-/// The PTX text of P.
+/// The PTX text of P (EmitObject.cpp).
 llvm::Expected<std::string> compilePTX(const Program &P,
                                        const CodegenOptions &Opts);
 
@@ -64,12 +63,9 @@ llvm::Expected<std::string> compilePTX(const Program &P,
 llvm::Error emitNVPTXObject(const Program &P, const CodegenOptions &Opts,
                             llvm::raw_pwrite_stream &OS);
 
-/// Writes the optimized device module of P as LLVM IR text.
-llvm::Error emitNVPTXLLVMIR(const Program &P, const CodegenOptions &Opts,
-                            llvm::raw_ostream &OS);
-
-/// The C declarations the nvptx header adds to the common one: the error
-/// codes of `<name>_run` and tidal_cuda_error_string.
+/// The C declarations the nvptx header adds to the common one
+/// (NVPTXHeader.cpp): the error codes of `<name>_run` and the runtime
+/// functions that describe them.
 std::string nvptxHeaderExtras(const Program &P);
 
 } // namespace tidal

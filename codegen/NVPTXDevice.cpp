@@ -20,48 +20,17 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/Backend.h"
 #include "codegen/KernelEmitter.h"
-#include "codegen/ModuleEmitter.h"
 #include "codegen/NVPTXCodegen.h"
 #include "compiler/Diagnostics.h"
-#include "llvm/ADT/SmallString.h"
-#include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/Bitcode/BitcodeReader.h"
-#include "llvm/IR/DiagnosticInfo.h"
-#include "llvm/IR/DiagnosticPrinter.h"
-#include "llvm/IR/LegacyPassManager.h"
-#include "llvm/IR/Verifier.h"
 #include "llvm/Linker/Linker.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/raw_ostream.h"
 
 using namespace tidal;
 
 namespace {
-
-/// Collects LLVM's errors instead of letting the default handler exit, and
-/// keeps remarks and warnings quiet.
-struct CollectingHandler : llvm::DiagnosticHandler {
-  std::string *Errors;
-  explicit CollectingHandler(std::string *Errors) : Errors(Errors) {}
-  bool handleDiagnostics(const llvm::DiagnosticInfo &DI) override {
-    if (DI.getSeverity() == llvm::DS_Error) {
-      llvm::raw_string_ostream OS(*Errors);
-      llvm::DiagnosticPrinterRawOStream DP(OS);
-      DI.print(DP);
-      OS << "\n";
-    }
-    return true;
-  }
-};
-
-void setTargetAttributes(llvm::Function &F, const TargetSetup &T) {
-  F.removeFnAttr("target-cpu");
-  F.removeFnAttr("target-features");
-  F.addFnAttr("target-cpu", T.CPU);
-  if (!T.Features.empty())
-    F.addFnAttr("target-features", T.Features);
-}
 
 void annotate(llvm::Module &M, llvm::Function *F, llvm::StringRef Key,
               uint32_t Value) {
@@ -164,32 +133,6 @@ llvm::Error emitEntries(llvm::Module &M, const Program &P,
   return llvm::Error::success();
 }
 
-llvm::Error checkOptLevel(const CodegenOptions &Opts) {
-  if (Opts.OptLevel > 3)
-    return makeError("optimization level " + llvm::Twine(Opts.OptLevel) +
-                     " is not one of 0, 1, 2, 3");
-  return llvm::Error::success();
-}
-
-/// The optimized device module of P, ready for the backend.
-llvm::Expected<std::unique_ptr<llvm::Module>>
-compileDevice(const Program &P, const CodegenOptions &Opts,
-              const TargetSetup &T, llvm::LLVMContext &Ctx) {
-  if (llvm::Error E = checkOptLevel(Opts))
-    return std::move(E);
-  llvm::Expected<std::vector<std::vector<GpuLaunch>>> Launches =
-      planLaunches(P);
-  if (!Launches)
-    return Launches.takeError();
-  return buildDeviceModule(P, *Launches, T, Opts, Ctx);
-}
-
-llvm::Error backendErrors(const std::string &Errors) {
-  if (Errors.empty())
-    return llvm::Error::success();
-  return makeError("LLVM failed: " + Errors);
-}
-
 } // namespace
 
 llvm::Error tidal::checkNVPTXCPU(const CodegenOptions &Opts) {
@@ -200,83 +143,20 @@ llvm::Error tidal::checkNVPTXCPU(const CodegenOptions &Opts) {
 }
 
 llvm::Expected<std::unique_ptr<llvm::Module>>
-tidal::buildDeviceModule(const Program &P,
-                         const std::vector<std::vector<GpuLaunch>> &Launches,
-                         const TargetSetup &T, const CodegenOptions &Opts,
+tidal::buildDeviceModule(const Program &P, const TargetSetup &T,
+                         llvm::StringRef DeviceLibPath,
                          llvm::LLVMContext &Ctx) {
-  auto M = std::make_unique<llvm::Module>(P.Name, Ctx);
-  M->setSourceFileName(P.Name);
-  M->setTargetTriple(T.Triple);
-  M->setDataLayout(T.TM->createDataLayout());
-  if (llvm::Error E = emitEntries(*M, P, Launches, T))
+  llvm::Expected<std::vector<std::vector<GpuLaunch>>> Launches =
+      planLaunches(P);
+  if (!Launches)
+    return Launches.takeError();
+  std::unique_ptr<llvm::Module> M = createModule(P, T, Ctx);
+  if (llvm::Error E = emitEntries(*M, P, *Launches, T))
     return std::move(E);
-  std::string Msg;
-  llvm::raw_string_ostream OS(Msg);
-  if (llvm::verifyModule(*M, &OS))
-    return makeError("codegen produced invalid LLVM IR (a Tidal bug): " +
-                     OS.str());
-  if (llvm::Error E = linkMathLibrary(*M, T, Opts.DeviceLibPath))
+  if (llvm::Error E = verifyGenerated(*M))
+    return std::move(E);
+  if (llvm::Error E = linkMathLibrary(*M, T, DeviceLibPath))
     return std::move(E);
   internalize(*M);
-  optimizeModule(*M, T, Opts.OptLevel);
   return std::move(M);
-}
-
-llvm::Expected<std::string> tidal::compilePTX(const Program &P,
-                                              const CodegenOptions &Opts) {
-  if (llvm::Error E = checkNVPTXCPU(Opts))
-    return std::move(E);
-  auto T = setupTarget(Opts);
-  if (!T)
-    return T.takeError();
-  llvm::LLVMContext Ctx;
-  std::string Errors;
-  Ctx.setDiagnosticHandler(std::make_unique<CollectingHandler>(&Errors));
-  auto M = compileDevice(P, Opts, **T, Ctx);
-  if (!M)
-    return M.takeError();
-  llvm::SmallString<0> PTX;
-  llvm::raw_svector_ostream OS(PTX);
-  llvm::TargetLibraryInfoImpl TLII{llvm::Triple((*M)->getTargetTriple())};
-  TLII.disableAllFunctions();
-  llvm::legacy::PassManager PM;
-  PM.add(new llvm::TargetLibraryInfoWrapperPass(TLII));
-  if ((*T)->TM->addPassesToEmitFile(PM, OS, nullptr,
-                                    llvm::CodeGenFileType::AssemblyFile))
-    return makeError("the NVPTX backend cannot emit PTX");
-  PM.run(**M);
-  if (llvm::Error E = backendErrors(Errors))
-    return std::move(E);
-  return std::string(PTX.str());
-}
-
-llvm::Error tidal::emitPTX(const Program &P, const CodegenOptions &Opts,
-                           llvm::raw_ostream &OS) {
-  if (Opts.Target != "nvptx")
-    return makeError("PTX can only be emitted for --target nvptx, not " +
-                     Opts.Target);
-  llvm::Expected<std::string> PTX = compilePTX(P, Opts);
-  if (!PTX)
-    return PTX.takeError();
-  OS << *PTX;
-  return llvm::Error::success();
-}
-
-llvm::Error tidal::emitNVPTXLLVMIR(const Program &P, const CodegenOptions &Opts,
-                                   llvm::raw_ostream &OS) {
-  if (llvm::Error E = checkNVPTXCPU(Opts))
-    return E;
-  auto T = setupTarget(Opts);
-  if (!T)
-    return T.takeError();
-  llvm::LLVMContext Ctx;
-  std::string Errors;
-  Ctx.setDiagnosticHandler(std::make_unique<CollectingHandler>(&Errors));
-  auto M = compileDevice(P, Opts, **T, Ctx);
-  if (!M)
-    return M.takeError();
-  if (llvm::Error E = backendErrors(Errors))
-    return E;
-  (*M)->print(OS, nullptr);
-  return llvm::Error::success();
 }

@@ -1,16 +1,16 @@
 //===- NVPTXHeader.cpp - The C header of an nvptx model -------------------===//
 //
 // The header of an nvptx model is the common one (EmitHeader.cpp) plus the
-// error codes its `<name>_run` may return and the runtime function that
-// describes them, inserted before the header's closing `extern "C"` and
-// guard. The codes are shared by every nvptx header (and equal to
-// runtime/include/tidal_cuda.h), so they are guarded like the type codes.
+// error codes its `<name>_run` may return and the runtime functions that
+// describe them, which EmitHeader.cpp inserts before the header's closing
+// `extern "C"` and guard. The codes are shared by every nvptx header (and
+// equal to runtime/include/tidal_cuda.h), so they are guarded like the type
+// codes.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/NVPTXCodegen.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/raw_ostream.h"
 
 using namespace tidal;
 
@@ -49,22 +49,4 @@ std::string tidal::nvptxHeaderExtras(const Program &P) {
          "#endif\n"
          "#define " +
          Upper + "_TARGET_NVPTX 1\n\n";
-}
-
-void tidal::emitHeader(const Program &P, const CodegenOptions &Opts,
-                       llvm::raw_ostream &OS) {
-  if (Opts.Target != "nvptx") {
-    emitHeader(P, OS);
-    return;
-  }
-  std::string Text;
-  llvm::raw_string_ostream TOS(Text);
-  emitHeader(P, TOS);
-  TOS.flush();
-  // Before the closing `extern "C"` brace and the include guard.
-  size_t At = Text.rfind("#ifdef __cplusplus\n}\n#endif");
-  if (At == std::string::npos)
-    At = Text.size();
-  Text.insert(At, nvptxHeaderExtras(P));
-  OS << Text;
 }

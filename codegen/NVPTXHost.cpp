@@ -20,14 +20,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/Backend.h"
+#include "codegen/ModuleEmitter.h"
 #include "codegen/NVPTXCodegen.h"
-#include "codegen/KernelEmitter.h"
-#include "compiler/Diagnostics.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
-#include "llvm/IR/LegacyPassManager.h"
-#include "llvm/IR/Verifier.h"
-#include "llvm/Support/raw_ostream.h"
 
 using namespace tidal;
 
@@ -37,12 +34,16 @@ namespace {
 constexpr uint32_t AbiVersion = 1;
 enum ArgKind : uint32_t { ArgInput = 0, ArgOutput = 1, ArgWeights = 2, ArgWorkspace = 3 };
 
-/// Builds the host module's constants.
+/// Builds the host module's constants. They are created in a fixed order
+/// (per launch its arguments, then its entry name; then the launch list,
+/// the PTX, the weights, the input and output sizes): the order of the
+/// globals is the order of the object's data.
 class HostBuilder {
 public:
   HostBuilder(llvm::Module &M, const Program &P)
       : M(M), Ctx(M.getContext()), P(P), I32(llvm::Type::getInt32Ty(Ctx)),
-        I64(llvm::Type::getInt64Ty(Ctx)), Ptr(llvm::PointerType::get(Ctx, 0)) {
+        I64(llvm::Type::getInt64Ty(Ctx)), Ptr(llvm::PointerType::get(Ctx, 0)),
+        Null(llvm::ConstantPointerNull::get(llvm::PointerType::get(Ctx, 0))) {
     ArgTy = llvm::StructType::create(Ctx, {I32, I32, I64}, "tidal_cuda_arg");
     LaunchTy = llvm::StructType::create(Ctx, {Ptr, I32, I32, I32, I32, Ptr},
                                         "tidal_cuda_launch");
@@ -57,6 +58,9 @@ public:
 private:
   llvm::Constant *privateConstant(const llvm::Twine &Name, llvm::Constant *Init);
   llvm::Constant *string(const llvm::Twine &Name, llvm::StringRef S);
+  /// A private constant array, or null when it has no elements.
+  llvm::Constant *array(const llvm::Twine &Name, llvm::Type *Elem,
+                        llvm::ArrayRef<llvm::Constant *> Elems);
   llvm::Constant *sizes(const llvm::Twine &Name, const std::vector<IOInfo> &IOs);
   llvm::Constant *weights();
   llvm::Expected<llvm::Constant *> arg(const KernelCall &C,
@@ -69,6 +73,7 @@ private:
   llvm::LLVMContext &Ctx;
   const Program &P;
   llvm::Type *I32, *I64, *Ptr;
+  llvm::Constant *Null;
   llvm::StructType *ArgTy, *LaunchTy, *ModelTy;
 };
 
@@ -83,71 +88,39 @@ llvm::Constant *HostBuilder::string(const llvm::Twine &Name, llvm::StringRef S) 
   return privateConstant(Name, llvm::ConstantDataArray::getString(Ctx, S));
 }
 
-llvm::Constant *HostBuilder::sizes(const llvm::Twine &Name,
-                                   const std::vector<IOInfo> &IOs) {
-  std::vector<uint64_t> Bytes;
-  for (const IOInfo &IO : IOs)
-    Bytes.push_back(uint64_t(IO.Type.sizeInBytes()));
-  if (Bytes.empty())
-    return llvm::ConstantPointerNull::get(llvm::PointerType::get(Ctx, 0));
-  return privateConstant(Name, llvm::ConstantDataArray::get(Ctx, Bytes));
+llvm::Constant *HostBuilder::array(const llvm::Twine &Name, llvm::Type *Elem,
+                                   llvm::ArrayRef<llvm::Constant *> Elems) {
+  if (Elems.empty())
+    return Null;
+  return privateConstant(
+      Name, llvm::ConstantArray::get(llvm::ArrayType::get(Elem, Elems.size()),
+                                     Elems));
 }
 
-/// The weights, exactly as the CPU targets place them (ModuleEmitter.cpp).
+llvm::Constant *HostBuilder::sizes(const llvm::Twine &Name,
+                                   const std::vector<IOInfo> &IOs) {
+  std::vector<llvm::Constant *> Bytes;
+  for (const IOInfo &IO : IOs)
+    Bytes.push_back(llvm::ConstantInt::get(I64, IO.Type.sizeInBytes()));
+  return array(Name, I64, Bytes);
+}
+
+/// The weights exactly as the CPU targets place them.
 llvm::Constant *HostBuilder::weights() {
-  if (P.Weights.empty())
-    return llvm::ConstantPointerNull::get(llvm::PointerType::get(Ctx, 0));
-  llvm::Constant *Init =
-      llvm::ConstantDataArray::get(Ctx, llvm::ArrayRef<uint8_t>(P.Weights));
-  auto *G = new llvm::GlobalVariable(M, Init->getType(), /*isConstant=*/true,
-                                     llvm::GlobalValue::InternalLinkage, Init,
-                                     P.Name + "_weights");
-  G->setAlignment(llvm::Align(64));
-  G->setSection(".tidal.weights." + P.Name);
-  G->setExternallyInitialized(true);
-  return G;
+  if (llvm::GlobalVariable *G = emitWeights(M, P))
+    return G;
+  return Null;
 }
 
 llvm::Expected<llvm::Constant *> HostBuilder::arg(const KernelCall &C,
                                                   const BufferDecl &D,
                                                   const BufferBinding &B) {
-  uint64_t Bytes = uint64_t(D.Size) * elementBytes(D.Elem);
-  auto bad = [&](const llvm::Twine &Why) {
-    return makeError("call of kernel '" + C.Kernel + "': argument '" + D.Name +
-                     "' " + Why);
-  };
-  auto fits = [&](int64_t Offset, uint64_t Limit) {
-    return Offset >= 0 && uint64_t(Offset) <= Limit &&
-           Bytes <= Limit - uint64_t(Offset);
-  };
-  uint32_t Kind;
-  switch (B.Storage) {
-  case StorageKind::Input:
-    if (B.Index < 0 || size_t(B.Index) >= P.Inputs.size() || !D.ReadOnly ||
-        !fits(0, P.Inputs[B.Index].Type.sizeInBytes()))
-      return bad("is not a read-only view of an input");
-    Kind = ArgInput;
-    break;
-  case StorageKind::Output:
-    if (B.Index < 0 || size_t(B.Index) >= P.Outputs.size() ||
-        !fits(0, P.Outputs[B.Index].Type.sizeInBytes()))
-      return bad("does not fit its output");
-    Kind = ArgOutput;
-    break;
-  case StorageKind::Weights:
-    if (!D.ReadOnly || !fits(B.Offset, P.Weights.size()))
-      return bad("is not a read-only view of the weights");
-    Kind = ArgWeights;
-    break;
-  case StorageKind::Workspace:
-    if (!fits(B.Offset, uint64_t(std::max<int64_t>(P.WorkspaceSize, 0))))
-      return bad("lies outside the workspace");
-    Kind = ArgWorkspace;
-    break;
-  default:
-    return bad("is still a temporary (memory planning must run before "
-               "codegen)");
-  }
+  if (llvm::Error E = checkBinding(P, C, D, B))
+    return std::move(E);
+  uint32_t Kind = B.Storage == StorageKind::Input     ? ArgInput
+                  : B.Storage == StorageKind::Output  ? ArgOutput
+                  : B.Storage == StorageKind::Weights ? ArgWeights
+                                                      : ArgWorkspace;
   bool Indexed = Kind == ArgInput || Kind == ArgOutput;
   return llvm::ConstantStruct::get(
       ArgTy, {llvm::ConstantInt::get(I32, Kind),
@@ -165,12 +138,7 @@ HostBuilder::launch(const KernelCall &C, const GpuLaunch &L, size_t Number) {
       return A.takeError();
     Args.push_back(*A);
   }
-  llvm::Constant *ArgArray =
-      Args.empty() ? llvm::ConstantPointerNull::get(llvm::PointerType::get(Ctx, 0))
-                   : privateConstant("args." + llvm::Twine(Number),
-                                     llvm::ConstantArray::get(
-                                         llvm::ArrayType::get(ArgTy, Args.size()),
-                                         Args));
+  llvm::Constant *ArgArray = array("args." + llvm::Twine(Number), ArgTy, Args);
   return llvm::ConstantStruct::get(
       LaunchTy, {string("entry." + llvm::Twine(Number), L.Entry),
                  llvm::ConstantInt::get(I32, L.Grid),
@@ -184,26 +152,17 @@ HostBuilder::model(const std::string &PTX,
                    const std::vector<std::vector<GpuLaunch>> &Launches) {
   std::vector<llvm::Constant *> List;
   for (const KernelCall &C : P.Calls) {
-    const Kernel *K = P.findKernel(C.Kernel);
+    llvm::Expected<const Kernel *> K = calledKernel(P, C);
     if (!K)
-      return makeError("call of unknown kernel '" + C.Kernel + "'");
-    if (C.Args.size() != K->Params.size())
-      return makeError("call of kernel '" + C.Kernel + "' has " +
-                       llvm::Twine(C.Args.size()) + " arguments, expected " +
-                       llvm::Twine(K->Params.size()));
-    for (const GpuLaunch &L : Launches[K - P.Kernels.data()]) {
+      return K.takeError();
+    for (const GpuLaunch &L : Launches[*K - P.Kernels.data()]) {
       llvm::Expected<llvm::Constant *> C1 = launch(C, L, List.size());
       if (!C1)
         return C1.takeError();
       List.push_back(*C1);
     }
   }
-  llvm::Constant *LaunchArray =
-      List.empty() ? llvm::ConstantPointerNull::get(llvm::PointerType::get(Ctx, 0))
-                   : privateConstant("launches",
-                                     llvm::ConstantArray::get(
-                                         llvm::ArrayType::get(LaunchTy, List.size()),
-                                         List));
+  llvm::Constant *LaunchArray = array("launches", LaunchTy, List);
   llvm::Constant *Fields[] = {
       llvm::ConstantInt::get(I32, AbiVersion),
       llvm::ConstantInt::get(I32, P.Inputs.size()),
@@ -226,20 +185,14 @@ HostBuilder::model(const std::string &PTX,
 /// `int <name>_run(inputs, outputs, workspace)`: the runtime does the rest.
 void emitRun(llvm::Module &M, const Program &P, llvm::GlobalVariable *Model,
              const TargetSetup &T) {
-  llvm::LLVMContext &Ctx = M.getContext();
-  llvm::Type *Ptr = llvm::PointerType::get(Ctx, 0);
-  llvm::Type *I32 = llvm::Type::getInt32Ty(Ctx);
-  auto *FT = llvm::FunctionType::get(I32, {Ptr, Ptr, Ptr}, false);
-  auto *Run = llvm::Function::Create(FT, llvm::GlobalValue::ExternalLinkage,
-                                     P.Name + "_run", M);
+  llvm::Function *Run = declareRun(M, P);
   Run->addFnAttr(llvm::Attribute::NoUnwind);
-  Run->addFnAttr("target-cpu", T.CPU);
-  const char *Names[] = {"inputs", "outputs", "workspace"};
-  for (unsigned I = 0; I < 3; ++I)
-    Run->getArg(I)->setName(Names[I]);
+  setTargetAttributes(*Run, T);
+  llvm::IRBuilder<> B(llvm::BasicBlock::Create(M.getContext(), "entry", Run));
+  llvm::Type *Ptr = B.getPtrTy();
   llvm::FunctionCallee Launcher = M.getOrInsertFunction(
-      "tidal_cuda_run", llvm::FunctionType::get(I32, {Ptr, Ptr, Ptr, Ptr}, false));
-  llvm::IRBuilder<> B(llvm::BasicBlock::Create(Ctx, "entry", Run));
+      "tidal_cuda_run",
+      llvm::FunctionType::get(B.getInt32Ty(), {Ptr, Ptr, Ptr, Ptr}, false));
   B.CreateRet(B.CreateCall(Launcher, {Model, Run->getArg(0), Run->getArg(1),
                                       Run->getArg(2)}));
 }
@@ -257,30 +210,22 @@ llvm::Error tidal::emitNVPTXObject(const Program &P, const CodegenOptions &Opts,
     return PTX.takeError();
   CodegenOptions HostOpts;
   HostOpts.Target = "x86-64";
-  HostOpts.CPU = "x86-64";
+  HostOpts.CPU = "x86-64"; // generic: the object runs on any x86-64 host
   HostOpts.OptLevel = Opts.OptLevel;
   auto T = setupTarget(HostOpts);
   if (!T)
     return T.takeError();
-  llvm::LLVMContext Ctx;
-  llvm::Module M(P.Name, Ctx);
-  M.setSourceFileName(P.Name);
-  M.setTargetTriple((*T)->Triple);
-  M.setDataLayout((*T)->TM->createDataLayout());
+  CodegenContext Ctx;
+  std::unique_ptr<llvm::Module> M = createModule(P, **T, Ctx.get());
   llvm::Expected<llvm::GlobalVariable *> Model =
-      HostBuilder(M, P).model(*PTX, *Launches);
+      HostBuilder(*M, P).model(*PTX, *Launches);
   if (!Model)
     return Model.takeError();
-  emitRun(M, P, *Model, **T);
-  std::string Msg;
-  llvm::raw_string_ostream VOS(Msg);
-  if (llvm::verifyModule(M, &VOS))
-    return makeError("codegen produced invalid LLVM IR (a Tidal bug): " +
-                     VOS.str());
-  llvm::legacy::PassManager PM;
-  if ((*T)->TM->addPassesToEmitFile(PM, OS, nullptr,
-                                    llvm::CodeGenFileType::ObjectFile))
-    return makeError("the x86-64 backend cannot emit objects");
-  PM.run(M);
-  return llvm::Error::success();
+  emitRun(*M, P, *Model, **T);
+  if (llvm::Error E = verifyGenerated(*M))
+    return E;
+  // Nothing to optimize: the module is constants and one call.
+  if (llvm::Error E = emitCode(*M, **T, OS, llvm::CodeGenFileType::ObjectFile))
+    return E;
+  return Ctx.errors();
 }

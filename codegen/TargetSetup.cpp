@@ -11,6 +11,7 @@
 #include "codegen/TargetSetup.h"
 #include "compiler/Diagnostics.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/IR/Function.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/TargetParser/Host.h"
@@ -123,9 +124,6 @@ static void describeSubtarget(const llvm::MCSubtargetInfo &STI,
     T.NativeFMA = STI.checkFeatures("+fma");
     break;
   case TargetSetup::Arch::AArch64:
-    T.VectorBits = 128;
-    T.NativeF16 = T.NativeRounding = T.NativeFMA = true;
-    break;
   case TargetSetup::Arch::NVPTX:
     T.VectorBits = 128;
     T.NativeF16 = T.NativeRounding = T.NativeFMA = true;
@@ -158,6 +156,14 @@ tidal::setupTarget(const CodegenOptions &Opts) {
     return makeError("cannot create a target machine for " + T->Triple);
   describeSubtarget(*T->TM->getMCSubtargetInfo(), *T);
   return std::move(T);
+}
+
+void tidal::setTargetAttributes(llvm::Function &F, const TargetSetup &T) {
+  F.removeFnAttr("target-cpu");
+  F.removeFnAttr("target-features");
+  F.addFnAttr("target-cpu", T.CPU);
+  if (!T.Features.empty())
+    F.addFnAttr("target-features", T.Features);
 }
 
 llvm::Expected<unsigned> tidal::targetVectorBits(const CodegenOptions &Opts) {

@@ -15,6 +15,10 @@
 #include <memory>
 #include <string>
 
+namespace llvm {
+class Function;
+} // namespace llvm
+
 namespace tidal {
 
 /// Everything codegen needs to know about one target and CPU.
@@ -43,6 +47,11 @@ struct TargetSetup {
 /// unknown target name or CPU.
 llvm::Expected<std::unique_ptr<TargetSetup>>
 setupTarget(const CodegenOptions &Opts);
+
+/// Gives F the `target-cpu` and `target-features` attributes of T,
+/// replacing any it has (functions linked in from the device math library
+/// carry the ones they were compiled with).
+void setTargetAttributes(llvm::Function &F, const TargetSetup &T);
 
 } // namespace tidal
 

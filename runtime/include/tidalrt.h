@@ -14,26 +14,26 @@
 extern "C" {
 #endif
 
+/* Each function comes in f32 (suffix f) and f64. */
 float tidal_expf(float x);
+double tidal_exp(double x);
 float tidal_logf(float x);
+double tidal_log(double x);
 float tidal_erff(float x);
+double tidal_erf(double x);
 float tidal_tanhf(float x);
+double tidal_tanh(double x);
 /* 1 / (1 + exp(-x)), without overflow for large |x|. */
 float tidal_sigmoidf(float x);
+double tidal_sigmoid(double x);
 float tidal_powf(float x, float y);
+double tidal_pow(double x, double y);
 float tidal_sinf(float x);
+double tidal_sin(double x);
 float tidal_cosf(float x);
+double tidal_cos(double x);
 /* C fmod: x - n*y with n = trunc(x/y), exact. */
 float tidal_fmodf(float x, float y);
-
-double tidal_exp(double x);
-double tidal_log(double x);
-double tidal_erf(double x);
-double tidal_tanh(double x);
-double tidal_sigmoid(double x);
-double tidal_pow(double x, double y);
-double tidal_sin(double x);
-double tidal_cos(double x);
 double tidal_fmod(double x, double y);
 
 #ifdef __cplusplus

@@ -8,6 +8,18 @@
  */
 #include "internal.h"
 
+/* The integer mantissa, implicit bit included, of the finite nonzero
+ * double with bits u and biased exponent *e. A subnormal's (*e = 0) is
+ * normalized, and *e lowered to match. */
+static uint64_t mantissa(uint64_t u, int *e) {
+  uint64_t i;
+  if (*e)
+    return (u & 0x000fffffffffffffull) | (1ull << 52);
+  for (i = u << 12; !(i >> 63); i <<= 1)
+    --*e;
+  return u << (1 - *e);
+}
+
 double tidal_fmod(double x, double y) {
   uint64_t ux = tidal_bits(x), uy = tidal_bits(y);
   uint64_t sx = ux & 0x8000000000000000ull, mx, my, i;
@@ -19,35 +31,18 @@ double tidal_fmod(double x, double y) {
       return tidal_from_bits(sx); /* +-0 */
     return x;                     /* |x| < |y| (also y infinite) */
   }
-  /* Integer mantissas with the implicit bit; subnormals normalized. */
-  if (!ex) {
-    for (i = ux << 12; !(i >> 63); i <<= 1)
-      --ex;
-    mx = ux << (1 - ex);
-  } else {
-    mx = (ux & 0x000fffffffffffffull) | (1ull << 52);
-  }
-  if (!ey) {
-    for (i = uy << 12; !(i >> 63); i <<= 1)
-      --ey;
-    my = uy << (1 - ey);
-  } else {
-    my = (uy & 0x000fffffffffffffull) | (1ull << 52);
-  }
-  for (; ex > ey; --ex) {
+  mx = mantissa(ux, &ex);
+  my = mantissa(uy, &ey);
+  for (;; --ex) { /* |x| > |y|: ex >= ey; one quotient bit per step */
     i = mx - my;
     if (!(i >> 63)) {
       if (i == 0)
         return tidal_from_bits(sx);
       mx = i;
     }
+    if (ex == ey)
+      break;
     mx <<= 1;
-  }
-  i = mx - my;
-  if (!(i >> 63)) {
-    if (i == 0)
-      return tidal_from_bits(sx);
-    mx = i;
   }
   for (; !(mx >> 52); mx <<= 1)
     --ex;

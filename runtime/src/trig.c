@@ -133,9 +133,21 @@ static int rem_pio2_large(double x, double *hi, double *lo) {
   return N;
 }
 
+/* One more Cody-Waite step: subtracts Fn times the next piece P of pi/2
+ * (with Pt, the rest of pi/2 after it) from the reduced argument *R - *W.
+ * Updates both and returns their new difference. */
+static double cody_waite_step(double Fn, double P, double Pt, double *R,
+                              double *W) {
+  double T = *R;
+  *W = Fn * P;
+  *R = T - *W;
+  *W = Fn * Pt - ((T - *R) - *W);
+  return *R - *W;
+}
+
 int tidal__rem_pio2(double x, double *hi, double *lo) {
   uint32_t Hx = (uint32_t)(tidal_bits(x) >> 32) & 0x7fffffff;
-  double Fn, R, W, T, Y0;
+  double Fn, R, W, Y0;
   int N, J, I;
   if (Hx <= 0x3fe921fb) { /* |x| ~<= pi/4 */
     *hi = x;
@@ -153,19 +165,10 @@ int tidal__rem_pio2(double x, double *hi, double *lo) {
   J = (int)(Hx >> 20);
   I = J - (int)((tidal_bits(Y0) >> 52) & 0x7ff);
   if (I > 16) { /* cancellation: second step, good to 118 bits */
-    T = R;
-    W = Fn * Pio2_2;
-    R = T - W;
-    W = Fn * Pio2_2t - ((T - R) - W);
-    Y0 = R - W;
+    Y0 = cody_waite_step(Fn, Pio2_2, Pio2_2t, &R, &W);
     I = J - (int)((tidal_bits(Y0) >> 52) & 0x7ff);
-    if (I > 49) { /* third step, 151 bits */
-      T = R;
-      W = Fn * Pio2_3;
-      R = T - W;
-      W = Fn * Pio2_3t - ((T - R) - W);
-      Y0 = R - W;
-    }
+    if (I > 49) /* third step, 151 bits */
+      Y0 = cody_waite_step(Fn, Pio2_3, Pio2_3t, &R, &W);
   }
   *hi = Y0;
   *lo = (R - Y0) - W;
@@ -201,15 +204,10 @@ static double kernel_cos(double x, double y) {
   return w + (((1.0 - w) - hz) + (z * r - x * y));
 }
 
-double tidal_sin(double x) {
-  uint32_t Hx = (uint32_t)(tidal_bits(x) >> 32) & 0x7fffffff;
+/* sin(x + Quadrant * pi/2) for finite x. */
+static double sin_quadrant(double x, int Quadrant) {
   double Hi, Lo;
-  int N;
-  if (Hx >= 0x7ff00000)
-    return tidal_isnan(x) ? x + x : TIDAL_NAN;
-  if (Hx < 0x3e500000) /* |x| < 2^-26: sin x = x */
-    return x;
-  N = tidal__rem_pio2(x, &Hi, &Lo);
+  int N = tidal__rem_pio2(x, &Hi, &Lo) + Quadrant;
   switch (N & 3) {
   case 0:
     return kernel_sin(Hi, Lo);
@@ -222,25 +220,23 @@ double tidal_sin(double x) {
   }
 }
 
+double tidal_sin(double x) {
+  uint32_t Hx = (uint32_t)(tidal_bits(x) >> 32) & 0x7fffffff;
+  if (Hx >= 0x7ff00000)
+    return tidal_isnan(x) ? x + x : TIDAL_NAN;
+  if (Hx < 0x3e500000) /* |x| < 2^-26: sin x = x */
+    return x;
+  return sin_quadrant(x, 0);
+}
+
+/* cos x = sin(x + pi/2): the same reduction of x, one quadrant on. */
 double tidal_cos(double x) {
   uint32_t Hx = (uint32_t)(tidal_bits(x) >> 32) & 0x7fffffff;
-  double Hi, Lo;
-  int N;
   if (Hx >= 0x7ff00000)
     return tidal_isnan(x) ? x + x : TIDAL_NAN;
   if (Hx < 0x3e46a09e) /* |x| < 2^-27 sqrt(2): cos x = 1 */
     return 1.0;
-  N = tidal__rem_pio2(x, &Hi, &Lo);
-  switch (N & 3) {
-  case 0:
-    return kernel_cos(Hi, Lo);
-  case 1:
-    return -kernel_sin(Hi, Lo);
-  case 2:
-    return -kernel_cos(Hi, Lo);
-  default:
-    return kernel_sin(Hi, Lo);
-  }
+  return sin_quadrant(x, 1);
 }
 
 float tidal_sinf(float x) { return (float)tidal_sin((double)x); }
