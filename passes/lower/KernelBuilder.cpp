@@ -169,6 +169,10 @@ llvm::Error lower::nodeError(const Node &N, const llvm::Twine &Why) {
 }
 
 llvm::Expected<Stmt> lower::lowerNode(const Node &N, KernelBuilder &B) {
+  // A result with no elements is written by no loop, so no lowering needs to
+  // handle (or divide by) an empty shape itself.
+  if (N.Kind != OpKind::Constant && N.result()->Type.numElements() == 0)
+    return seq({});
   switch (N.Kind) {
 #define TIDAL_OP(Id, MinOps, MaxOps, Cat)                                      \
   case OpKind::Id:                                                             \

@@ -257,8 +257,6 @@ llvm::Expected<Stmt> lower::lowerConv(const Node &N, KernelBuilder &B) {
   auto Axes = readWindow(N, N.Operands[0], N.result(), &S->Kernel);
   if (!Axes)
     return Axes.takeError();
-  if (N.result()->Type.numElements() == 0)
-    return seq({});
   ScalarType T = elemOf(N.result());
   declareOperands(B, {N.Operands[0], N.Operands[1], optionalOperand(N, 2)});
   bool Plane = isPointwise(*Axes) && product(S->OutSpatial) <= MaxAccElems;
@@ -307,8 +305,6 @@ llvm::Expected<Stmt> lower::lowerGemm(const Node &N, KernelBuilder &B) {
     return nodeError(N, "alpha and beta other than 1 are not supported for "
                         "element type " +
                             elemTypeName(Y->Type.Elem));
-  if (Y->Type.numElements() == 0)
-    return seq({});
   declareOperands(B, {A, BM, C});
   return loopOver(B, "i", M, [&](Expr I) {
     auto LoadA = [&](Expr KV) {
@@ -362,8 +358,6 @@ llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
   if (!Ok || Y->Type.Shape != Expected)
     return nodeError(N, "shapes " + A->Type.str() + " and " + BM->Type.str() +
                             " do not multiply to " + Y->Type.str());
-  if (Y->Type.numElements() == 0)
-    return seq({});
   ScalarType T = elemOf(Y);
   declareOperands(B, {A, BM});
   return loopBlock(B, Batch, "b", [&](const std::vector<Expr> &BV, Expr) {

@@ -228,8 +228,6 @@ llvm::Expected<Stmt> lower::lowerConvTranspose(const Node &N,
   auto S = readShape(N);
   if (!S)
     return S.takeError();
-  if (N.result()->Type.numElements() == 0)
-    return seq({});
   ScalarType T = elemOf(N.result());
   const Value *Bias = N.Operands.size() > 2 ? N.Operands[2] : nullptr;
   declareOperands(B, {N.Operands[0], N.Operands[1], Bias});

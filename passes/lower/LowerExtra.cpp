@@ -67,8 +67,6 @@ llvm::Expected<Stmt> lowerArg(const Node &N, KernelBuilder &B, bool Max) {
       Y->Type.rank() != (Keep ? In.size() : In.size() - 1))
     return nodeError(N, "result " + Y->Type.str() + " does not fit input " +
                             X->Type.str());
-  if (Y->Type.numElements() == 0)
-    return seq({});
   ScalarType T = elemOf(X);
   AxisSplit Split = splitAround(In, *Axis);
   std::vector<int64_t> Outer = Split.outerShape(), Block = Split.blockShape();
@@ -136,8 +134,6 @@ llvm::Expected<Stmt> lowerCumulative(const Node &N, KernelBuilder &B,
   if (N.result()->Type != X->Type)
     return nodeError(N, "result " + N.result()->Type.str() + " differs from " +
                             X->Type.str());
-  if (X->Type.numElements() == 0)
-    return seq({});
   bool Exclusive = N.getInt("exclusive", 0) != 0;
   bool Reverse = N.getInt("reverse", 0) != 0;
   ScalarType T = elemOf(X);

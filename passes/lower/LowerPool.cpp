@@ -68,8 +68,6 @@ llvm::Expected<Stmt> lowerPool(const Node &N, KernelBuilder &B, bool Avg) {
     return nodeError(N, "result type " + Y->Type.str() +
                             " does not keep the input's N and C of " +
                             X->Type.str());
-  if (Y->Type.numElements() == 0)
-    return seq({});
   ScalarType T = elemOf(X);
   bool IncludePad = N.getInt("count_include_pad", 0) != 0;
   int64_t Row = Out.back();

@@ -265,8 +265,6 @@ llvm::Expected<Stmt> lowerReduce(const Node &N, KernelBuilder &B, Red K,
     return nodeError(N, "result type " + Y->Type.str() +
                             " does not match the reduction of " +
                             X->Type.str());
-  if (Y->Type.numElements() == 0)
-    return seq({});
   return ReduceNest(N, B, K, Reduced, KeepDims).build();
 }
 
@@ -319,8 +317,6 @@ llvm::Expected<Stmt> lowerSoftmaxLike(const Node &N, KernelBuilder &B,
   auto Axis = readAxis(N, X, int64_t(In.size()) - 1);
   if (!Axis)
     return Axis.takeError();
-  if (X->Type.numElements() == 0)
-    return seq({});
   AxisSplit Split = splitAround(In, *Axis);
   std::vector<int64_t> BlockShape = Split.blockShape();
   LocalBuf Max = newBuf(B, "max", T), Sum = newBuf(B, "sum", T);
@@ -430,8 +426,6 @@ llvm::Expected<Stmt> lower::lowerLRN(const Node &N, KernelBuilder &B) {
   int64_t Size = N.getInt("size", 0);
   if (In.size() < 2 || Size < 1)
     return nodeError(N, "expected an input of rank >= 2 and a positive size");
-  if (X->Type.numElements() == 0)
-    return seq({});
   int64_t Before = (Size - 1) / 2, After = Size - 1 - Before, C = In[1];
   Expr Coef = constant(DT, double(N.getFloat("alpha", 1e-4f)) / double(Size));
   Expr Bias = constant(DT, N.getFloat("bias", 1.0f));
