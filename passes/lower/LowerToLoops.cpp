@@ -219,12 +219,19 @@ private:
   std::map<const Value *, int64_t> WeightOffsets;
 };
 
+/// A Copy node outside the graph that writes graph output Index.
+struct OutputCopy {
+  size_t Index;
+  std::unique_ptr<Node> N;
+};
+
 /// The outputs that no kernel of the graph writes: graph inputs, constants
 /// and repeated outputs. Each gets a Copy node outside the graph.
-std::vector<std::unique_ptr<Node>> outputCopies(const Graph &G) {
-  std::vector<std::unique_ptr<Node>> Copies;
+std::vector<OutputCopy> outputCopies(const Graph &G) {
+  std::vector<OutputCopy> Copies;
   std::set<const Value *> Seen;
-  for (const Value *V : G.Outputs) {
+  for (size_t K = 0; K < G.Outputs.size(); ++K) {
+    const Value *V = G.Outputs[K];
     bool Repeated = !Seen.insert(V).second;
     if ((!Repeated && !V->isGraphInput() && !V->constantData()) ||
         V->Type.numElements() == 0)
@@ -233,7 +240,7 @@ std::vector<std::unique_ptr<Node>> outputCopies(const Graph &G) {
     N->Operands = {const_cast<Value *>(V)};
     N->Results.push_back(
         std::make_unique<Value>(V->Name + "_out", V->Type, N.get(), 0));
-    Copies.push_back(std::move(N));
+    Copies.push_back({K, std::move(N)});
   }
   return Copies;
 }
@@ -246,9 +253,9 @@ llvm::Error tidal::lowerToLoops(Module &M, const PassOptions &Opts) {
   const Graph &G = *M.G;
   GraphFacts Facts = collectFacts(G);
   std::vector<Chain> Chains = formChains(G, Facts);
-  std::vector<std::unique_ptr<Node>> Copies = outputCopies(G);
-  for (const auto &N : Copies)
-    Chains.push_back({N.get()});
+  std::vector<OutputCopy> Copies = outputCopies(G);
+  for (const OutputCopy &Copy : Copies)
+    Chains.push_back({Copy.N.get()});
 
   ErrorCollector Errors;
   std::vector<LoweredKernel> Kernels;
@@ -274,16 +281,8 @@ llvm::Error tidal::lowerToLoops(Module &M, const PassOptions &Opts) {
     P->Outputs.push_back({Out->Name, Out->Type});
 
   Binder Bind(G, *P);
-  // The copies write the outputs after the first one of the same value.
-  std::set<const Value *> Seen;
-  size_t NextCopy = 0;
-  for (size_t K = 0; K < G.Outputs.size(); ++K) {
-    const Value *V = G.Outputs[K];
-    bool Repeated = !Seen.insert(V).second;
-    if ((Repeated || V->isGraphInput() || V->constantData()) &&
-        V->Type.numElements() > 0)
-      Bind.bindOutput(Copies[NextCopy++]->result(), K);
-  }
+  for (const OutputCopy &Copy : Copies)
+    Bind.bindOutput(Copy.N->result(), Copy.Index);
   Bind.layOutWeights(Kernels);
   for (LoweredKernel &L : Kernels) {
     KernelCall Call;
