@@ -12,6 +12,15 @@
  * device, launches the kernels in order on the default stream, waits, and
  * copies the outputs back. Runs of one model are serialized by a lock.
  *
+ * The descriptor holds no pointer: every reference (to the PTX, the
+ * weights, a table, an entry name) is a tidal_cuda_offset, the signed
+ * distance in bytes from the address of the struct that holds the field to
+ * what it designates (0: nothing, e.g. an empty table). Offsets need no
+ * relocation at load time, so the descriptor is read-only data (.rodata)
+ * in a position-independent object and the firmware contract of
+ * docs/abi.md holds: no writable section. Read them with
+ * TIDAL_CUDA_FIELD.
+ *
  * Generated code depends on this layout: a change must bump
  * TIDAL_CUDA_ABI_VERSION (and codegen/NVPTXHost.cpp with it).
  */
@@ -24,7 +33,8 @@
 extern "C" {
 #endif
 
-#define TIDAL_CUDA_ABI_VERSION 1
+/* 2: self-relative offsets instead of pointers. */
+#define TIDAL_CUDA_ABI_VERSION 2
 
 /* Return values of tidal_cuda_run and of <name>_run for nvptx models.
  * The same list is written into every nvptx model header. */
@@ -45,34 +55,52 @@ enum {
   TIDAL_CUDA_ARG_WORKSPACE = 3  /* offset bytes into the device workspace */
 };
 
+/* A reference inside the descriptor: bytes from the address of the struct
+ * holding the field (not from the field) to the data it designates; 0
+ * designates nothing. Generated code writes the difference of two
+ * addresses, which the static linker resolves (a PC-relative relocation),
+ * so nothing is left for the loader to write. */
+typedef int64_t tidal_cuda_offset;
+
+/* The address that offset designates, counted from holder (the address of
+ * the struct that holds the field), or NULL for 0. TIDAL_CUDA_FIELD(p, f)
+ * resolves the field f of *p, e.g. TIDAL_CUDA_FIELD(model, launches). */
+static inline const void *tidal_cuda_resolve(const void *holder,
+                                             tidal_cuda_offset offset) {
+  return offset ? (const void *)((const char *)holder + offset) : 0;
+}
+#define TIDAL_CUDA_FIELD(holder, f) tidal_cuda_resolve((holder), (holder)->f)
+
 typedef struct tidal_cuda_arg {
   uint32_t kind;   /* TIDAL_CUDA_ARG_* */
   uint32_t index;  /* input / output number */
-  uint64_t offset; /* bytes, for weights and workspace */
+  uint64_t offset; /* bytes, for weights and workspace (not a reference) */
 } tidal_cuda_arg;
 
-/* One kernel launch: grid x 1 x 1 blocks of block x 1 x 1 threads. */
+/* One kernel launch: grid x 1 x 1 blocks of block x 1 x 1 threads. The
+ * offsets are from this element's own address in the launches table. */
 typedef struct tidal_cuda_launch {
-  const char *entry; /* the PTX entry's name */
+  tidal_cuda_offset entry; /* the PTX entry's name, NUL-terminated */
   uint32_t grid;
   uint32_t block;
   uint32_t num_args;
   uint32_t reserved; /* 0 */
-  const tidal_cuda_arg *args;
+  tidal_cuda_offset args; /* num_args tidal_cuda_arg */
 } tidal_cuda_launch;
 
+/* The model. The offsets are from the address of this struct. */
 typedef struct tidal_cuda_model {
   uint32_t abi_version; /* TIDAL_CUDA_ABI_VERSION */
   uint32_t num_inputs;
   uint32_t num_outputs;
   uint32_t num_launches;
-  const char *ptx; /* NUL-terminated PTX text */
-  const void *weights;
+  tidal_cuda_offset ptx;     /* NUL-terminated PTX text */
+  tidal_cuda_offset weights; /* weights_size bytes */
   uint64_t weights_size;
   uint64_t workspace_size; /* bytes of the device workspace */
-  const uint64_t *input_sizes;  /* bytes of each input */
-  const uint64_t *output_sizes; /* bytes of each output */
-  const tidal_cuda_launch *launches;
+  tidal_cuda_offset input_sizes;  /* uint64_t bytes of each input */
+  tidal_cuda_offset output_sizes; /* uint64_t bytes of each output */
+  tidal_cuda_offset launches;     /* num_launches tidal_cuda_launch */
 } tidal_cuda_model;
 
 /* Runs the model on the GPU (device TIDAL_CUDA_DEVICE from the environment,

@@ -26,13 +26,16 @@
 #include <string.h>
 
 /* The layout generated code relies on (codegen/NVPTXHost.cpp): a wrong
- * offset fails the build here (C99 has no _Static_assert). */
+ * offset fails the build here (C99 has no _Static_assert). The references
+ * inside the descriptor are self-relative offsets (tidal_cuda.h), read
+ * with TIDAL_CUDA_FIELD, never pointers. */
 #define TIDAL_CHECK_OFFSET(T, F, N) \
   typedef char tidal_check_##T##_##F[offsetof(T, F) == (N) ? 1 : -1]
 TIDAL_CHECK_OFFSET(tidal_cuda_arg, offset, 8);
 TIDAL_CHECK_OFFSET(tidal_cuda_launch, grid, 8);
 TIDAL_CHECK_OFFSET(tidal_cuda_launch, num_args, 16);
 TIDAL_CHECK_OFFSET(tidal_cuda_launch, args, 24);
+TIDAL_CHECK_OFFSET(tidal_cuda_launch, reserved, 20);
 TIDAL_CHECK_OFFSET(tidal_cuda_model, ptx, 16);
 TIDAL_CHECK_OFFSET(tidal_cuda_model, weights_size, 32);
 TIDAL_CHECK_OFFSET(tidal_cuda_model, input_sizes, 48);
@@ -217,6 +220,8 @@ static void freeModel(struct model *m) {
 
 static int allocBuffers(struct model *m) {
   const tidal_cuda_model *d = m->desc;
+  const uint64_t *inputSizes = TIDAL_CUDA_FIELD(d, input_sizes);
+  const uint64_t *outputSizes = TIDAL_CUDA_FIELD(d, output_sizes);
   uint32_t i;
   int rc;
   m->inputs = calloc(d->num_inputs + 1, sizeof *m->inputs);
@@ -224,16 +229,16 @@ static int allocBuffers(struct model *m) {
   if (!m->inputs || !m->outputs)
     return TIDAL_CUDA_ERROR_MEMORY;
   for (i = 0; i < d->num_inputs; ++i)
-    if ((rc = deviceAlloc(&m->inputs[i], d->input_sizes[i])) != 0)
+    if ((rc = deviceAlloc(&m->inputs[i], inputSizes[i])) != 0)
       return rc;
   for (i = 0; i < d->num_outputs; ++i)
-    if ((rc = deviceAlloc(&m->outputs[i], d->output_sizes[i])) != 0)
+    if ((rc = deviceAlloc(&m->outputs[i], outputSizes[i])) != 0)
       return rc;
   if ((rc = deviceAlloc(&m->workspace, d->workspace_size)) != 0 ||
       (rc = deviceAlloc(&m->weights, d->weights_size)) != 0)
     return rc;
   if (d->weights_size) {
-    CUresult r = Driver.memcpyHtoD(m->weights, d->weights,
+    CUresult r = Driver.memcpyHtoD(m->weights, TIDAL_CUDA_FIELD(d, weights),
                                    (size_t)d->weights_size);
     if (r != CUDA_SUCCESS)
       return fail(r, TIDAL_CUDA_ERROR_COPY);
@@ -259,22 +264,25 @@ static CUdeviceptr argAddress(const struct model *m, const tidal_cuda_arg *a) {
 
 static int prepareLaunches(struct model *m) {
   const tidal_cuda_model *d = m->desc;
+  const tidal_cuda_launch *launches = TIDAL_CUDA_FIELD(d, launches);
   size_t total = 0, k = 0;
   uint32_t i, j;
   for (i = 0; i < d->num_launches; ++i)
-    total += d->launches[i].num_args;
+    total += launches[i].num_args;
   m->functions = calloc(d->num_launches + 1, sizeof *m->functions);
   m->argValues = calloc(total + 1, sizeof *m->argValues);
   m->argPointers = calloc(total + 1, sizeof *m->argPointers);
   if (!m->functions || !m->argValues || !m->argPointers)
     return TIDAL_CUDA_ERROR_MEMORY;
   for (i = 0; i < d->num_launches; ++i) {
-    const tidal_cuda_launch *l = &d->launches[i];
-    CUresult r = Driver.moduleGetFunction(&m->functions[i], m->module, l->entry);
+    const tidal_cuda_launch *l = &launches[i];
+    const tidal_cuda_arg *args = TIDAL_CUDA_FIELD(l, args);
+    CUresult r = Driver.moduleGetFunction(&m->functions[i], m->module,
+                                          TIDAL_CUDA_FIELD(l, entry));
     if (r != CUDA_SUCCESS)
       return fail(r, TIDAL_CUDA_ERROR_PTX);
     for (j = 0; j < l->num_args; ++j, ++k) {
-      m->argValues[k] = argAddress(m, &l->args[j]);
+      m->argValues[k] = argAddress(m, &args[j]);
       if (!m->argValues[k])
         return TIDAL_CUDA_ERROR_DESCRIPTOR;
       m->argPointers[k] = &m->argValues[k];
@@ -296,7 +304,9 @@ static int loadModel(const tidal_cuda_model *d, struct model **out) {
   }
   /* A model without launches (its outputs are constants or empty) needs
    * no module. */
-  r = d->num_launches ? Driver.moduleLoadData(&m->module, d->ptx) : CUDA_SUCCESS;
+  r = d->num_launches
+          ? Driver.moduleLoadData(&m->module, TIDAL_CUDA_FIELD(d, ptx))
+          : CUDA_SUCCESS;
   if (r != CUDA_SUCCESS) {
     m->module = NULL;
     rc = fail(r, TIDAL_CUDA_ERROR_PTX);
@@ -338,9 +348,10 @@ static int findModel(const tidal_cuda_model *d, struct model **out) {
  *===------------------------------------------------------------------===*/
 
 static int copyInputs(struct model *m, const void *const inputs[]) {
+  const uint64_t *sizes = TIDAL_CUDA_FIELD(m->desc, input_sizes);
   uint32_t i;
   for (i = 0; i < m->desc->num_inputs; ++i) {
-    size_t n = (size_t)m->desc->input_sizes[i];
+    size_t n = (size_t)sizes[i];
     CUresult r = n ? Driver.memcpyHtoD(m->inputs[i], inputs[i], n) : CUDA_SUCCESS;
     if (r != CUDA_SUCCESS)
       return fail(r, TIDAL_CUDA_ERROR_COPY);
@@ -350,11 +361,12 @@ static int copyInputs(struct model *m, const void *const inputs[]) {
 
 static int launchAll(struct model *m) {
   const tidal_cuda_model *d = m->desc;
+  const tidal_cuda_launch *launches = TIDAL_CUDA_FIELD(d, launches);
   size_t k = 0;
   uint32_t i;
   CUresult r;
   for (i = 0; i < d->num_launches; ++i) {
-    const tidal_cuda_launch *l = &d->launches[i];
+    const tidal_cuda_launch *l = &launches[i];
     r = Driver.launchKernel(m->functions[i], l->grid, 1, 1, l->block, 1, 1, 0,
                             NULL, &m->argPointers[k], NULL);
     if (r != CUDA_SUCCESS)
@@ -367,9 +379,10 @@ static int launchAll(struct model *m) {
 }
 
 static int copyOutputs(struct model *m, void *const outputs[]) {
+  const uint64_t *sizes = TIDAL_CUDA_FIELD(m->desc, output_sizes);
   uint32_t i;
   for (i = 0; i < m->desc->num_outputs; ++i) {
-    size_t n = (size_t)m->desc->output_sizes[i];
+    size_t n = (size_t)sizes[i];
     CUresult r = n ? Driver.memcpyDtoH(outputs[i], m->outputs[i], n) : CUDA_SUCCESS;
     if (r != CUDA_SUCCESS)
       return fail(r, TIDAL_CUDA_ERROR_COPY);

@@ -3,7 +3,9 @@
 // Launch planning (which statements become which launches, and the shapes
 // that are refused), the PTX and the host object of small hand-written
 // programs, the nvptx header, the GPU default schedule end to end through
-// the passes, and the runtime launcher's answers that need no driver.
+// the passes, the launch descriptor in the host object (read-only and
+// self-relative, decoded with tidal_cuda.h's TIDAL_CUDA_FIELD), and the
+// runtime launcher's answers that need no driver.
 // Numbers are checked by test/scripts/nvptx_emulated.py; the PTX of the
 // reference models by ptx_assembles.py.
 //
@@ -15,9 +17,15 @@
 #include "passes/PassRegistry.h"
 #include "tidal_cuda.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/BinaryFormat/ELF.h"
+#include "llvm/Object/ELFObjectFile.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 #include <catch2/catch.hpp>
+#include <cstddef>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 using namespace tidal;
 
@@ -82,6 +90,103 @@ const char *TwoLaunches = R"(program @net {
   call @k(input 0, output 0)
 }
 )";
+
+/// One launch reading the weights, so that the descriptor refers to
+/// another section (.tidal.weights.net).
+const char *WithWeights = R"(program @net {
+  input 0 "x" : f32[2]
+  output 0 "y" : f32[2]
+  weights 8 0x0000803f00000040
+  workspace 0
+  kernel @k(%x: f32[2] readonly, %w: f32[2] readonly, %y: f32[2]) {
+    %y[0] = (load %x[0]:f32 * load %w[1]:f32)
+  }
+  call @k(input 0, weights @0, output 0)
+}
+)";
+
+/// The section of a host object that holds `net.model`: its bytes (copied
+/// 8-aligned, so that the C structs of tidal_cuda.h can be laid over them
+/// and their offsets followed), its flags, and the relocations patching it.
+struct DescriptorSection {
+  std::vector<uint64_t> Words;
+  size_t Size = 0;
+  uint64_t ModelAt = 0; ///< net.model's offset in the section
+  uint64_t Flags = 0;
+  struct Reloc {
+    uint64_t Offset, Type;
+    std::string TargetSection;
+  };
+  std::vector<Reloc> Relocs;
+
+  const char *begin() const {
+    return reinterpret_cast<const char *>(Words.data());
+  }
+  const tidal_cuda_model *model() const {
+    return reinterpret_cast<const tidal_cuda_model *>(begin() + ModelAt);
+  }
+  /// Whether Bytes bytes at P lie in the section (a resolved offset must
+  /// not point outside, or reading it would read beyond the copy).
+  bool holds(const void *P, size_t Bytes) const {
+    const char *C = static_cast<const char *>(P);
+    return C && C >= begin() && C + Bytes <= begin() + Size;
+  }
+};
+
+/// Where P's host object keeps its descriptor, or a failed test.
+DescriptorSection descriptorOf(const Program &P) {
+  llvm::SmallString<0> Obj;
+  llvm::raw_svector_ostream OS(Obj);
+  ok(emitObject(P, nvptx(), OS));
+  auto Buf = llvm::MemoryBuffer::getMemBuffer(Obj.str(), "net.o", false);
+  auto File =
+      llvm::object::ObjectFile::createObjectFile(Buf->getMemBufferRef());
+  REQUIRE(bool(File));
+  DescriptorSection D;
+  std::optional<llvm::object::SectionRef> Sec;
+  for (const llvm::object::SymbolRef &Sym : (*File)->symbols()) {
+    auto Name = Sym.getName();
+    REQUIRE(bool(Name));
+    if (*Name != "net.model")
+      continue;
+    auto Where = Sym.getSection();
+    auto Value = Sym.getValue();
+    REQUIRE(bool(Where));
+    REQUIRE(bool(Value));
+    Sec = **Where;
+    D.ModelAt = *Value;
+  }
+  REQUIRE(Sec);
+  D.Flags = llvm::object::ELFSectionRef(*Sec).getFlags();
+  auto Bytes = Sec->getContents();
+  REQUIRE(bool(Bytes));
+  D.Size = Bytes->size();
+  D.Words.resize((D.Size + 7) / 8);
+  std::memcpy(D.Words.data(), Bytes->data(), D.Size);
+  for (const llvm::object::SectionRef &R : (*File)->sections()) {
+    auto Patched = R.getRelocatedSection();
+    REQUIRE(bool(Patched));
+    if (*Patched == (*File)->section_end() || **Patched != *Sec)
+      continue;
+    for (const llvm::object::RelocationRef &Rel : R.relocations()) {
+      auto Target = Rel.getSymbol()->getSection();
+      REQUIRE(bool(Target));
+      auto TargetName = (*Target)->getName();
+      REQUIRE(bool(TargetName));
+      D.Relocs.push_back({Rel.getOffset(), Rel.getType(), TargetName->str()});
+    }
+  }
+  return D;
+}
+
+/// The NUL-terminated string an offset field designates, inside D.
+std::string stringAt(const DescriptorSection &D, const void *P) {
+  REQUIRE(D.holds(P, 1));
+  const char *C = static_cast<const char *>(P);
+  const void *Nul = std::memchr(C, 0, D.begin() + D.Size - C);
+  REQUIRE(Nul);
+  return std::string(C, static_cast<const char *>(Nul));
+}
 
 } // namespace
 
@@ -208,6 +313,81 @@ TEST_CASE("nvptx: host object and header", "[nvptx]") {
   emitHeader(*P, CodegenOptions(), XS);
   XS.flush();
   CHECK(X86Header == Plain);
+}
+
+// The descriptor is read-only data (the firmware contract, docs/abi.md):
+// no pointer, so nothing for the loader to write; its references are
+// offsets from the struct holding them, which tidal_cuda.h resolves.
+TEST_CASE("nvptx: the descriptor is read-only and self-relative", "[nvptx]") {
+  auto P = parse(TwoLaunches);
+  DescriptorSection D = descriptorOf(*P);
+  CHECK((D.Flags & llvm::ELF::SHF_ALLOC));
+  CHECK_FALSE((D.Flags & llvm::ELF::SHF_WRITE));
+  // Everything it refers to is in its own section: the assembler resolved
+  // every offset, and the bytes read below are final.
+  REQUIRE(D.Relocs.empty());
+  REQUIRE(D.holds(D.model(), sizeof(tidal_cuda_model)));
+  const tidal_cuda_model *M = D.model();
+  CHECK(M->abi_version == TIDAL_CUDA_ABI_VERSION);
+  CHECK(M->num_inputs == 1);
+  CHECK(M->num_outputs == 1);
+  CHECK(M->weights == 0); // none: 0, resolved to NULL
+  CHECK(TIDAL_CUDA_FIELD(M, weights) == nullptr);
+  CHECK(M->weights_size == 0);
+  CHECK_THAT(stringAt(D, TIDAL_CUDA_FIELD(M, ptx)),
+             Catch::Contains(".visible .entry t0_1_k("));
+  auto *In = static_cast<const uint64_t *>(TIDAL_CUDA_FIELD(M, input_sizes));
+  auto *Out = static_cast<const uint64_t *>(TIDAL_CUDA_FIELD(M, output_sizes));
+  REQUIRE(D.holds(In, 8));
+  REQUIRE(D.holds(Out, 8));
+  CHECK(In[0] == 1200);
+  CHECK(Out[0] == 1200);
+  REQUIRE(M->num_launches == 2);
+  auto *L =
+      static_cast<const tidal_cuda_launch *>(TIDAL_CUDA_FIELD(M, launches));
+  REQUIRE(D.holds(L, 2 * sizeof *L));
+  // Each launch's offsets count from that launch, not from the table.
+  CHECK(stringAt(D, TIDAL_CUDA_FIELD(&L[0], entry)) == "t0_0_k");
+  CHECK(stringAt(D, TIDAL_CUDA_FIELD(&L[1], entry)) == "t0_1_k");
+  CHECK(L[0].grid == 2);
+  CHECK(L[0].block == 256);
+  CHECK(L[1].grid == 1);
+  CHECK(L[1].block == 1);
+  CHECK(L[0].reserved == 0);
+  for (const tidal_cuda_launch *Launch : {&L[0], &L[1]}) {
+    REQUIRE(Launch->num_args == 2);
+    auto *A =
+        static_cast<const tidal_cuda_arg *>(TIDAL_CUDA_FIELD(Launch, args));
+    REQUIRE(D.holds(A, 2 * sizeof *A));
+    CHECK(A[0].kind == TIDAL_CUDA_ARG_INPUT);
+    CHECK(A[0].index == 0);
+    CHECK(A[1].kind == TIDAL_CUDA_ARG_OUTPUT);
+    CHECK(A[1].index == 0);
+  }
+}
+
+TEST_CASE("nvptx: the descriptor's weights are a PC-relative reference",
+          "[nvptx]") {
+  auto P = parse(WithWeights);
+  DescriptorSection D = descriptorOf(*P);
+  CHECK_FALSE((D.Flags & llvm::ELF::SHF_WRITE));
+  // The weights live in their own section: the one relocation left is
+  // PC-relative, resolved by the static linker (never R_X86_64_64, which
+  // a PIC executable's loader would have to write into read-only data).
+  REQUIRE(D.Relocs.size() == 1);
+  CHECK(D.Relocs[0].Type == llvm::ELF::R_X86_64_PC64);
+  CHECK(D.Relocs[0].TargetSection == ".tidal.weights.net");
+  CHECK(D.Relocs[0].Offset == D.ModelAt + offsetof(tidal_cuda_model, weights));
+  CHECK(D.model()->weights_size == 8);
+  REQUIRE(D.model()->num_launches == 1);
+  auto *L = static_cast<const tidal_cuda_launch *>(
+      TIDAL_CUDA_FIELD(D.model(), launches));
+  REQUIRE(D.holds(L, sizeof *L));
+  REQUIRE(L->num_args == 3);
+  auto *A = static_cast<const tidal_cuda_arg *>(TIDAL_CUDA_FIELD(L, args));
+  REQUIRE(D.holds(A, 3 * sizeof *A));
+  CHECK(A[1].kind == TIDAL_CUDA_ARG_WEIGHTS);
+  CHECK(A[1].offset == 0);
 }
 
 TEST_CASE("nvptx: the GPU schedule through the passes", "[nvptx]") {
