@@ -1,6 +1,10 @@
 # Tidal's verbs (docs/testing.md):
 #   make         install missing packages, configure, build, run the example
-#   make test    build, then every test layer through ctest
+#   make test    build, then every test layer through ctest; lists skipped tests
+#   make update-conformance
+#                re-run the conformance suites on every target and record the
+#                outcomes (test/conformance/*.tsv) and docs/ops*.md: the only
+#                verb that writes the records `make test` holds each case to
 #   make bench   latency of the reference models as ratios against ONNX Runtime
 #   make clean   remove the build folder
 # Variables: BUILD (build folder), PYTHON (needs onnx, numpy, torch), SHARED
@@ -15,7 +19,7 @@ CTESTFLAGS ?=
 TIDALC     := $(BUILD)/bin/tidalc
 PEER       := $(SHARED)/peer
 
-.PHONY: all deps configure build example test bench clean
+.PHONY: all deps configure build example test update-conformance bench clean
 
 all: example
 
@@ -38,8 +42,23 @@ example: build
 	@echo "examples/main.c with examples/classifier.onnx compiled by $(TIDALC):"
 	@$(PYTHON) test/scripts/example.py --tidalc $(TIDALC) --work $(BUILD)/example
 
+# ctest's JUnit file keeps every test's output, so the tests it skipped
+# (exit 77) can be listed with their reasons; ctest's status is kept.
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure $(CTESTFLAGS)
+	@ctest --test-dir $(BUILD) --output-on-failure \
+	  --output-junit $(abspath $(BUILD))/ctest-results.xml $(CTESTFLAGS); \
+	  status=$$?; $(PYTHON) test/scripts/ctest_skipped.py $(BUILD)/ctest-results.xml; \
+	  exit $$status
+
+# The conformance records change only here, deliberately (docs/testing.md).
+SUITE := $(SHARED)/onnx-tests
+update-conformance: build
+	$(PYTHON) test/scripts/conformance.py --update --target x86-64 --tidalc $(TIDALC) \
+	  --suite-dir $(SUITE)
+	$(PYTHON) test/scripts/conformance.py --update --target cortex-a53 --tidalc $(TIDALC) \
+	  --suite-dir $(SUITE)
+	$(PYTHON) test/scripts/nvptx_conformance.py --update --tidalc $(TIDALC) \
+	  --suite-dir $(SUITE) --work $(BUILD)/test/work/update-conformance-nvptx
 
 # The peer (onnxruntime-node) is installed once, as $(PEER)/README.md says.
 bench: build

@@ -40,8 +40,9 @@ llvm::Error modelError(llvm::StringRef NodeName, llvm::StringRef Op,
 /// Makes a plain error with a formatted message.
 llvm::Error makeError(const llvm::Twine &Msg);
 
-/// Prints every error in E, one per line, prefixed with "error: ", and
-/// consumes it. Returns true if any of them was a ModelError (exit 2).
+/// Prints every error in E, each line of its message prefixed with
+/// "error: ", and consumes it. Returns true if any of them was a ModelError
+/// (exit 2).
 bool reportErrors(llvm::Error E, llvm::raw_ostream &OS);
 
 /// Collects independent errors (one per node) so all are reported at once.

@@ -18,6 +18,11 @@
 // Finally nodes whose results nothing reads are dropped: folding leaves the
 // constants of the shape sub-graphs behind.
 //
+// A file that can be read but holds no model (empty, cut short, not
+// protobuf, no graph) is a graph-level ModelError naming the file, like any
+// other model that cannot be compiled; only a file that cannot be read at
+// all is a plain error.
+//
 // Graph inputs bound to values (ImportOptions::BoundInputs) are constants
 // from the start. When a node needs a constant operand that is computed at
 // run time, the graph inputs it would fold from are recorded: they are the
@@ -27,8 +32,11 @@
 
 #include "frontend/ImporterImpl.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
+#include <algorithm>
+#include <climits>
 
 using namespace tidal;
 using namespace tidal::onnximport;
@@ -494,10 +502,125 @@ std::vector<std::string> ModelImporter::compileTimeInputs() {
   return Names;
 }
 
+//===----------------------------------------------------------------------===//
+// Reading the model file
+//===----------------------------------------------------------------------===//
+//
+// Whose fault a failure is decides the exit status (docs/cli.md): a file
+// that cannot be read is the environment's (a plain error, status 3); a file
+// that can be read but holds no model (empty, cut short, something else) is
+// a model that cannot be compiled (a graph-level ModelError, status 2).
+
+namespace {
+
+enum class VarintRead { Ok, CutShort, Invalid };
+
+/// Reads the protobuf varint at Data[Pos...], advancing Pos past it.
+VarintRead readVarint(llvm::StringRef Data, size_t &Pos, uint64_t &V) {
+  V = 0;
+  for (unsigned Shift = 0; Shift < 70; Shift += 7) {
+    if (Pos >= Data.size())
+      return VarintRead::CutShort;
+    uint8_t B = Data[Pos++];
+    V |= static_cast<uint64_t>(B & 0x7f) << std::min(Shift, 63u);
+    if (!(B & 0x80))
+      return VarintRead::Ok;
+  }
+  return VarintRead::Invalid; // Longer than the 10 bytes of a 64-bit value.
+}
+
+/// Skips the value of a field of wire type WireType at Pos. False, with
+/// CutShort set when the file ends inside it, unless it is whole.
+bool skipFieldValue(llvm::StringRef Data, size_t &Pos, uint64_t WireType,
+                    bool &CutShort) {
+  uint64_t Size = 0;
+  VarintRead R = VarintRead::Ok;
+  if (WireType == 0) {
+    uint64_t Ignored;
+    R = readVarint(Data, Pos, Ignored);
+  } else if (WireType == 2) {
+    R = readVarint(Data, Pos, Size); // The length of the bytes that follow.
+  } else if (WireType == 1 || WireType == 5) {
+    Size = WireType == 1 ? 8 : 4;
+  } else {
+    return false; // Groups (3, 4) are not in ONNX; 6 and 7 do not exist.
+  }
+  CutShort = R == VarintRead::CutShort ||
+             (R == VarintRead::Ok && Size > Data.size() - Pos);
+  if (R != VarintRead::Ok || CutShort)
+    return false;
+  Pos += Size;
+  return true;
+}
+
+/// Why Data, which protobuf does not parse as a ModelProto, holds no model.
+/// Its top-level fields are walked as the wire format lays them out, so
+/// that a file cut short (an interrupted copy or download) is told apart
+/// from one that holds other data.
+std::string whyNotParsed(llvm::StringRef Data) {
+  size_t Pos = 0;
+  while (Pos < Data.size()) {
+    size_t Start = Pos;
+    uint64_t Tag = 0;
+    VarintRead R = readVarint(Data, Pos, Tag);
+    bool CutShort = R == VarintRead::CutShort;
+    bool Ok = R == VarintRead::Ok && (Tag >> 3) != 0 &&
+              skipFieldValue(Data, Pos, Tag & 7, CutShort);
+    if (CutShort)
+      return "the file ends inside the field that starts at byte " +
+             std::to_string(Start) + " of " + std::to_string(Data.size()) +
+             " (is it truncated?)";
+    if (!Ok)
+      return "byte " + std::to_string(Start) +
+             " does not start a protobuf field (is it an ONNX file at all?)";
+  }
+  return "its fields are whole, but one does not hold what an ONNX model "
+         "holds there (is it a model at all?)";
+}
+
+/// Reads and parses the model file at Path into Model, which must have a
+/// graph.
+llvm::Error readModelFile(llvm::StringRef Path, onnx::ModelProto &Model) {
+  auto Buf = llvm::MemoryBuffer::getFile(Path, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!Buf)
+    return makeError("cannot read model '" + Path +
+                     "': " + Buf.getError().message());
+  llvm::StringRef Data = (*Buf)->getBuffer();
+  auto NotAModel = [&](const llvm::Twine &Why) {
+    return graphError("'" + Path + "' is not an ONNX model: " + Why);
+  };
+  if (Data.empty())
+    return NotAModel("the file is empty");
+  if (Data.size() > static_cast<size_t>(INT_MAX))
+    return NotAModel("the file is larger than 2 GiB, the most protobuf "
+                     "parses (keep the weights as external data)");
+  bool Ok = false;
+  try {
+    Ok = Model.ParseFromArray(Data.data(), static_cast<int>(Data.size()));
+  } catch (const std::exception &E) {
+    return NotAModel(llvm::Twine("protobuf failed: ") + E.what());
+  }
+  if (!Ok)
+    return NotAModel("protobuf cannot parse it: " + whyNotParsed(Data));
+  // Protobuf parses many things (another message type, a few stray bytes)
+  // into a ModelProto without a graph.
+  if (!Model.has_graph())
+    return NotAModel("it has no graph");
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Error tidal::checkOnnxModelFile(llvm::StringRef Path) {
+  onnx::ModelProto Model;
+  return readModelFile(Path, Model);
+}
+
 llvm::Expected<std::unique_ptr<Graph>>
 tidal::importOnnxModel(llvm::StringRef Path, const ImportOptions &Opts) {
   onnx::ModelProto Model;
-  if (auto E = parseProtoFile(Path, Model, "model"))
+  if (auto E = readModelFile(Path, Model))
     return std::move(E);
   std::string Dir = llvm::sys::path::parent_path(Path).str();
   return ModelImporter(Model, Dir, Opts).run();
@@ -506,7 +629,7 @@ tidal::importOnnxModel(llvm::StringRef Path, const ImportOptions &Opts) {
 llvm::Expected<std::vector<std::string>>
 tidal::compileTimeInputs(llvm::StringRef Path, const ImportOptions &Opts) {
   onnx::ModelProto Model;
-  if (auto E = parseProtoFile(Path, Model, "model"))
+  if (auto E = readModelFile(Path, Model))
     return std::move(E);
   std::string Dir = llvm::sys::path::parent_path(Path).str();
   return ModelImporter(Model, Dir, Opts).compileTimeInputs();

@@ -33,9 +33,16 @@ struct ImportOptions {
   std::map<std::string, Tensor> BoundInputs;
 };
 
-/// Imports the model at Path.
+/// Imports the model at Path. A file that cannot be read is a plain error;
+/// one that holds no model (empty, not protobuf, cut short, no graph) is a
+/// ModelError naming the file, as an invalid model is.
 llvm::Expected<std::unique_ptr<Graph>>
 importOnnxModel(llvm::StringRef Path, const ImportOptions &Opts);
+
+/// Checks that Path holds an ONNX model, by the rules of importOnnxModel,
+/// without importing it: `tidalc info` describes models the frontend
+/// rejects, but not files that are no model at all.
+llvm::Error checkOnnxModelFile(llvm::StringRef Path);
 
 /// The graph inputs (ONNX names, in graph order) that the model needs at
 /// compile time: those some node requires to be constant (a Reshape's shape,
@@ -48,8 +55,8 @@ importOnnxModel(llvm::StringRef Path, const ImportOptions &Opts);
 /// an earlier node failed is not examined, so a caller that binds the listed
 /// inputs should ask again until the list is empty (each round binds at
 /// least one more input). Other problems of the model are not errors here
-/// (importOnnxModel reports them); only a file that cannot be read or parsed
-/// is.
+/// (importOnnxModel reports them); only a file that cannot be read or holds
+/// no model (as importOnnxModel judges it) is.
 llvm::Expected<std::vector<std::string>>
 compileTimeInputs(llvm::StringRef Path, const ImportOptions &Opts);
 

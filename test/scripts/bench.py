@@ -70,7 +70,7 @@ def main():
     tt.export_models(args.shared_dir, args.models_dir)
     print("%-15s %12s %12s %14s" % ("model", "tidal_ms", "ort_ms", "speedup"))
     speedups = []
-    for name in args.names.split(","):
+    for name in tt.model_names(args):
         case = os.path.join(args.models_dir, name)
         t, o = tidal_ms(args, case), ort_ms(args, case)
         ratio = o / t if t and o else None

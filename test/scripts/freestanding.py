@@ -155,9 +155,10 @@ def check_model(args, runtime, name):
 
 def main():
     args = parse_args()
+    tt.require_target_tools("cortex-a53")
     args.work = tt.work_dir(args.work, "freestanding")
     runtime = baremetal_runtime(args)
-    for name in args.names.split(","):
+    for name in tt.model_names(args):
         check_model(args, runtime, name)
 
 

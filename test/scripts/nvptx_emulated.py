@@ -50,7 +50,7 @@ def main():
     tt.export_models(args.shared_dir, args.models_dir)
     work = tt.work_dir(args.work, "nvptx-emulated")
     mock = emu.build_mock(work)
-    names = args.names.split(",")
+    names = tt.model_names(args)
     failed = [n for n in names if not check(args, n, work, mock)]
     tt.finish("nvptx (emulated): %d of %d models match" % (len(names) - len(failed), len(names)),
               failed)

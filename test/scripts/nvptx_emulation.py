@@ -15,7 +15,6 @@ ptxas) and the real GPU.
 import ctypes
 import os
 import re
-import sys
 
 import tidal_test as tt
 
@@ -39,11 +38,10 @@ def has_cuda_driver():
 
 
 def skip_without_clang(clang):
-    """Ends the test as skipped (status 0, saying why) when there is no clang
-    to build the emulated kernels with."""
+    """Ends the test as skipped (tt.skip) when there is no clang to build the
+    emulated kernels with."""
     if not os.access(clang, os.X_OK):
-        print("SKIPPED: no clang at %s to build the emulated kernels" % clang)
-        sys.exit(0)
+        tt.skip("no clang at %s to build the emulated kernels" % clang)
 
 
 def build_mock(work):

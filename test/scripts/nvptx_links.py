@@ -187,7 +187,7 @@ def check_mock(args, exe, work, mock):
 
 def check_emulated(args, exe, work, mock):
     if not os.access(args.clang, os.X_OK):
-        print("SKIPPED: emulated kernels: no clang at %s" % args.clang)
+        tt.skip_part("emulated kernels: no clang at %s" % args.clang)
         return
     model, _ = tt.reference(args.models_dir, MODEL)
     kernels = emu.device_library(args.tidalc, args.clang, model, work, MODEL)
@@ -208,6 +208,7 @@ def main():
     mock = emu.build_mock(work)
     check_mock(args, exe, work, mock)
     check_emulated(args, exe, work, mock)
+    tt.end_skipped_parts()
 
 
 if __name__ == "__main__":

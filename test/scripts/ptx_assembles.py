@@ -4,7 +4,8 @@ and sm_90 (`tidalc compile --target nvptx --mcpu SM --emit ptx`, then
 `ptxas -arch=SM`). Each PTX file must also name its own target, and the
 sm_90 PTX of the first model must be refused for sm_80 (so --mcpu really
 reaches the backend). Where ptxas is not installed the test says it is
-skipped, and why, and passes: nothing here needs a GPU.
+skipped (exit 77, which ctest reports as skipped), and why: nothing
+here needs a GPU.
 
     ptx_assembles.py [--ptxas /usr/local/cuda/bin/ptxas] [--names a,b]
 """
@@ -47,12 +48,11 @@ def ptxas(args, ptx, arch):
 def main():
     args = parse_args()
     if not os.access(args.ptxas, os.X_OK):
-        print("SKIPPED: ptxas not found at %s (install the CUDA toolkit or pass "
-              "--ptxas); the PTX was not checked" % args.ptxas)
-        return
+        tt.skip("ptxas not found at %s (install the CUDA toolkit or pass --ptxas); "
+                "the PTX was not checked" % args.ptxas)
     tt.export_models(args.shared_dir, args.models_dir)
     work = tt.work_dir(args.work, "ptx-assembles")
-    names = args.names.split(",")
+    names = tt.model_names(args)
     failed = []
     for name in names:
         errors = []

@@ -30,6 +30,9 @@ REFERENCE_MODELS = ["resnet18", "resnet50", "mobilenet_v2", "squeezenet1_1",
                     "kws_dscnn", "ic_resnet8", "ad_autoencoder", "bert_tiny_enc"]
 # Exit statuses of tidalc (docs/cli.md).
 EXIT_OK, EXIT_MISMATCH, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2, 3
+# The exit status of a test that could not run (test/CMakeLists.txt gives
+# every test SKIP_RETURN_CODE 77, so ctest reports it as skipped, not passed).
+EXIT_SKIPPED = 77
 # The line `tidalc run` prints when it bound graph inputs at compile time.
 BOUND_PREFIX = "bound inputs: "
 
@@ -112,6 +115,15 @@ def add_models_args(parser, names=None, export=False):
                             help="comma-separated reference models (default %(default)s)")
 
 
+def model_names(args):
+    """The models of --names, as a list; fails when it names none (a runner
+    given nothing to check must not pass)."""
+    names = [n.strip() for n in args.names.split(",") if n.strip()]
+    if not names:
+        fail("--names lists no models")
+    return names
+
+
 def target_args(args):
     """The tidalc flags selecting args' target."""
     flags = ["--target", args.target]
@@ -182,6 +194,16 @@ def c_compiler(target):
         return (["aarch64-linux-gnu-gcc"], ["-static"],
                 ["qemu-aarch64", "-cpu", "cortex-a53", "-L", "/usr/aarch64-linux-gnu"])
     return (["cc"], [], [])
+
+
+def require_target_tools(target):
+    """Skips the test (skip) when target's programs cannot be built or run
+    here: cortex-a53 needs the aarch64 cross gcc and qemu-aarch64, which
+    tools/setup/install-deps.sh installs."""
+    cc, _, runner = c_compiler(target)
+    missing = [t for t in cc + runner[:1] if not shutil.which(t)]
+    if missing:
+        skip("%s needs %s, not found (make installs them)" % (target, ", ".join(missing)))
 
 
 # The flags of the C programs that stand for a user's strict C99 code.
@@ -274,13 +296,37 @@ def fail(msg):
     sys.exit(1)
 
 
+def skip(why):
+    """Ends a test that cannot run here (a tool is missing) as skipped:
+    ctest reports it so, and `make test` lists it with this reason."""
+    print("SKIPPED: " + why, flush=True)
+    sys.exit(EXIT_SKIPPED)
+
+
+_SKIPPED_PARTS = []
+
+
+def skip_part(why):
+    """Notes that part of a test cannot run here; the rest still runs and
+    may fail, but a test that passes with a part skipped ends as skipped
+    (end_skipped_parts), never as passed."""
+    print("SKIPPED (part): " + why, flush=True)
+    _SKIPPED_PARTS.append(why)
+
+
+def end_skipped_parts():
+    """Called last by a test that passed: skipped if any part was."""
+    if _SKIPPED_PARTS:
+        skip("; ".join(_SKIPPED_PARTS))
+
+
 # --- The reference models and the example ----------------------------------
 
 
 def check_example_and_models(doc, name, check, names="ic_resnet8,kws_dscnn"):
-    """main() of the scripts that check compiled objects (nm_undefined.py,
-    deterministic.py): parses --tidalc, --target, --mcpu, --models-dir,
-    --names and --work, then calls check(args, label, model, work) for
+    """main() of the scripts that check compiled objects (deterministic.py):
+    parses --tidalc, --target, --mcpu, --models-dir, --names and --work,
+    then calls check(args, label, model, work) for
     examples/classifier.onnx (label `example`) and each model of --names."""
     p = parser(doc)
     add_common_args(p, work=True)
@@ -288,7 +334,7 @@ def check_example_and_models(doc, name, check, names="ic_resnet8,kws_dscnn"):
     args = p.parse_args()
     work = work_dir(args.work, name)
     check(args, "example", EXAMPLE_MODEL, work)
-    for model in args.names.split(","):
+    for model in model_names(args):
         check(args, model, reference(args.models_dir, model)[0], work)
 
 
@@ -297,14 +343,25 @@ def models_ready(models_dir, names=REFERENCE_MODELS):
                and os.path.exists(os.path.join(models_dir, n, "model.onnx")) for n in names)
 
 
+def export_script_digest(script):
+    import hashlib
+    with open(script, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def export_models(shared_dir, models_dir, python="/usr/bin/python3"):
-    """Exports the reference set once; a stamp file marks a finished export."""
+    """Exports the reference set once; a stamp file holding the digest of
+    export.py marks a finished export, so a changed export.py (new weights,
+    new expected outputs) exports again."""
     stamp = os.path.join(models_dir, ".exported")
-    if os.path.exists(stamp) and models_ready(models_dir):
-        return
-    os.makedirs(models_dir, exist_ok=True)
     script = os.path.join(shared_dir, "models", "export.py")
+    digest = export_script_digest(script)
+    if os.path.exists(stamp) and models_ready(models_dir):
+        with open(stamp) as f:
+            if f.read().strip() == digest:
+                return
+    os.makedirs(models_dir, exist_ok=True)
     r = run([python, script, models_dir], timeout=1800)
     if r.rc != 0 or not models_ready(models_dir):
         fail("exporting the reference models failed:\n%s%s" % (r.out, r.err))
-    open(stamp, "w").close()
+    write_text(stamp, digest + "\n")

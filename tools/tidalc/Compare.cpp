@@ -3,7 +3,10 @@
 // The rule of the ONNX backend tests (numpy's assert_allclose with
 // equal_nan): an element matches when |got - want| <= atol + rtol * |want|;
 // NaN matches only NaN and an infinity only the same infinity. Integers and
-// booleans go through the same formula, with the difference taken exactly.
+// booleans go through the same formula. The allowance is computed in
+// double; the difference is compared with it exactly, for floats and for
+// integers (u64 values past INT64_MAX included), so that a value just past
+// the boundary never rounds onto it.
 // The line printed for an output names its worst element: the one whose
 // difference is the largest multiple of its allowance.
 //
@@ -12,6 +15,7 @@
 #include "tools/tidalc/Tidalc.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
+#include <cassert>
 #include <cmath>
 #include <limits>
 
@@ -34,6 +38,21 @@ struct Worst {
 };
 } // namespace
 
+/// Whether |Got - Want| <= Allowed for finite Got and Want, with the
+/// difference taken exactly. Rounded, a difference just past the allowance
+/// can land on it (1 - (0.5 - 2^-54) rounds to 0.5); Knuth's two-sum gives
+/// the rounding error, whose sign settles that case. Rounding is monotone,
+/// so a rounded difference off the boundary is on the right side of it.
+static bool withinExactly(double Got, double Want, double Allowed) {
+  double S = Got - Want;
+  double Abs = std::fabs(S);
+  if (std::isinf(Allowed) || Abs != Allowed)
+    return Abs <= Allowed;
+  double V = S - Got;
+  double Err = (Got - (S - V)) + (-Want - V); // Exactly (Got - Want) - S.
+  return Err == 0 || std::signbit(Err) != std::signbit(S);
+}
+
 static ElementCheck checkFloat(double Got, double Want, double RTol,
                                double ATol) {
   double Inf = std::numeric_limits<double>::infinity();
@@ -48,19 +67,35 @@ static ElementCheck checkFloat(double Got, double Want, double RTol,
   }
   double Diff = std::fabs(Got - Want);
   double Excess = Allowed > 0 ? Diff / Allowed : (Diff > 0 ? Inf : 0);
-  return {Diff <= Allowed, Diff, Allowed, Excess};
+  return {withinExactly(Got, Want, Allowed), Diff, Allowed, Excess};
 }
 
-static ElementCheck checkInt(int64_t Got, int64_t Want, double RTol,
+/// Element I of an integer, boolean or bit tensor, exactly: a u64 past
+/// INT64_MAX keeps its value instead of wrapping to a negative int64.
+static __int128 exactInt(const Tensor &T, int64_t I) {
+  if (T.Type.Elem == ElemType::U64)
+    return T.data<uint64_t>()[I];
+  return T.getInt(I);
+}
+
+static ElementCheck checkInt(__int128 Got, __int128 Want, double RTol,
                              double ATol) {
-  // Exact difference, even where it would overflow int64.
-  __int128 D = static_cast<__int128>(Got) - static_cast<__int128>(Want);
-  double Diff = static_cast<double>(D < 0 ? -D : D);
-  double Allowed = ATol + RTol * std::fabs(static_cast<double>(Want));
-  bool Ok = D == 0 || Diff <= Allowed;
+  // The difference is exact even where int64 would overflow (INT64_MIN vs
+  // INT64_MAX) and is compared exactly too: an integer is within Allowed
+  // when it is within floor(Allowed). As a double it could round down onto
+  // the boundary (2^53 + 1 becomes 2^53).
+  __int128 D = Got - Want;
+  __int128 Abs = D < 0 ? -D : D;
+  double WantAbs = std::fabs(static_cast<double>(Want));
+  double Allowed = ATol + RTol * WantAbs;
+  // |D| < 2^65: a larger allowance covers any difference (and, past 2^127,
+  // would not convert to __int128).
+  bool Ok = Allowed >= 0x1p65 ||
+            Abs <= static_cast<__int128>(std::floor(Allowed));
+  double Diff = static_cast<double>(Abs);
   double Excess = Allowed > 0 ? Diff / Allowed
-                              : (D != 0 ? std::numeric_limits<double>::infinity()
-                                        : 0);
+                              : (Abs != 0 ? std::numeric_limits<double>::infinity()
+                                          : 0);
   return {Ok, Diff, Allowed, Excess};
 }
 
@@ -69,6 +104,8 @@ static std::string formatValue(const Tensor &T, int64_t I) {
   llvm::raw_string_ostream OS(S);
   if (isFloat(T.Type.Elem))
     OS << llvm::format("%.9g", T.getDouble(I));
+  else if (T.Type.Elem == ElemType::U64)
+    OS << T.data<uint64_t>()[I];
   else
     OS << T.getInt(I);
   return OS.str();
@@ -92,7 +129,7 @@ static Worst scan(const Tensor &Got, const Tensor &Want, double RTol,
   for (int64_t I = 0; I < N; ++I) {
     ElementCheck C =
         Float ? checkFloat(Got.getDouble(I), Want.getDouble(I), RTol, ATol)
-              : checkInt(Got.getInt(I), Want.getInt(I), RTol, ATol);
+              : checkInt(exactInt(Got, I), exactInt(Want, I), RTol, ATol);
     if (!C.Ok)
       ++W.Bad;
     // Strictly greater: the first of equally bad elements is reported.
@@ -106,6 +143,8 @@ static Worst scan(const Tensor &Got, const Tensor &Want, double RTol,
 
 CompareResult tidal::compareTensors(const Tensor &Got, const Tensor &Want,
                                     double RTol, double ATol) {
+  assert(RTol >= 0 && ATol >= 0 && std::isfinite(RTol) &&
+         std::isfinite(ATol) && "tidalc checks the tolerances it is given");
   CompareResult R;
   llvm::raw_string_ostream OS(R.Line);
   if (Got.Type.Elem != Want.Type.Elem || Got.Type.Shape != Want.Type.Shape) {

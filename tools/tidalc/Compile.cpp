@@ -114,6 +114,18 @@ static llvm::Expected<PassOptions> passOptionsFor(const CompileOptions &Opts) {
   return PO;
 }
 
+llvm::Error tidal::checkModelReadable(llvm::StringRef Path) {
+  llvm::sys::fs::file_status Status;
+  if (std::error_code EC = llvm::sys::fs::status(Path, Status))
+    return makeError("cannot read model '" + Path + "': " + EC.message());
+  if (Status.type() == llvm::sys::fs::file_type::directory_file)
+    return makeError("cannot read model '" + Path + "': it is a folder");
+  if (Status.type() != llvm::sys::fs::file_type::regular_file)
+    return makeError("cannot read model '" + Path +
+                     "': it is not a regular file");
+  return llvm::Error::success();
+}
+
 llvm::Expected<std::unique_ptr<Program>>
 tidal::compileToProgram(const CompileOptions &Opts, llvm::StringRef Name) {
   if (llvm::Error E = checkTarget(Opts.Target))
@@ -123,9 +135,8 @@ tidal::compileToProgram(const CompileOptions &Opts, llvm::StringRef Name) {
   llvm::Expected<PassOptions> PO = passOptionsFor(Opts);
   if (!PO)
     return PO.takeError();
-  if (!llvm::sys::fs::is_regular_file(Opts.ModelPath))
-    return makeError("cannot read model '" + Opts.ModelPath +
-                     "': no such file");
+  if (llvm::Error E = checkModelReadable(Opts.ModelPath))
+    return std::move(E);
   ImportOptions IO;
   IO.InputShapes = Opts.InputShapes;
   IO.BoundInputs = Opts.BoundInputs;

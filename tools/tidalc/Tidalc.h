@@ -89,6 +89,11 @@ std::string defaultModelName(llvm::StringRef Path);
 /// Whether Name can prefix the header's symbols (a C identifier).
 bool isCIdentifier(llvm::StringRef Name);
 
+/// Checks that the model file exists and is a regular file (a folder or a
+/// pipe is not read as one): a usage or environment error otherwise, where
+/// a file that reads but holds no model is the model's fault (status 2).
+llvm::Error checkModelReadable(llvm::StringRef Path);
+
 /// Imports the model and runs the default pipeline; the result is the
 /// lowered Program named Name. IR printing (--print-after) goes to stdout.
 llvm::Expected<std::unique_ptr<Program>> compileToProgram(
@@ -154,6 +159,8 @@ struct CompareResult {
 
 /// Compares Got with Want elementwise: |got - want| <= ATol + RTol*|want|,
 /// NaN matches NaN, infinities must be equal; types and shapes must agree.
+/// RTol and ATol are finite and >= 0 (tidalc rejects other --rtol and
+/// --atol values as usage errors).
 CompareResult compareTensors(const Tensor &Got, const Tensor &Want,
                              double RTol, double ATol);
 

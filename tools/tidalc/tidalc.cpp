@@ -2,8 +2,10 @@
 //
 // Subcommands compile, run, info and link-flags (docs/cli.md). Flags are
 // parsed with CLI11, whose exceptions are caught here: a bad command line
-// exits with status 3, like every other usage or environment error; a model
-// the compiler rejects exits with 2.
+// exits with status 3, like every other usage or environment error, and is
+// printed as tidalc prints every error (`error: ` lines on stderr, not
+// CLI11's own format); a model the compiler rejects exits with 2. Values
+// CLI11 cannot judge (a NaN tolerance, zero threads) are checked after it.
 //
 // CLI11 has no short options with attached values such as `-O2`, so argv is
 // pre-scanned and each `-O<N>` becomes `--opt-level=<N>` before parsing.
@@ -15,10 +17,12 @@
 #include "frontend/OnnxImporter.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 #include <CLI/CLI.hpp>
+#include <cmath>
 
 using namespace tidal;
 
@@ -187,6 +191,12 @@ static int runCompile(CompileFlags &F) {
 }
 
 static int runInfo(const std::string &Model) {
+  // A model the frontend rejects is described (status 0), but a file that
+  // is no model at all fails as it would for compile (status 2).
+  if (llvm::Error E = checkModelReadable(Model))
+    return exitCodeFor(std::move(E));
+  if (llvm::Error E = checkOnnxModelFile(Model))
+    return exitCodeFor(std::move(E));
   llvm::Expected<std::string> Text = describeOnnxModel(Model);
   if (!Text)
     return exitCodeFor(Text.takeError());
@@ -204,17 +214,63 @@ static int runLinkFlags(const std::string &Target) {
   return ExitOk;
 }
 
+/// A tolerance must be a finite number >= 0: a negative allowance means
+/// nothing, and with NaN or infinity --compare would fail everything or
+/// pass every finite value without saying so.
+static llvm::Error checkTolerance(llvm::StringRef Flag, double V) {
+  if (std::isfinite(V) && V >= 0)
+    return llvm::Error::success();
+  std::string Text;
+  llvm::raw_string_ostream(Text) << llvm::format("%g", V);
+  return makeError(Flag + " must be a finite number >= 0, not " + Text);
+}
+
+static llvm::Error checkRunFlags(Flags &F) {
+  if (llvm::Error E = checkTolerance("--rtol", F.Run.RTol))
+    return E;
+  if (llvm::Error E = checkTolerance("--atol", F.Run.ATol))
+    return E;
+  if (F.Run.Threads == 0)
+    return makeError("--threads must be at least 1");
+  return parseShapes(F.RunShapes, F.RunBinds, F.Run.Compile);
+}
+
 static int dispatch(CLI::App &App, Flags &F) {
   if (App.got_subcommand("compile"))
     return runCompile(F.Compile);
   if (App.got_subcommand("run")) {
-    if (llvm::Error E = parseShapes(F.RunShapes, F.RunBinds, F.Run.Compile))
+    if (llvm::Error E = checkRunFlags(F))
       return exitCodeFor(std::move(E));
     return runModel(F.Run);
   }
   if (App.got_subcommand("info"))
     return runInfo(F.InfoModel);
   return runLinkFlags(F.LinkTarget);
+}
+
+/// --help and --version "fail" with status 0 and print to stdout, through
+/// CLI11. Any other parse error is a usage error, printed as every other
+/// error is (each line starting with "error: "), with where the flags are
+/// listed.
+static int parseFailure(const CLI::App &App, const CLI::ParseError &E,
+                        const std::vector<std::string> &Args) {
+  if (E.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success))
+    return App.exit(E) == 0 ? ExitOk : ExitUsage;
+  // CLI11 would say only that a subcommand is required.
+  if (Args.size() > 1 && !llvm::StringRef(Args[1]).starts_with("-") &&
+      App.get_subcommands().empty())
+    return exitCodeFor(makeError("unknown subcommand '" + Args[1] +
+                                 "' (expected compile, run, info or "
+                                 "link-flags; see 'tidalc --help')"));
+  std::string Help = "tidalc --help";
+  for (const CLI::App *Sub : App.get_subcommands())
+    Help = "tidalc " + Sub->get_name() + " --help";
+  // CLI11 starts its sentences with a capital ("Could not convert"); the
+  // other errors do not. "-o is required" and "--X: ..." stay as they are.
+  std::string Msg = llvm::StringRef(E.what()).trim().str();
+  if (Msg.size() > 1 && llvm::isUpper(Msg[0]) && !llvm::isUpper(Msg[1]))
+    Msg[0] = llvm::toLower(Msg[0]);
+  return exitCodeFor(makeError(Msg + " ('" + Help + "' lists the flags)"));
 }
 
 int main(int Argc, char **Argv) {
@@ -234,7 +290,7 @@ int main(int Argc, char **Argv) {
   try {
     App.parse(static_cast<int>(CArgs.size()), CArgs.data());
   } catch (const CLI::ParseError &E) {
-    return App.exit(E) == 0 ? ExitOk : ExitUsage;
+    return parseFailure(App, E, Args);
   }
   return dispatch(App, F);
 }
