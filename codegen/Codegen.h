@@ -11,6 +11,7 @@
 #define TIDAL_CODEGEN_CODEGEN_H
 
 #include "compiler/Loop.h"
+#include "compiler/TargetInfo.h"
 #include "llvm/Support/Error.h"
 #include <string>
 
@@ -34,9 +35,9 @@ struct CodegenOptions {
   std::string DeviceLibPath;
 };
 
-/// The widest vector register, in bits, of the target and CPU (for
-/// PassOptions::VectorBits). Errors on an unknown target or CPU.
-llvm::Expected<unsigned> targetVectorBits(const CodegenOptions &Opts);
+/// What the target and CPU offer the schedules (PassOptions::Target), read
+/// off LLVM's subtarget for that CPU. Errors on an unknown target or CPU.
+llvm::Expected<TargetInfo> targetInfo(const CodegenOptions &Opts);
 
 /// Writes P as a relocatable object file.
 llvm::Error emitObject(const Program &P, const CodegenOptions &Opts,

@@ -255,8 +255,9 @@ llvm::Value *KernelEmitter::emitMathCall(const ExprNode &E,
   if (Name == "sqrt")
     R = B.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, Args[0]);
   else if (Name == "fma")
-    R = B.CreateIntrinsic(Target.NativeFMA ? llvm::Intrinsic::fma
-                                           : llvm::Intrinsic::fmuladd,
+    // Without an FMA instruction llvm.fma would become a libm call.
+    R = B.CreateIntrinsic(Target.Info.FMA ? llvm::Intrinsic::fma
+                                          : llvm::Intrinsic::fmuladd,
                           {Args[0]->getType()}, Args);
   else
     R = emitRuntimeCall(Name, Args, T);

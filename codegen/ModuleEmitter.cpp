@@ -92,7 +92,7 @@ void addTargetAttributes(llvm::Function *F, const TargetSetup &T) {
   F->addFnAttr(llvm::Attribute::NoUnwind);
   setTargetAttributes(*F, T);
   if (T.Kind == TargetSetup::Arch::X86_64) {
-    std::string Bits = std::to_string(T.VectorBits);
+    std::string Bits = std::to_string(T.Info.VectorBits);
     F->addFnAttr("prefer-vector-width", Bits);
     F->addFnAttr("min-legal-vector-width", Bits);
   }

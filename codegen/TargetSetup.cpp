@@ -111,22 +111,35 @@ static llvm::CodeGenOptLevel codeGenLevel(unsigned OptLevel) {
   }
 }
 
-/// Reads the CPU's capabilities off the subtarget.
+/// The x86 facts of TargetInfo, from the subtarget's features.
+static void describeX86(const llvm::MCSubtargetInfo &STI, TargetInfo &I) {
+  auto Has = [&](const char *F) { return STI.checkFeatures(F); };
+  I.AVX512 = Has("+avx512f");
+  I.VectorBits = I.AVX512 ? 512 : Has("+avx2") || Has("+avx") ? 256 : 128;
+  I.VectorRegisters = I.AVX512 ? 32 : 16;
+  I.FMA = Has("+fma");
+  I.VNNI = Has("+avx512vnni") || Has("+avxvnni");
+  I.VPOPCNTDQ = Has("+avx512vpopcntdq");
+}
+
+/// Reads the CPU's capabilities off the subtarget. The cache sizes stay
+/// the target's fixed ones (TargetInfo::generic), never the host's.
 static void describeSubtarget(const llvm::MCSubtargetInfo &STI,
-                              TargetSetup &T) {
+                              llvm::StringRef Target, TargetSetup &T) {
+  T.Info = llvm::cantFail(TargetInfo::generic(Target));
+  T.Info.CPU = T.CPU;
   switch (T.Kind) {
   case TargetSetup::Arch::X86_64:
-    T.VectorBits = STI.checkFeatures("+avx512f")                          ? 512
-                   : STI.checkFeatures("+avx2") || STI.checkFeatures("+avx") ? 256
-                                                                          : 128;
+    describeX86(STI, T.Info);
     T.NativeF16 = STI.checkFeatures("+f16c");
     T.NativeRounding = STI.checkFeatures("+sse4.1");
-    T.NativeFMA = STI.checkFeatures("+fma");
     break;
   case TargetSetup::Arch::AArch64:
+    T.Info.DotProd = STI.checkFeatures("+dotprod");
+    T.NativeF16 = T.NativeRounding = true;
+    break;
   case TargetSetup::Arch::NVPTX:
-    T.VectorBits = 128;
-    T.NativeF16 = T.NativeRounding = T.NativeFMA = true;
+    T.NativeF16 = T.NativeRounding = true;
     break;
   }
 }
@@ -154,7 +167,7 @@ tidal::setupTarget(const CodegenOptions &Opts) {
                                           codeGenLevel(Opts.OptLevel)));
   if (!T->TM)
     return makeError("cannot create a target machine for " + T->Triple);
-  describeSubtarget(*T->TM->getMCSubtargetInfo(), *T);
+  describeSubtarget(*T->TM->getMCSubtargetInfo(), Opts.Target, *T);
   return std::move(T);
 }
 
@@ -166,9 +179,9 @@ void tidal::setTargetAttributes(llvm::Function &F, const TargetSetup &T) {
     F.addFnAttr("target-features", T.Features);
 }
 
-llvm::Expected<unsigned> tidal::targetVectorBits(const CodegenOptions &Opts) {
+llvm::Expected<TargetInfo> tidal::targetInfo(const CodegenOptions &Opts) {
   auto T = setupTarget(Opts);
   if (!T)
     return T.takeError();
-  return (*T)->VectorBits;
+  return (*T)->Info;
 }

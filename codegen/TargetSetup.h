@@ -29,16 +29,14 @@ struct TargetSetup {
   /// Comma-separated `+feature` list, sorted (empty means the CPU's own).
   std::string Features;
   std::unique_ptr<llvm::TargetMachine> TM;
-  /// The widest vector register in bits.
-  unsigned VectorBits = 128;
+  /// What the passes were told about the target (vector width, FMA, ...).
+  TargetInfo Info;
   /// half <-> float conversions are instructions (F16C on x86, always on
   /// AArch64); otherwise the emitter converts with integer operations.
   bool NativeF16 = false;
   /// floor/ceil/roundeven are instructions (SSE4.1 on x86, always on
   /// AArch64); otherwise the emitter expands them.
   bool NativeRounding = false;
-  /// llvm.fma is an instruction; otherwise fma becomes llvm.fmuladd.
-  bool NativeFMA = false;
 
   bool isCPU() const { return Kind != Arch::NVPTX; }
 };

@@ -14,6 +14,7 @@
 
 #include "compiler/Graph.h"
 #include "compiler/Loop.h"
+#include "compiler/TargetInfo.h"
 #include "llvm/Support/Error.h"
 #include <set>
 #include <string>
@@ -27,11 +28,8 @@ namespace tidal {
 
 /// What the passes may know about the target. Typed options, no globals.
 struct PassOptions {
-  /// "x86-64", "cortex-a53" or "nvptx".
-  std::string Target = "x86-64";
-  /// Widest vector register in bits the schedule may use (512 with AVX-512,
-  /// 256 with AVX2, 128 for NEON).
-  unsigned VectorBits = 256;
+  /// The target and CPU (vector width, registers, features, caches).
+  TargetInfo Target;
   /// -O level, 0 to 3. At 0 the schedule leaves loops serial.
   unsigned OptLevel = 2;
 };

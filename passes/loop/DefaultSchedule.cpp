@@ -236,11 +236,11 @@ llvm::Error tidal::defaultSchedule(Module &M, const PassOptions &Opts) {
   for (Kernel &K : M.P->Kernels) {
     if (!K.Sched.empty())
       continue;
-    if (Opts.Target == "nvptx") {
+    if (Opts.Target.isGPU()) {
       K.Sched = gpuSchedule(*M.P, K);
       continue;
     }
-    Scheduler S(K, Opts.VectorBits);
+    Scheduler S(K, Opts.Target.VectorBits);
     S.visit(K.Body);
     K.Sched = std::move(S.Sched);
   }

@@ -303,7 +303,7 @@ TEST_CASE("codegen: bad programs and options are errors", "[codegen]") {
   CodegenOptions Bad;
   Bad.Target = "mips";
   CHECK(contains(errorOf(emitObject(makeProgram(), Bad, OS)), "unknown target"));
-  CHECK(contains(errorOf(targetVectorBits(Bad).takeError()), "unknown target"));
+  CHECK(contains(errorOf(targetInfo(Bad).takeError()), "unknown target"));
   Bad.Target = "x86-64";
   Bad.CPU = "pentium9000";
   CHECK(contains(errorOf(emitObject(makeProgram(), Bad, OS)), "unknown CPU"));
@@ -314,20 +314,52 @@ TEST_CASE("codegen: bad programs and options are errors", "[codegen]") {
                  "no device math library"));
 }
 
-TEST_CASE("codegen: targetVectorBits follows the CPU", "[codegen]") {
-  auto bits = [](const char *Target, const char *CPU) {
+TEST_CASE("codegen: targetInfo follows the CPU", "[codegen]") {
+  auto info = [](const char *Target, const char *CPU) {
     CodegenOptions Opts;
     Opts.Target = Target;
     Opts.CPU = CPU;
-    auto B = targetVectorBits(Opts);
-    REQUIRE(bool(B));
-    return *B;
+    auto I = targetInfo(Opts);
+    REQUIRE(bool(I));
+    return *I;
   };
-  CHECK(bits("x86-64", "x86-64") == 128);
-  CHECK(bits("x86-64", "x86-64-v3") == 256);
-  CHECK(bits("x86-64", "znver4") == 512);
-  CHECK(bits("x86-64", "skylake-avx512") == 512);
-  CHECK(bits("cortex-a53", "") == 128);
+  // The facts come from each CPU's published feature set.
+  auto S = [&](const char *Target, const char *CPU) {
+    return info(Target, CPU).str();
+  };
+  CHECK(S("x86-64", "x86-64") == "x86-64 cpu=x86-64 vector-bits=128 "
+                                 "vector-registers=16 l1d=32768 l2=1048576");
+  CHECK(S("x86-64", "x86-64-v3") == "x86-64 cpu=x86-64-v3 vector-bits=256 "
+                                    "vector-registers=16 fma l1d=32768 "
+                                    "l2=1048576");
+  // Zen 4: AVX-512 with VNNI and VPOPCNTDQ.
+  CHECK(S("x86-64", "znver4") == "x86-64 cpu=znver4 vector-bits=512 "
+                                 "vector-registers=32 fma avx512 vnni "
+                                 "vpopcntdq l1d=32768 l2=1048576");
+  // Skylake-SP: AVX-512 without VNNI (Cascade Lake added it).
+  CHECK(S("x86-64", "skylake-avx512") == "x86-64 cpu=skylake-avx512 "
+                                         "vector-bits=512 vector-registers=32 "
+                                         "fma avx512 l1d=32768 l2=1048576");
+  CHECK(info("x86-64", "cascadelake").VNNI);
+  // Alder Lake: AVX-VNNI on 256-bit vectors, no AVX-512.
+  TargetInfo ADL = info("x86-64", "alderlake");
+  CHECK((ADL.VNNI && !ADL.AVX512 && ADL.VectorBits == 256));
+  // Cortex-A53: NEON, 32 registers, no dot product (Armv8.0).
+  CHECK(S("cortex-a53", "") == "cortex-a53 cpu=cortex-a53 vector-bits=128 "
+                               "vector-registers=32 fma neon l1d=32768 "
+                               "l2=524288");
+  CHECK(info("cortex-a53", "cortex-a55").DotProd);
+  CHECK(info("nvptx", "sm_90").isGPU());
+}
+
+TEST_CASE("codegen: TargetInfo::generic knows the three targets", "[codegen]") {
+  for (const char *T : {"x86-64", "cortex-a53", "nvptx"}) {
+    llvm::Expected<TargetInfo> I = TargetInfo::generic(T);
+    REQUIRE(bool(I));
+    CHECK(I->Name == T);
+  }
+  CHECK(contains(errorOf(TargetInfo::generic("mips").takeError()),
+                 "unknown target 'mips'"));
 }
 
 //===----------------------------------------------------------------------===//

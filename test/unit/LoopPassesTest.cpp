@@ -113,7 +113,7 @@ TEST_CASE("loop passes: elementwise kernels vectorize with tails", "[loop-passes
 
 TEST_CASE("loop passes: wide loops, casts and integer buffers", "[loop-passes]") {
   PassOptions Opts;
-  Opts.VectorBits = 512;
+  Opts.Target.VectorBits = 512;
   std::string Out = checkPasses(R"(program @p {
   kernel @k(%x: f32[100] readonly, %q: i32[100], %y: f64[100]) {
     for %i from 0 extent 100 serial {

@@ -407,7 +407,7 @@ TEST_CASE("nvptx: the GPU schedule through the passes", "[nvptx]") {
   Module M;
   M.P = std::move(P);
   PassOptions O;
-  O.Target = "nvptx";
+  O.Target = llvm::cantFail(TargetInfo::generic("nvptx"));
   for (const char *Name : {"default-schedule", "apply-schedule", "simplify",
                            "plan-memory"})
     ok(lookupPass(Name)->Run(M, O));

@@ -39,7 +39,11 @@ struct Options {
   bool PrintAfterAll = false;
   bool Verify = true;
   int64_t ElideConstants = 0;
-  PassOptions Pass;
+  /// The passes see TargetInfo::generic(Target), with VectorBits instead
+  /// of its vector width when that is not 0.
+  std::string Target = "x86-64";
+  unsigned VectorBits = 0;
+  unsigned OptLevel = 2;
 };
 
 /// The first word of the text, skipping blank lines and `//` comments.
@@ -97,6 +101,18 @@ llvm::Error loadModule(const Options &O, llvm::StringRef Text, Module &M) {
                    ": expected the IR to start with 'graph' or 'program'");
 }
 
+llvm::Expected<PassOptions> passOptions(const Options &O) {
+  llvm::Expected<TargetInfo> Target = TargetInfo::generic(O.Target);
+  if (!Target)
+    return Target.takeError();
+  PassOptions P;
+  P.Target = std::move(*Target);
+  if (O.VectorBits)
+    P.Target.VectorBits = O.VectorBits;
+  P.OptLevel = O.OptLevel;
+  return P;
+}
+
 int run(const Options &O) {
   auto Buf = llvm::MemoryBuffer::getFileOrSTDIN(O.Input);
   if (!Buf) {
@@ -107,6 +123,11 @@ int run(const Options &O) {
   auto Passes = resolvePasses(O.Passes);
   if (!Passes) {
     reportErrors(Passes.takeError(), llvm::errs());
+    return 1;
+  }
+  llvm::Expected<PassOptions> PassOpts = passOptions(O);
+  if (!PassOpts) {
+    reportErrors(PassOpts.takeError(), llvm::errs());
     return 1;
   }
   Module M;
@@ -127,7 +148,7 @@ int run(const Options &O) {
   PM.printAfterAll(O.PrintAfterAll);
   PM.verifyEach(O.Verify);
   PM.printOptions(GOpts, LOpts);
-  if (llvm::Error E = PM.run(M, O.Pass)) {
+  if (llvm::Error E = PM.run(M, *PassOpts)) {
     llvm::outs().flush();
     reportErrors(std::move(E), llvm::errs());
     return 1;
@@ -154,10 +175,12 @@ int main(int argc, char **argv) {
                "print the IR after every pass");
   App.add_option("--verify", O.Verify,
                  "verify the input and the IR after each pass (0 or 1)");
-  App.add_option("--target", O.Pass.Target, "x86-64, cortex-a53 or nvptx");
-  App.add_option("--vector-bits", O.Pass.VectorBits,
-                 "widest vector register the schedule may use");
-  App.add_option("--opt-level", O.Pass.OptLevel, "optimization level, 0 to 3");
+  App.add_option("--target", O.Target,
+                 "x86-64 (as x86-64-v3), cortex-a53 or nvptx (as sm_80)");
+  App.add_option("--vector-bits", O.VectorBits,
+                 "widest vector register the schedule may use (default: "
+                 "the target's)");
+  App.add_option("--opt-level", O.OptLevel, "optimization level, 0 to 3");
   App.add_option("--elide-constants", O.ElideConstants,
                  "print constants with more elements than this as elided "
                  "(0 prints everything)");

@@ -104,12 +104,11 @@ static llvm::Expected<PassOptions> passOptionsFor(const CompileOptions &Opts) {
   CG.Target = Opts.Target;
   CG.CPU = Opts.CPU;
   CG.OptLevel = Opts.OptLevel;
-  llvm::Expected<unsigned> Bits = targetVectorBits(CG);
-  if (!Bits)
-    return Bits.takeError();
+  llvm::Expected<TargetInfo> Target = targetInfo(CG);
+  if (!Target)
+    return Target.takeError();
   PassOptions PO;
-  PO.Target = Opts.Target;
-  PO.VectorBits = *Bits;
+  PO.Target = std::move(*Target);
   PO.OptLevel = Opts.OptLevel;
   return PO;
 }

@@ -1,0 +1,54 @@
+//===- TargetInfo.cpp - What a target offers the schedules ----------------===//
+//
+// The generic descriptions of the three targets and the printed form. The
+// cache sizes are the documented ones of each target's reference part
+// (docs/targets.md): 32 KiB of L1 data and 1 MiB of L2 per core for x86-64
+// (Skylake-SP and later server cores), 32 KiB and 512 KiB for Cortex-A53
+// (a common configuration; the core allows 128 KiB to 2 MiB of L2).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/TargetInfo.h"
+#include "compiler/Diagnostics.h"
+
+using namespace tidal;
+
+llvm::Expected<TargetInfo> TargetInfo::generic(llvm::StringRef Name) {
+  TargetInfo T;
+  T.Name = Name.str();
+  if (Name == "x86-64")
+    return T; // The defaults describe x86-64-v3.
+  if (Name == "cortex-a53") {
+    T.CPU = "cortex-a53";
+    T.VectorBits = 128;
+    T.VectorRegisters = 32;
+    T.NEON = true;
+    T.L2Bytes = 512 * 1024;
+    return T;
+  }
+  if (Name == "nvptx") {
+    T.CPU = "sm_80";
+    T.VectorBits = 128;
+    T.VectorRegisters = 0;
+    T.L1DataBytes = T.L2Bytes = 0;
+    return T;
+  }
+  return makeError("unknown target '" + Name +
+                   "' (expected x86-64, cortex-a53 or nvptx)");
+}
+
+std::string TargetInfo::str() const {
+  std::string S = Name + " cpu=" + CPU + " vector-bits=" +
+                  std::to_string(VectorBits) +
+                  " vector-registers=" + std::to_string(VectorRegisters);
+  for (auto [On, Word] : {std::pair{FMA, "fma"},
+                          {AVX512, "avx512"},
+                          {VNNI, "vnni"},
+                          {VPOPCNTDQ, "vpopcntdq"},
+                          {NEON, "neon"},
+                          {DotProd, "dotprod"}})
+    if (On)
+      S += std::string(" ") + Word;
+  return S + " l1d=" + std::to_string(L1DataBytes) +
+         " l2=" + std::to_string(L2Bytes);
+}
