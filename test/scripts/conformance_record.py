@@ -67,8 +67,9 @@ def one_line(text):
 
 class Verdict:
     """How a run compares with its record: the regressions (worse), the
-    improvements (better), cases new to the suite and cases the record
-    has that were not run (only noted: --filter and --sample run a part)."""
+    improvements (better) and the cases the record does not know (new to
+    the suite). Recorded cases that were not run are not counted: --filter
+    and --sample run a part on purpose."""
 
     def __init__(self):
         self.worse, self.better, self.new = [], [], []
