@@ -93,7 +93,7 @@ class Runner:
         except SystemExit:  # A helper's tt.fail: it printed why.
             result, reason = "crash", "building the emulated kernels failed"
         reason = tt.scrub(reason).replace(self.args.suite_dir + "/", "")
-        if result not in ("pass", "pass (bound)", "rejected") or self.args.verbose:
+        if result not in record.RECORDABLE or self.args.verbose:
             print("%-9s %s  %s" % (result, case, reason), flush=True)
         return case, result, reason
 
