@@ -42,7 +42,7 @@ void describeCompileTimeInputs(llvm::StringRef Path, llvm::raw_ostream &OS) {
 
 llvm::Expected<std::string> tidal::describeOnnxModel(llvm::StringRef Path) {
   onnx::ModelProto Model;
-  if (auto E = parseProtoFile(Path, Model, "model"))
+  if (auto E = readModelFile(Path, Model))
     return std::move(E);
   std::string Out;
   llvm::raw_string_ostream OS(Out);

@@ -48,6 +48,13 @@ llvm::Expected<Tensor> tensorFromProto(const onnx::TensorProto &P,
 /// The IR name of an ONNX value: the same, except that an empty name
 /// becomes "v".
 std::string sanitizeName(llvm::StringRef Name);
+/// Reads and parses the model file at Path into Model, which must have a
+/// graph. A file that cannot be read is a plain error; one that holds no
+/// model (empty, not protobuf, cut short, no graph) is a graph-level
+/// ModelError naming the file. importOnnxModel, compileTimeInputs and
+/// describeOnnxModel all read models this way.
+llvm::Error readModelFile(llvm::StringRef Path, onnx::ModelProto &Model);
+
 /// Parses a serialized protobuf message from a file; a clear error names
 /// the file when it cannot be read or parsed.
 llvm::Error parseProtoFile(llvm::StringRef Path,

@@ -578,9 +578,10 @@ std::string whyNotParsed(llvm::StringRef Data) {
          "holds there (is it a model at all?)";
 }
 
-/// Reads and parses the model file at Path into Model, which must have a
-/// graph.
-llvm::Error readModelFile(llvm::StringRef Path, onnx::ModelProto &Model) {
+} // namespace
+
+llvm::Error onnximport::readModelFile(llvm::StringRef Path,
+                                      onnx::ModelProto &Model) {
   auto Buf = llvm::MemoryBuffer::getFile(Path, /*IsText=*/false,
                                          /*RequiresNullTerminator=*/false);
   if (!Buf)
@@ -608,13 +609,6 @@ llvm::Error readModelFile(llvm::StringRef Path, onnx::ModelProto &Model) {
   if (!Model.has_graph())
     return NotAModel("it has no graph");
   return llvm::Error::success();
-}
-
-} // namespace
-
-llvm::Error tidal::checkOnnxModelFile(llvm::StringRef Path) {
-  onnx::ModelProto Model;
-  return readModelFile(Path, Model);
 }
 
 llvm::Expected<std::unique_ptr<Graph>>

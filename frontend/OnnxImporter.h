@@ -39,11 +39,6 @@ struct ImportOptions {
 llvm::Expected<std::unique_ptr<Graph>>
 importOnnxModel(llvm::StringRef Path, const ImportOptions &Opts);
 
-/// Checks that Path holds an ONNX model, by the rules of importOnnxModel,
-/// without importing it: `tidalc info` describes models the frontend
-/// rejects, but not files that are no model at all.
-llvm::Error checkOnnxModelFile(llvm::StringRef Path);
-
 /// The graph inputs (ONNX names, in graph order) that the model needs at
 /// compile time: those some node requires to be constant (a Reshape's shape,
 /// a Slice's starts, Reduce axes, Clip bounds, ...), directly or through a

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "TensorTestUtil.h"
 #include "tools/tidalc/Tidalc.h"
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -20,21 +21,13 @@
 #include <limits>
 
 using namespace tidal;
+using tidal::test::make;
 
 namespace {
 
 const double Inf = std::numeric_limits<double>::infinity();
 const double NaN = std::numeric_limits<double>::quiet_NaN();
 
-/// A tensor of element type E whose storage (of C type T) holds Values.
-template <typename T>
-Tensor make(ElemType E, std::vector<int64_t> Shape, std::vector<T> Values) {
-  Tensor R(TensorType(E, std::move(Shape)));
-  REQUIRE(static_cast<int64_t>(Values.size()) == R.Type.numElements());
-  for (size_t I = 0; I < Values.size(); ++I)
-    R.template data<T>()[I] = Values[I];
-  return R;
-}
 
 /// One-element tensors, the shape most rules are checked on.
 Tensor f64(double V) { return make<double>(ElemType::F64, {1}, {V}); }

@@ -8,23 +8,17 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "TensorTestUtil.h"
 #include "compiler/Evaluate.h"
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 
 using namespace tidal;
+using tidal::test::make;
 
 namespace {
 
-template <typename T>
-Tensor make(ElemType E, std::vector<int64_t> Shape, std::vector<T> Values) {
-  Tensor R(TensorType(E, std::move(Shape)));
-  REQUIRE(static_cast<int64_t>(Values.size()) == R.Type.numElements());
-  for (size_t I = 0; I < Values.size(); ++I)
-    R.template data<T>()[I] = Values[I];
-  return R;
-}
 Tensor f32(std::vector<int64_t> S, std::vector<float> V) {
   return make(ElemType::F32, std::move(S), std::move(V));
 }

@@ -192,10 +192,9 @@ static int runCompile(CompileFlags &F) {
 
 static int runInfo(const std::string &Model) {
   // A model the frontend rejects is described (status 0), but a file that
-  // is no model at all fails as it would for compile (status 2).
+  // is no model at all fails as it would for compile (status 2:
+  // describeOnnxModel reads it as the importer does).
   if (llvm::Error E = checkModelReadable(Model))
-    return exitCodeFor(std::move(E));
-  if (llvm::Error E = checkOnnxModelFile(Model))
     return exitCodeFor(std::move(E));
   llvm::Expected<std::string> Text = describeOnnxModel(Model);
   if (!Text)
