@@ -84,28 +84,6 @@ def unsupported_model(path):
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
 
 
-def broken_files(work, good):
-    """label -> a file that holds no model."""
-    files = {}
-    files["garbage"] = os.path.join(work, "garbage.onnx")
-    with open(files["garbage"], "wb") as f:
-        f.write(bytes((i * 97 + 13) % 256 for i in range(4096)))
-    files["truncated"] = os.path.join(work, "truncated.onnx")
-    with open(good, "rb") as f, open(files["truncated"], "wb") as g:
-        data = f.read()
-        g.write(data[:len(data) * 2 // 3])
-    files["empty"] = os.path.join(work, "empty.onnx")
-    open(files["empty"], "wb").close()
-    files["tensor-not-model"] = os.path.join(work, "tensor.onnx")
-    save_tensor(files["tensor-not-model"], np.arange(6, dtype=np.float32), "x")
-    # Parses as a ModelProto, but holds no graph.
-    files["graphless"] = os.path.join(work, "graphless.onnx")
-    with open(files["graphless"], "wb") as f:
-        f.write(onnx.ModelProto(ir_version=8, producer_name="exit_codes.py")
-                .SerializeToString())
-    return files
-
-
 class Checker:
     """Runs tidalc and checks its exit status and stderr; collects failures
     so that one run reports every wrong case."""
@@ -171,7 +149,7 @@ def check_rejected(c, work, good, exact):
             ["run", unsupported, "--inputs", data, "--compare"], err_has="odd_nonzero")
     c.check("info, unsupported node (described)", tt.EXIT_OK, ["info", unsupported])
     c.check("info, good model", tt.EXIT_OK, ["info", good])
-    for label, path in broken_files(work, good).items():
+    for label, path in tt.broken_model_files(work, good).items():
         name = os.path.basename(path)
         c.check("compile, %s file" % label, tt.EXIT_REJECTED,
                 ["compile", path, "-o", out], err_has=name)

@@ -4,10 +4,12 @@
 1. A model with two unsupported nodes (data-dependent output shapes, which a
    static compiler cannot have) exits 2 and the message names both nodes:
    every unsupported node is reported at once.
-2. A garbage file, a truncated model and an empty file exit exactly 2 (a
-   file that holds no model is a model that cannot be compiled) with an
-   error message naming the file, without a crash, and leave no output file
-   behind, not even a stale one from an earlier compile.
+2. Files that hold no model (tt.broken_model_files: garbage, a truncated
+   model, an empty file, a TensorProto, a graphless ModelProto) exit
+   exactly 2 (a file that holds no model is a model that cannot be
+   compiled) with an error message naming the file, without a crash, and
+   leave no output file behind, not even a stale one from an earlier
+   compile.
 3. `tidalc run` on the unsupported model exits 2 as well.
 
     rejects_unsupported.py [--tidalc build/bin/tidalc] [--work DIR]
@@ -99,19 +101,10 @@ def main():
     args = p.parse_args()
     work = tt.work_dir(args.work, "rejects")
     check_two_nodes(args, work)
-    garbage = os.path.join(work, "garbage.onnx")
-    with open(garbage, "wb") as f:
-        f.write(bytes((i * 97 + 13) % 256 for i in range(4096)))
-    check_broken(args, work, "garbage", garbage)
     valid = os.path.join(work, "valid.onnx")
     small_valid_model(valid)
-    truncated = os.path.join(work, "truncated.onnx")
-    with open(valid, "rb") as f, open(truncated, "wb") as g:
-        g.write(f.read()[:2000])
-    check_broken(args, work, "truncated", truncated)
-    empty = os.path.join(work, "empty.onnx")
-    open(empty, "wb").close()
-    check_broken(args, work, "empty", empty)
+    for label, model in tt.broken_model_files(work, valid).items():
+        check_broken(args, work, label, model)
 
 
 if __name__ == "__main__":

@@ -152,6 +152,31 @@ def write_text(path, text):
         f.write(text)
 
 
+def broken_model_files(work, good):
+    """label -> a file in work that holds no model: garbage bytes, the
+    model file good cut short, an empty file, a TensorProto, a ModelProto
+    without a graph. tidalc must reject each with exit 2 (docs/cli.md)."""
+    import onnx
+    from onnx import numpy_helper
+    import numpy as np
+    files = {k: os.path.join(work, k + ".onnx")
+             for k in ("garbage", "truncated", "empty", "tensor-not-model", "graphless")}
+    with open(files["garbage"], "wb") as f:
+        f.write(bytes((i * 97 + 13) % 256 for i in range(4096)))
+    with open(good, "rb") as f, open(files["truncated"], "wb") as g:
+        data = f.read()
+        g.write(data[:len(data) * 2 // 3])
+    open(files["empty"], "wb").close()
+    with open(files["tensor-not-model"], "wb") as f:
+        f.write(numpy_helper.from_array(np.arange(6, dtype=np.float32), "x")
+                .SerializeToString())
+    # Parses as a ModelProto, but holds no graph.
+    with open(files["graphless"], "wb") as f:
+        f.write(onnx.ModelProto(ir_version=8, producer_name="tidal tests")
+                .SerializeToString())
+    return files
+
+
 def case_files(folder):
     """model.onnx and test_data_set_0/ of a case in the ONNX test layout."""
     return os.path.join(folder, "model.onnx"), os.path.join(folder, "test_data_set_0")
