@@ -40,8 +40,8 @@ def parse_args():
     return p.parse_args()
 
 
-def compare(args, name, model, data):
-    """`tidalc run MODEL --compare` against name's expected outputs."""
+def compare(args, model, data):
+    """`tidalc run MODEL --compare` against the expected outputs in data."""
     timeout = args.timeout or (3000 if args.target == "cortex-a53" else 600)
     return tt.run([args.tidalc, "run", model, "--inputs", data, "--compare",
                    "--rtol", args.rtol, "--atol", args.atol] + tt.target_args(args),
@@ -55,7 +55,7 @@ def status(r):
 def check(args, name):
     """True when the model compiled, ran and matched; prints its lines."""
     model, data = tt.reference(args.models_dir, name)
-    r = compare(args, name, model, data)
+    r = compare(args, model, data)
     ok = r.rc == tt.EXIT_OK
     tt.print_outcome(ok, "%s (%s)" % (name, status(r)), (r.out + r.err).splitlines())
     return ok
@@ -91,7 +91,7 @@ def check_sensitivity(args, name, work):
     model, data = tt.reference(args.models_dir, name)
     perturbed = os.path.join(work, name + ".logits_x1.01.onnx")
     scale_logits(model, perturbed)
-    r = compare(args, name, perturbed, data)
+    r = compare(args, perturbed, data)
     ok = r.rc == tt.EXIT_MISMATCH
     lines = [l for l in (r.out + r.err).splitlines() if "MISMATCH" in l or not ok]
     tt.print_outcome(ok, "%s with its logits x1.01 is caught (%s, expected exit 1)"
