@@ -11,7 +11,8 @@
 // `vectorize %i` when E == L. When E < L, L becomes the largest power of two
 // not above E; loops for which that is below 2 are left alone. Loops the
 // vectorizer would reject (reductions into one element, bodies with ifs)
-// get no directive, so no useless split is made.
+// get no directive, so no useless split is made. Loops that are not serial
+// when the pass runs (the lowering vectorized them itself) get none either.
 //
 // For --target nvptx (PassOptions::Target) the schedule is a GPU one
 // instead. Codegen launches every top-level statement of a kernel's body as
@@ -126,6 +127,10 @@ void Scheduler::visit(const Stmt &S) {
 }
 
 void Scheduler::visitLoop(const StmtNode &L) {
+  // A loop the lowering already gave a kind (a register tile's vector
+  // lanes) keeps it.
+  if (L.Loop != ForKind::Serial)
+    return;
   if (!isStraightLine(L.Body)) {
     visit(L.Body); // not innermost (or holds an allocate): look inside
     return;

@@ -13,6 +13,7 @@
 
 #include "compiler/Diagnostics.h"
 #include "passes/lower/Lowering.h"
+#include "passes/loop/LoopUtils.h"
 #include "llvm/Support/ErrorHandling.h"
 #include <cassert>
 #include <cctype>
@@ -67,16 +68,69 @@ const std::string &KernelBuilder::buffer(const Value *V) {
   return Params.back().Name;
 }
 
+std::string KernelBuilder::scratch(llvm::StringRef Hint, ScalarType Elem,
+                                   int64_t Elems) {
+  assert(Elems > 0 && "scratch buffer without elements");
+  BufferDecl D;
+  D.Name = freshName(Hint);
+  D.Elem = Elem;
+  D.Size = Elems;
+  D.ReadOnly = false;
+  Params.push_back(D);
+  ParamValues.push_back(nullptr);
+  return D.Name;
+}
+
+/// If A is `X / S` and B is `X % S` (S a constant), X.
+static Expr joinedSplit(const Expr &A, const Expr &B, int64_t S) {
+  auto IsOp = [&](const Expr &E, BinaryOp Op) {
+    return E->Kind == ExprKind::Binary && E->Op == Op &&
+           E->Operands[1]->Kind == ExprKind::IntImm &&
+           E->Operands[1]->IntValue == S;
+  };
+  if (IsOp(A, BinaryOp::Div) && IsOp(B, BinaryOp::Mod) &&
+      loop::exprEqual(A->Operands[0], B->Operands[0]))
+    return A->Operands[0];
+  return nullptr;
+}
+
 Expr KernelBuilder::flatIndex(const std::vector<int64_t> &Shape,
                               const std::vector<Expr> &Idx) {
   assert(Shape.size() == Idx.size() && "index rank differs from shape rank");
-  std::vector<int64_t> Strides = rowMajorStrides(Shape);
-  Expr Flat;
-  for (size_t D = 0; D < Shape.size(); ++D) {
-    // A size-1 dimension's index is always 0.
-    if (Shape[D] == 1)
+  // A size-1 dimension's index is always 0: leave it out. Then join split
+  // indices: dimension D's index then covers the extents of D and D+1 (and
+  // takes D+1's stride).
+  std::vector<Expr> Index;
+  std::vector<int64_t> Extent, Strides;
+  std::vector<int64_t> AllStrides = rowMajorStrides(Shape);
+  for (size_t D = 0; D < Shape.size(); ++D)
+    if (Shape[D] != 1) {
+      Index.push_back(Idx[D]);
+      Extent.push_back(Shape[D]);
+      Strides.push_back(AllStrides[D]);
+    }
+  for (size_t D = 0; D + 1 < Index.size();) {
+    Expr X = joinedSplit(Index[D], Index[D + 1], Extent[D + 1]);
+    if (!X) {
+      ++D;
       continue;
-    Expr Term = Strides[D] == 1 ? Idx[D] : Idx[D] * Strides[D];
+    }
+    Index[D] = X;
+    Extent[D] *= Extent[D + 1];
+    Strides[D] = Strides[D + 1];
+    Index.erase(Index.begin() + D + 1);
+    Extent.erase(Extent.begin() + D + 1);
+    Strides.erase(Strides.begin() + D + 1);
+    D = D ? D - 1 : 0; // the joined index may join the one before it
+  }
+  Expr Flat;
+  for (size_t D = 0; D < Index.size(); ++D) {
+    if (Index[D]->Kind == ExprKind::IntImm && Index[D]->IntValue == 0)
+      continue;
+    Expr Term = Strides[D] == 1 ? Index[D]
+                : Index[D]->Kind == ExprKind::IntImm
+                    ? intImm(Index[D]->IntValue * Strides[D])
+                    : Index[D] * Strides[D];
     Flat = Flat ? Flat + Term : Term;
   }
   return Flat ? Flat : intImm(0);

@@ -35,6 +35,7 @@
 
 #include "passes/lower/Lowering.h"
 #include "passes/lower/NestUtils.h"
+#include "passes/lower/RegisterTile.h"
 
 using namespace tidal;
 using namespace tidal::lower;
@@ -185,6 +186,64 @@ Stmt convRows(const ConvCtx &Cx) {
   });
 }
 
+/// The convolution as register-tiled matrix products (RegisterTile.h), one
+/// per image and group: Res[m, p] = sum over k of W[m, k] * Col[k, p], with
+/// k running over (input channel, kernel position) and p over the output
+/// positions. Col is the image's im2col matrix in a scratch buffer, or the
+/// input itself for a pointwise convolution.
+Stmt convTiled(KernelBuilder &B, const Node &N, const ConvShape &S,
+               const std::vector<WindowAxis> &Axes, ScalarType T,
+               const RegisterTile &Tile) {
+  const Value *X = N.Operands[0], *W = N.Operands[1];
+  const Value *Bias = optionalOperand(N, 2);
+  int64_t Positions = product(S.OutSpatial);
+  std::vector<int64_t> Reduced = {S.Cg};
+  Reduced.insert(Reduced.end(), S.Kernel.begin(), S.Kernel.end());
+  bool Direct = isPointwise(Axes);
+  std::string Col =
+      Direct ? "" : B.scratch("col", T, product(Reduced) * Positions);
+  return loopOver(B, "n", S.Batch, [&](Expr NV) {
+    return loopOver(B, "g", S.Groups, [&](Expr G) {
+      Expr FirstOut = affine(G, S.Mg, 0), FirstIn = affine(G, S.Cg, 0);
+      auto Prefixed = [](Expr A, Expr B, std::vector<Expr> Rest) {
+        Rest.insert(Rest.begin(), {A, B});
+        return Rest;
+      };
+      Product P;
+      P.Rows = S.Mg;
+      P.Cols = Positions;
+      P.Depth = product(Reduced);
+      P.A = [&](Expr M, Expr K) {
+        std::vector<Expr> Idx = unflatten(K, Reduced);
+        Idx.insert(Idx.begin(), add(FirstOut, M));
+        return B.loadAt(W, Idx);
+      };
+      P.B = [&](Expr K, Expr J) {
+        if (Direct)
+          return B.loadAt(X, Prefixed(NV, add(FirstIn, K),
+                                      unflatten(J, S.OutSpatial)));
+        return load(Col, DataType(T), add(affine(K, Positions, 0), J));
+      };
+      P.Init = [&](Expr M) {
+        return Bias ? B.loadAt(Bias, {add(FirstOut, M)})
+                    : constant(DataType(T), 0);
+      };
+      P.Store = [&](Expr M, Expr J, Expr V) {
+        return B.storeResult(
+            Prefixed(NV, add(FirstOut, M), unflatten(J, S.OutSpatial)), V);
+      };
+      Stmt Product = tiledProduct(B, T, P, Tile);
+      if (Direct)
+        return Product;
+      Stmt Cols = im2col(B, T, Col, Axes, S.Cg,
+                         [&](Expr C, const std::vector<Expr> &In) {
+                           return B.loadAt(X, Prefixed(NV, add(FirstIn, C), In));
+                         });
+      return seq({Cols, Product});
+    });
+  });
+}
+
 //===----------------------------------------------------------------------===//
 // Matrix products
 //===----------------------------------------------------------------------===//
@@ -230,6 +289,31 @@ Stmt productRow(KernelBuilder &B, ScalarType T, int64_t K, int64_t Cols,
   return allocate(Acc.Name, T, Width, Body);
 }
 
+/// Res[i, j] = sum over k < K of LoadA(i, k) * LoadB(k, j), for i < Rows
+/// and j < Cols, each element handed to Store(i, j, value): register-tiled
+/// where the target has a tile for T, else one row at a time (productRow).
+Stmt matrixProduct(KernelBuilder &B, ScalarType T, int64_t Rows, int64_t K,
+                   int64_t Cols, const std::function<Expr(Expr, Expr)> &LoadA,
+                   const std::function<Expr(Expr, Expr)> &LoadB,
+                   const std::function<Stmt(Expr, Expr, Expr)> &Store) {
+  if (auto Tile = registerTile(B.options(), T)) {
+    Product P;
+    P.Rows = Rows;
+    P.Cols = Cols;
+    P.Depth = K;
+    P.A = LoadA;
+    P.B = LoadB;
+    P.Init = [&](Expr) { return constant(DataType(T), 0); };
+    P.Store = Store;
+    return tiledProduct(B, T, P, *Tile);
+  }
+  return loopOver(B, "i", Rows, [&](Expr I) {
+    return productRow(
+        B, T, K, Cols, [&](Expr KV) { return LoadA(I, KV); }, LoadB,
+        [&](Expr J, Expr Acc) { return Store(I, J, Acc); });
+  });
+}
+
 const ElemType ProductElems[] = {ElemType::F32, ElemType::F64, ElemType::I32,
                                  ElemType::I64, ElemType::U32, ElemType::U64};
 
@@ -259,6 +343,11 @@ llvm::Expected<Stmt> lower::lowerConv(const Node &N, KernelBuilder &B) {
     return Axes.takeError();
   ScalarType T = elemOf(N.result());
   declareOperands(B, {N.Operands[0], N.Operands[1], optionalOperand(N, 2)});
+  // Depthwise convolutions (one input channel per group) keep the row
+  // nest: their products have a single row, and im2col would copy the
+  // input once per kernel position for as little arithmetic.
+  if (auto Tile = registerTile(B.options(), T); Tile && S->Cg > 1)
+    return convTiled(B, N, *S, *Axes, T, *Tile);
   bool Plane = isPointwise(*Axes) && product(S->OutSpatial) <= MaxAccElems;
   return loopOver(B, "n", S->Batch, [&](Expr NV) {
     return loopOver(B, "g", S->Groups, [&](Expr G) {
@@ -306,25 +395,23 @@ llvm::Expected<Stmt> lower::lowerGemm(const Node &N, KernelBuilder &B) {
                         "element type " +
                             elemTypeName(Y->Type.Elem));
   declareOperands(B, {A, BM, C});
-  return loopOver(B, "i", M, [&](Expr I) {
-    auto LoadA = [&](Expr KV) {
-      return B.loadAt(A, TransA ? std::vector<Expr>{KV, I}
-                                : std::vector<Expr>{I, KV});
-    };
-    auto LoadB = [&](Expr KV, Expr J) {
-      return B.loadAt(BM, TransB ? std::vector<Expr>{J, KV}
-                                 : std::vector<Expr>{KV, J});
-    };
-    auto Store = [&](Expr J, Expr Acc) {
-      Expr V = Alpha == 1.0f ? Acc : constant(DT, Alpha) * Acc;
-      if (C) {
-        Expr CV = B.loadBroadcast(C, {I, J});
-        V = V + (Beta == 1.0f ? CV : constant(DT, Beta) * CV);
-      }
-      return B.storeResult({I, J}, V);
-    };
-    return productRow(B, T, K, Cols, LoadA, LoadB, Store);
-  });
+  auto LoadA = [&](Expr I, Expr KV) {
+    return B.loadAt(A, TransA ? std::vector<Expr>{KV, I}
+                              : std::vector<Expr>{I, KV});
+  };
+  auto LoadB = [&](Expr KV, Expr J) {
+    return B.loadAt(BM, TransB ? std::vector<Expr>{J, KV}
+                               : std::vector<Expr>{KV, J});
+  };
+  auto Store = [&](Expr I, Expr J, Expr Acc) {
+    Expr V = Alpha == 1.0f ? Acc : constant(DT, Alpha) * Acc;
+    if (C) {
+      Expr CV = B.loadBroadcast(C, {I, J});
+      V = V + (Beta == 1.0f ? CV : constant(DT, Beta) * CV);
+    }
+    return B.storeResult({I, J}, V);
+  };
+  return matrixProduct(B, T, M, K, Cols, LoadA, LoadB, Store);
 }
 
 llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
@@ -361,30 +448,28 @@ llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
   ScalarType T = elemOf(Y);
   declareOperands(B, {A, BM});
   return loopBlock(B, Batch, "b", [&](const std::vector<Expr> &BV, Expr) {
-    return loopOver(B, "i", M, [&](Expr I) {
-      auto LoadA = [&](Expr KV) {
-        std::vector<Expr> Idx = batchIndex(BatchA, BV);
-        if (!RowA)
-          Idx.push_back(I);
-        Idx.push_back(KV);
-        return B.loadAt(A, Idx);
-      };
-      auto LoadB = [&](Expr KV, Expr J) {
-        std::vector<Expr> Idx = batchIndex(BatchB, BV);
-        Idx.push_back(KV);
-        if (!ColB)
-          Idx.push_back(J);
-        return B.loadAt(BM, Idx);
-      };
-      auto Store = [&](Expr J, Expr Acc) {
-        std::vector<Expr> Idx = BV;
-        if (!RowA)
-          Idx.push_back(I);
-        if (!ColB)
-          Idx.push_back(J);
-        return B.storeResult(Idx, Acc);
-      };
-      return productRow(B, T, K, Cols, LoadA, LoadB, Store);
-    });
+    auto LoadA = [&](Expr I, Expr KV) {
+      std::vector<Expr> Idx = batchIndex(BatchA, BV);
+      if (!RowA)
+        Idx.push_back(I);
+      Idx.push_back(KV);
+      return B.loadAt(A, Idx);
+    };
+    auto LoadB = [&](Expr KV, Expr J) {
+      std::vector<Expr> Idx = batchIndex(BatchB, BV);
+      Idx.push_back(KV);
+      if (!ColB)
+        Idx.push_back(J);
+      return B.loadAt(BM, Idx);
+    };
+    auto Store = [&](Expr I, Expr J, Expr Acc) {
+      std::vector<Expr> Idx = BV;
+      if (!RowA)
+        Idx.push_back(I);
+      if (!ColB)
+        Idx.push_back(J);
+      return B.storeResult(Idx, Acc);
+    };
+    return matrixProduct(B, T, M, K, Cols, LoadA, LoadB, Store);
   });
 }

@@ -16,7 +16,8 @@
 // Constant nodes give no kernel: the constants that kernels read are laid out
 // in the weights section in graph order, each 64-byte aligned. Graph inputs
 // and outputs are bound to the user's buffers, every other value to its own
-// temporary (plan-memory packs them later). A graph output that is a graph
+// temporary (plan-memory packs them later), and so is every scratch buffer a
+// lowering asks for (KernelBuilder::scratch). A graph output that is a graph
 // input, a constant, or a repeat of an earlier output is written by a copy
 // kernel at the end. Nothing is written for a tensor without elements.
 //
@@ -187,7 +188,7 @@ public:
     std::set<const Value *> Used;
     for (const LoweredKernel &L : Kernels)
       for (const Value *V : L.ParamValues)
-        if (V->constantData())
+        if (V && V->constantData())
           Used.insert(V);
     for (const auto &N : G.Nodes) {
       if (N->Kind != OpKind::Constant || !Used.count(N->result()))
@@ -197,6 +198,12 @@ public:
       WeightOffsets[N->result()] = P.Weights.size();
       P.Weights.insert(P.Weights.end(), T.Bytes.begin(), T.Bytes.end());
     }
+  }
+
+  /// A new temporary for a kernel's scratch parameter D.
+  BufferBinding bindScratch(const BufferDecl &D) {
+    P.TempSizes.push_back(D.Size * int64_t(std::max(1u, scalarBits(D.Elem) / 8)));
+    return {StorageKind::Temp, static_cast<int64_t>(P.TempSizes.size() - 1), 0};
   }
 
   BufferBinding bind(const Value *V) {
@@ -287,8 +294,9 @@ llvm::Error tidal::lowerToLoops(Module &M, const PassOptions &Opts) {
   for (LoweredKernel &L : Kernels) {
     KernelCall Call;
     Call.Kernel = L.K.Name;
-    for (const Value *V : L.ParamValues)
-      Call.Args.push_back(Bind.bind(V));
+    for (size_t I = 0; I < L.ParamValues.size(); ++I)
+      Call.Args.push_back(L.ParamValues[I] ? Bind.bind(L.ParamValues[I])
+                                           : Bind.bindScratch(L.K.Params[I]));
     P->Calls.push_back(std::move(Call));
     P->Kernels.push_back(std::move(L.K));
   }

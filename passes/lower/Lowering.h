@@ -39,6 +39,12 @@ public:
   /// The kernel parameter holding graph value V (added on first use).
   /// Values are read-only parameters, except the group's final result.
   const std::string &buffer(const Value *V);
+  /// A writable scratch parameter of Elems elements of Elem, private to this
+  /// kernel's call: lower-to-loops binds it to a temporary of its own, which
+  /// plan-memory places in the workspace like any other (so a large scratch
+  /// buffer never lives on the stack, which firmware keeps small). Its
+  /// paramValues() entry is null.
+  std::string scratch(llvm::StringRef Hint, ScalarType Elem, int64_t Elems);
   /// Loads V at a multi-dimensional index, one i64 expression per dimension
   /// of V's shape (none for a scalar).
   Expr loadAt(const Value *V, const std::vector<Expr> &Idx);
@@ -48,7 +54,11 @@ public:
   /// Stores the anchor's result element at Idx (in the anchor's result
   /// shape) after applying the epilogue.
   Stmt storeResult(const std::vector<Expr> &Idx, Expr Value);
-  /// The flat row-major index of Idx in Shape.
+  /// The flat row-major index of Idx in Shape. Adjacent indices that split
+  /// one expression, `X / S` and then `X % S` with S the inner dimension,
+  /// are joined back into X, so that an index unflattened by a lowering
+  /// flattens to an affine one again (truncating division and remainder
+  /// satisfy (X / S) * S + X % S == X for every X).
   static Expr flatIndex(const std::vector<int64_t> &Shape,
                         const std::vector<Expr> &Idx);
 

@@ -16,6 +16,7 @@
 #include "passes/lower/Lowering.h"
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 #include <functional>
 #include <map>
 
@@ -62,8 +63,8 @@ struct Case {
   }
   /// Lowers and runs the node in LoopInterpreter.h's interpreter; fails the
   /// test on a lowering error, or unless every output element is stored
-  /// exactly once. Parameters other than the inputs and the output read as
-  /// zeros.
+  /// exactly once. Parameters other than the inputs, the output and scratch
+  /// buffers read as zeros; scratch buffers start as NaNs.
   Data run() {
     PassOptions Opts;
     lower::KernelBuilder B("k", *N, {}, Opts);
@@ -76,6 +77,13 @@ struct Case {
     for (size_t P = 0; P < K.Params.size(); ++P) {
       const Value *V = B.paramValues()[P];
       ScalarType Elem = K.Params[P].Elem;
+      if (!V) {
+        // A scratch buffer: NaNs, so that reading what was never written
+        // shows in the output.
+        Bufs.push_back(looptest::Buffer::of(
+            Elem, Data(K.Params[P].Size, std::numeric_limits<double>::quiet_NaN())));
+        continue;
+      }
       Data Given(V->Type.numElements());
       for (size_t I = 0; I < G.Inputs.size(); ++I)
         if (G.Inputs[I].get() == V)

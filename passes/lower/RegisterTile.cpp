@@ -1,0 +1,242 @@
+//===- RegisterTile.cpp - Register-blocked matrix products ----------------===//
+//
+// See RegisterTile.h. A tile of R rows and W columns is
+//
+//   allocate acc[R*W]:
+//     acc[r*W + c] = Init(m0 + r)                        (every r, c)
+//     for k:  let a_r = A(m0 + r, k):                    (every r)
+//               acc[r*W + c] = fma(a_r, B(k, j0 + c), acc[r*W + c])
+//     Store(m0 + r, j0 + c, acc[r*W + c])                (every r, c)
+//
+// with the rows written out one by one (unrolled here, in Tidal's IR, so
+// that every accumulator index is a constant) and the columns as vectorized
+// loops of at most Lanes lanes: after the vectorize pass each accumulator is
+// one vector at a constant offset of `acc`, which LLVM's SROA keeps in a
+// register, and the B vector of a column piece is the same load in every
+// row, which LLVM loads once.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/lower/RegisterTile.h"
+#include <algorithm>
+
+using namespace tidal;
+using namespace tidal::lower;
+using namespace tidal::lower::nest;
+
+namespace {
+
+/// Rows beyond this gain nothing on any target we know (MLAS uses 12 on
+/// AVX-512, 6 on AVX2; Arm kernels 8).
+constexpr int64_t MaxTileRows = 12;
+
+/// Lanes [Offset, Offset + Lanes) of a tile row.
+struct Piece {
+  int64_t Offset, Lanes;
+};
+
+/// A - B for i64 expressions, folded when both are constants (so that loop
+/// extents made of constant bounds stay constants, which vectorizing needs).
+Expr minus(Expr A, Expr B) {
+  if (A->Kind == ExprKind::IntImm && B->Kind == ExprKind::IntImm)
+    return intImm(A->IntValue - B->IntValue);
+  return A - B;
+}
+
+/// Body(lane) in a vectorized loop over Lanes lanes (no loop for one).
+Stmt overLanes(KernelBuilder &B, int64_t Lanes,
+               const std::function<Stmt(Expr)> &Body) {
+  if (Lanes == 1)
+    return Body(intImm(0));
+  std::string Name = B.freshName("l");
+  return forLoop(Name, intImm(0), intImm(Lanes), ForKind::Vectorized,
+                 Body(var(Name)));
+}
+
+/// One tile: Rows rows from M0, Width columns from J0.
+Stmt emitTile(KernelBuilder &B, ScalarType T, const Product &P, Expr M0,
+              int64_t Rows, Expr J0, int64_t Width, int64_t Lanes) {
+  DataType DT(T);
+  std::vector<Piece> Pieces;
+  for (int64_t Off = 0; Off < Width; Off += Lanes)
+    Pieces.push_back({Off, std::min(Lanes, Width - Off)});
+  LocalBuf Acc = newBuf(B, "acc", T);
+  // F(row, accumulator index, result column) for every element of the tile.
+  auto OverTile = [&](const std::function<Stmt(int64_t, Expr, Expr)> &F) {
+    std::vector<Stmt> Stmts;
+    for (int64_t R = 0; R < Rows; ++R)
+      for (const Piece &Pc : Pieces)
+        Stmts.push_back(overLanes(B, Pc.Lanes, [&](Expr L) {
+          Expr Col = add(intImm(Pc.Offset), L);
+          return F(R, add(intImm(R * Width), Col), add(J0, Col));
+        }));
+    return seq(Stmts);
+  };
+  Stmt Init = OverTile([&](int64_t R, Expr I, Expr) {
+    return Acc.set(I, P.Init(add(M0, intImm(R))));
+  });
+  Stmt Update = loopOver(B, "k", P.Depth, [&](Expr K) {
+    std::vector<Stmt> PerRow;
+    for (int64_t R = 0; R < Rows; ++R) {
+      std::string A = B.freshName("a");
+      Expr AV = P.A(add(M0, intImm(R)), K);
+      std::vector<Stmt> Row;
+      for (const Piece &Pc : Pieces)
+        Row.push_back(overLanes(B, Pc.Lanes, [&](Expr L) {
+          Expr I = add(intImm(R * Width + Pc.Offset), L);
+          Expr BV = P.B(K, add(J0, add(intImm(Pc.Offset), L)));
+          return Acc.set(I, call("fma", DT, {var(A, DT), BV, Acc.at(I)}));
+        }));
+      PerRow.push_back(letStmt(A, AV, seq(Row)));
+    }
+    return seq(PerRow);
+  });
+  Stmt Out = OverTile([&](int64_t R, Expr I, Expr J) {
+    return P.Store(add(M0, intImm(R)), J, Acc.at(I));
+  });
+  return allocate(Acc.Name, T, Rows * Width, seq({Init, Update, Out}));
+}
+
+} // namespace
+
+std::optional<RegisterTile> lower::registerTile(const PassOptions &Opts,
+                                                ScalarType T) {
+  if (Opts.OptLevel == 0 || Opts.Target.isGPU() ||
+      (T != ScalarType::F32 && T != ScalarType::F64))
+    return std::nullopt;
+  RegisterTile Tile;
+  Tile.Lanes = Opts.Target.VectorBits / scalarBits(T);
+  if (Tile.Lanes < 2)
+    return std::nullopt;
+  // Two vectors of columns; the registers left after the accumulators hold
+  // those two B vectors, A's broadcast and one spare for the scheduler.
+  Tile.Vectors = 2;
+  int64_t Regs = Opts.Target.VectorRegisters;
+  Tile.Rows = std::clamp<int64_t>((Regs - Tile.Vectors - 2) / Tile.Vectors, 1,
+                                  MaxTileRows);
+  return Tile;
+}
+
+Stmt lower::tiledProduct(KernelBuilder &B, ScalarType T, const Product &P,
+                         const RegisterTile &Tile) {
+  int64_t Cols = Tile.columns();
+  auto RowBlocks = [&](Expr J0, int64_t Width) {
+    int64_t Full = P.Rows / Tile.Rows, Rest = P.Rows % Tile.Rows;
+    Stmt Main = loopOver(B, "m", Full, [&](Expr MO) {
+      return emitTile(B, T, P, affine(MO, Tile.Rows, 0), Tile.Rows, J0, Width,
+                      Tile.Lanes);
+    });
+    if (!Rest)
+      return Main;
+    return seq({Main, emitTile(B, T, P, intImm(Full * Tile.Rows), Rest, J0,
+                               Width, Tile.Lanes)});
+  };
+  int64_t Full = P.Cols / Cols, Rest = P.Cols % Cols;
+  Stmt Main = loopOver(B, "j", Full,
+                       [&](Expr JO) { return RowBlocks(affine(JO, Cols, 0), Cols); });
+  if (!Rest)
+    return Main;
+  return seq({Main, RowBlocks(intImm(Full * Cols), Rest)});
+}
+
+std::vector<Expr> lower::unflatten(Expr X, llvm::ArrayRef<int64_t> Shape) {
+  std::vector<Expr> Idx(Shape.size());
+  for (size_t D = Shape.size(); D-- > 0;) {
+    if (Shape[D] == 1) {
+      Idx[D] = intImm(0);
+      continue;
+    }
+    bool Innermost = true; // of the axes that are not size 1
+    for (size_t E = 0; E < D; ++E)
+      Innermost &= Shape[E] == 1;
+    if (Innermost) {
+      Idx[D] = X;
+      continue;
+    }
+    Idx[D] = X % Shape[D];
+    X = X / Shape[D];
+  }
+  return Idx;
+}
+
+Stmt lower::im2col(KernelBuilder &B, ScalarType T, const std::string &Col,
+                   const std::vector<WindowAxis> &Axes, int64_t Channels,
+                   const std::function<Expr(Expr, const std::vector<Expr> &)>
+                       &InputAt) {
+  DataType DT(T);
+  std::vector<int64_t> OuterKernel, OuterOut;
+  int64_t Taps = 1, Positions = 1;
+  for (size_t A = 0; A < Axes.size(); ++A) {
+    Taps *= Axes[A].Kernel;
+    Positions *= Axes[A].Out;
+    if (A + 1 < Axes.size()) {
+      OuterKernel.push_back(Axes[A].Kernel);
+      OuterOut.push_back(Axes[A].Out);
+    }
+  }
+  const WindowAxis &Last = Axes.back();
+  auto Zeros = [&](Expr Row, Expr Lo, Expr Extent) {
+    return loopOver(B, "p", Lo, Extent, [&](Expr O) {
+      return store(Col, add(Row, O), constant(DT, 0));
+    });
+  };
+  return loopOver(B, "c", Channels, [&](Expr C) {
+    return loopBlock(B, OuterKernel, "t", [&](const std::vector<Expr> &TO,
+                                              Expr TFlat) {
+      return loopBlock(B, OuterOut, "o", [&](const std::vector<Expr> &OO,
+                                             Expr OFlat) {
+        // The outer axes' input coordinates, and whether all are inside.
+        std::vector<Expr> In;
+        Expr Inside;
+        for (size_t A = 0; A < OO.size(); ++A) {
+          const WindowAxis &W = Axes[A];
+          In.push_back(add(affine(OO[A], W.Stride, -W.PadBegin),
+                           affine(TO[A], W.Dilation, 0)));
+          Expr Ok = logicalAnd(ge(In.back(), intImm(0)),
+                               lt(In.back(), intImm(W.In)));
+          Inside = Inside ? logicalAnd(Inside, Ok) : Ok;
+        }
+        // One row of Col per last-axis kernel position KV, whose inputs
+        // are inside for the outputs [First, End); its input coordinate
+        // is O * Stride + Offset.
+        auto RowOf = [&](Expr KV, Expr First, Expr End, Expr Offset) {
+          Expr Tap = add(affine(TFlat, Last.Kernel, 0), KV);
+          Expr Row = add(affine(add(affine(C, Taps, 0), Tap), Positions, 0),
+                         affine(OFlat, Last.Out, 0));
+          Stmt Copy = loopOver(B, "p", First, minus(End, First), [&](Expr O) {
+            std::vector<Expr> Idx = In;
+            Idx.push_back(add(affine(O, Last.Stride, 0), Offset));
+            return store(Col, add(Row, O), InputAt(C, Idx));
+          });
+          Stmt Inner = seq({Zeros(Row, intImm(0), First), Copy,
+                            Zeros(Row, End, minus(intImm(Last.Out), End))});
+          if (!Inside)
+            return Inner;
+          return ifThen(Inside, Inner,
+                        Zeros(Row, intImm(0), intImm(Last.Out)));
+        };
+        if (Last.Kernel <= MaxUnrolledKernel) {
+          // Constant bounds, so that every run is a vectorizable loop.
+          std::vector<Stmt> Rows;
+          for (int64_t KP = 0; KP < Last.Kernel; ++KP) {
+            auto [First, End] = Last.outputRange(KP);
+            First = std::min(First, Last.Out);
+            End = std::max(First, End);
+            Rows.push_back(RowOf(intImm(KP), intImm(First), intImm(End),
+                                 intImm(KP * Last.Dilation - Last.PadBegin)));
+          }
+          return seq(Rows);
+        }
+        return loopOver(B, "t", Last.Kernel, [&](Expr KV) {
+          Expr Offset = affine(KV, Last.Dilation, -Last.PadBegin);
+          Expr First = min(intImm(Last.Out),
+                           ceilDivClamped(intImm(0) - Offset, Last.Stride));
+          Expr End = max(First, min(intImm(Last.Out),
+                                    ceilDivClamped(intImm(Last.In) - Offset,
+                                                   Last.Stride)));
+          return RowOf(KV, First, End, Offset);
+        });
+      });
+    });
+  });
+}
