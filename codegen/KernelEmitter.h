@@ -80,6 +80,10 @@ private:
                                llvm::ArrayRef<llvm::Value *> Args,
                                ScalarType T);
   llvm::Value *emitRounding(llvm::StringRef Name, llvm::Value *V, ScalarType T);
+  // exp, sigmoid, tanh and erf of f32 values without calls
+  // (KernelVectorMath.cpp); null for other names.
+  llvm::Value *emitInlineMath(llvm::StringRef Name, llvm::Value *X);
+  llvm::Value *emitInlineErf(llvm::Value *X);
   llvm::Value *expandRounding(llvm::StringRef Name, llvm::Value *V,
                               ScalarType T);
   /// Rounds a float register holding an f16 value to half precision.

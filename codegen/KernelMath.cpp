@@ -9,8 +9,10 @@
 //    poison; narrow integer results wrap from a 32/64-bit conversion the
 //    way C and numpy do on x86;
 //  - floor/ceil/round are expanded when the CPU lacks SSE4.1;
-//  - exp, log, erf, tanh, sigmoid, pow, sin, cos and float Mod call the
-//    runtime's tidal_* functions (f suffix for f32), one call per lane.
+//  - exp, erf, tanh and sigmoid of f32 (and f16) values are inline
+//    instructions (KernelVectorMath.cpp); log, pow, sin, cos, float Mod and
+//    every f64 function call the runtime's tidal_* functions (f suffix for
+//    f32), one call per lane.
 //
 //===----------------------------------------------------------------------===//
 
@@ -259,7 +261,7 @@ llvm::Value *KernelEmitter::emitMathCall(const ExprNode &E,
     R = B.CreateIntrinsic(Target.Info.FMA ? llvm::Intrinsic::fma
                                           : llvm::Intrinsic::fmuladd,
                           {Args[0]->getType()}, Args);
-  else
+  else if (T == ScalarType::F64 || !(R = emitInlineMath(Name, Args[0])))
     R = emitRuntimeCall(Name, Args, T);
   return T == ScalarType::F16 ? roundToHalf(R) : R;
 }

@@ -346,7 +346,8 @@ llvm::Expected<Stmt> lower::lowerConv(const Node &N, KernelBuilder &B) {
   // Depthwise convolutions (one input channel per group) keep the row
   // nest: their products have a single row, and im2col would copy the
   // input once per kernel position for as little arithmetic.
-  if (auto Tile = registerTile(B.options(), T); Tile && S->Cg > 1)
+  bool Depthwise = S->Groups > 1 && S->Cg == 1;
+  if (auto Tile = registerTile(B.options(), T); Tile && !Depthwise)
     return convTiled(B, N, *S, *Axes, T, *Tile);
   bool Plane = isPointwise(*Axes) && product(S->OutSpatial) <= MaxAccElems;
   return loopOver(B, "n", S->Batch, [&](Expr NV) {
