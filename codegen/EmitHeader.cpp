@@ -3,7 +3,8 @@
 // Writes the C99 header of the firmware contract (docs/abi.md): counts,
 // workspace size and alignment, per input and output its name, element
 // type, rank, dims, element count, size in bytes and quantization, and the
-// prototype of `<name>_run`. Macros are prefixed with the upper-cased model
+// prototype of `<name>_run` (on the CPU targets also `<name>_run_threaded`,
+// which takes a thread pool). Macros are prefixed with the upper-cased model
 // name, so headers of several models can be included together; the shared
 // TIDAL_TYPE_* codes are identical in every header and guarded. The nvptx
 // header adds its target's declarations (NVPTXHeader.cpp).
@@ -171,11 +172,25 @@ static void writeHeader(const Program &P, llvm::StringRef Extras,
   OS << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << Guard << " */\n";
 }
 
+/// The CPU targets' second entry point, which runs parallel loops on a
+/// thread pool (runtime/include/tidalrt.h).
+static std::string threadedEntry(const Program &P) {
+  return "struct tidal_pool;\n/* Runs the model as " + P.Name +
+         "_run does, with its parallel loops on the\n * threads of pool "
+         "(tidal_pool_create in tidalrt.h; NULL: on the caller's\n * "
+         "thread). Outputs are bit-identical whatever the thread count. One "
+         "run\n * at a time per pool. */\nint " +
+         P.Name +
+         "_run_threaded(struct tidal_pool *pool, const void *const "
+         "inputs[],\n    void *const outputs[], void *workspace);\n\n";
+}
+
 void tidal::emitHeader(const Program &P, llvm::raw_ostream &OS) {
-  writeHeader(P, "", OS);
+  writeHeader(P, threadedEntry(P), OS);
 }
 
 void tidal::emitHeader(const Program &P, const CodegenOptions &Opts,
                        llvm::raw_ostream &OS) {
-  writeHeader(P, Opts.Target == "nvptx" ? nvptxHeaderExtras(P) : "", OS);
+  writeHeader(P, Opts.Target == "nvptx" ? nvptxHeaderExtras(P) : threadedEntry(P),
+              OS);
 }

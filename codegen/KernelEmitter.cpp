@@ -3,8 +3,8 @@
 // Statements, loads, stores and arithmetic of one kernel. Loops become a
 // guarded, rotated loop (preheader test, body, latch test) whose latch
 // branch carries the loop kind as metadata: vectorized loops ask LLVM's loop
-// vectorizer, unrolled loops ask for full unrolling. Parallel loops run
-// serially for now (threads come with the threaded runtime). Local buffers
+// vectorizer, unrolled loops ask for full unrolling. Parallel loops become
+// tasks on the runtime's thread pool (KernelParallel.cpp). Local buffers
 // are allocas in the entry block, live (lifetime markers) only inside their
 // Allocate statement.
 //
@@ -50,12 +50,14 @@ KernelEmitter::KernelEmitter(llvm::Module &M, const TargetSetup &T)
 llvm::Error KernelEmitter::emitKernel(const Kernel &K, llvm::Function *F) {
   Fn = F;
   KernelName = K.Name;
+  Tasks = 0;
   Vars.clear();
   Buffers.clear();
   EntryBlock = llvm::BasicBlock::Create(Ctx, "entry", F);
   llvm::BasicBlock *Body = llvm::BasicBlock::Create(Ctx, "body", F);
   for (size_t I = 0; I < K.Params.size(); ++I)
     Buffers.push_back({K.Params[I].Name, {F->getArg(I), K.Params[I].Elem}});
+  Pool = F->arg_size() > K.Params.size() ? F->getArg(K.Params.size()) : nullptr;
   B.SetInsertPoint(Body);
   if (K.Body)
     emitStmt(K.Body);
@@ -173,12 +175,17 @@ void KernelEmitter::emitFor(const StmtNode &S) {
     }
     return emitGpuLoop(S);
   }
-  // Parallel loops run serially until the runtime has threads.
   Value *Min = emitExpr(S.Min);
   Value *Extent = emitExpr(S.Extent);
   if (Failed)
     return;
-  Value *End = B.CreateAdd(Min, Extent, S.Name + ".end", false, true);
+  // Inside a task (Pool is null there) a parallel loop runs serially.
+  if (S.Loop == ForKind::Parallel && Pool)
+    return emitParallelFor(S, Min, Extent);
+  emitLoop(S, Min, B.CreateAdd(Min, Extent, S.Name + ".end", false, true));
+}
+
+void KernelEmitter::emitLoop(const StmtNode &S, Value *Min, Value *End) {
   llvm::BasicBlock *Pre = B.GetInsertBlock();
   llvm::BasicBlock *Header = llvm::BasicBlock::Create(Ctx, S.Name + ".loop", Fn);
   llvm::BasicBlock *Exit = llvm::BasicBlock::Create(Ctx, S.Name + ".exit");

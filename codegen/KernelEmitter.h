@@ -2,7 +2,8 @@
 //
 // Internal to codegen/. Translates the body of one Kernel (statements and
 // expressions of the loop IR) into the body of an LLVM function whose
-// arguments are the kernel's buffers, in order.
+// arguments are the kernel's buffers, in order, and on the CPU targets the
+// thread pool last.
 //
 // Register representation: Bool is i1 (i8 in memory); f16 is held as a
 // float in registers and rounded to half precision after every operation
@@ -48,6 +49,11 @@ private:
   // Statements (KernelEmitter.cpp).
   void emitStmt(const Stmt &S);
   void emitFor(const StmtNode &S);
+  /// The loop S from Min while below End, serially.
+  void emitLoop(const StmtNode &S, llvm::Value *Min, llvm::Value *End);
+  /// A parallel loop as a task on the thread pool (KernelParallel.cpp).
+  void emitParallelFor(const StmtNode &S, llvm::Value *Min,
+                       llvm::Value *Extent);
   /// A gpu_block / gpu_thread loop on the GPU: its variable is min plus the
   /// block / thread index (NVPTXLoops.cpp); the launch runs the iterations.
   void emitGpuLoop(const StmtNode &S);
@@ -111,6 +117,12 @@ private:
   /// Scopes, innermost last; lookups search from the back.
   std::vector<std::pair<std::string, llvm::Value *>> Vars;
   std::vector<std::pair<std::string, Buffer>> Buffers;
+  /// The kernel's thread pool argument (a `struct tidal_pool *`, null at
+  /// run time when the model runs single-threaded); null inside a task and
+  /// for kernels without one (GPU entries), where parallel loops are serial.
+  llvm::Value *Pool = nullptr;
+  /// Tasks outlined from this kernel so far (for their names).
+  unsigned Tasks = 0;
   llvm::Error Err = llvm::Error::success();
   bool Failed = false;
 };

@@ -4,9 +4,12 @@
 // the section `.tidal.weights.<name>` (64-byte aligned, marked externally
 // initialized so that the optimizer never copies them elsewhere), one internal
 // function per kernel (`<name>.<kernel>`: a dot cannot clash with a C
-// symbol) and the only external symbol, `int <name>_run(const void *const
-// inputs[], void *const outputs[], void *workspace)`, which calls the
-// kernels in Program::Calls order with pointers computed from the bindings.
+// symbol) and the two external symbols: `int <name>_run_threaded(struct
+// tidal_pool *pool, const void *const inputs[], void *const outputs[], void
+// *workspace)`, which calls the kernels in Program::Calls order with
+// pointers computed from the bindings and the pool (every kernel takes it
+// last, for its parallel loops: KernelParallel.cpp), and `int
+// <name>_run(inputs, outputs, workspace)`, which calls it without a pool.
 //
 // Kernel parameters are `noalias` unless some call binds a written
 // parameter and another parameter of the same call to overlapping storage
@@ -103,7 +106,9 @@ llvm::Function *declareKernel(llvm::Module &M, const Program &P,
                               const std::vector<ParamFacts> &Facts,
                               const TargetSetup &T) {
   llvm::LLVMContext &Ctx = M.getContext();
-  std::vector<llvm::Type *> Params(K.Params.size(), llvm::PointerType::get(Ctx, 0));
+  // The buffers, then the thread pool.
+  std::vector<llvm::Type *> Params(K.Params.size() + 1,
+                                   llvm::PointerType::get(Ctx, 0));
   auto *FT = llvm::FunctionType::get(llvm::Type::getVoidTy(Ctx), Params, false);
   auto *F = llvm::Function::Create(FT, llvm::GlobalValue::InternalLinkage,
                                    P.Name + "." + K.Name, M);
@@ -122,10 +127,11 @@ llvm::Function *declareKernel(llvm::Module &M, const Program &P,
     if (uint64_t Bytes = paramBytes(D))
       A->addAttr(llvm::Attribute::getWithDereferenceableBytes(Ctx, Bytes));
   }
+  F->getArg(K.Params.size())->setName("pool");
   return F;
 }
 
-/// The pointer a binding denotes inside `<name>_run`.
+/// The pointer a binding denotes inside `<name>_run_threaded`.
 llvm::Value *bindingPointer(llvm::IRBuilder<> &B, llvm::Function *Run,
                             llvm::GlobalVariable *Weights,
                             const BufferBinding &Bd) {
@@ -133,39 +139,53 @@ llvm::Value *bindingPointer(llvm::IRBuilder<> &B, llvm::Function *Run,
   switch (Bd.Storage) {
   case StorageKind::Input:
   case StorageKind::Output: {
-    llvm::Value *Array = Run->getArg(Bd.Storage == StorageKind::Input ? 0 : 1);
+    llvm::Value *Array = Run->getArg(Bd.Storage == StorageKind::Input ? 1 : 2);
     llvm::Value *Slot = B.CreateConstInBoundsGEP1_64(Ptr, Array, Bd.Index);
     return B.CreateAlignedLoad(Ptr, Slot, llvm::Align(8));
   }
   case StorageKind::Weights:
     return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), Weights, Bd.Offset);
   case StorageKind::Workspace:
-    return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), Run->getArg(2), Bd.Offset);
+    return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), Run->getArg(3), Bd.Offset);
   case StorageKind::Temp:
     break;
   }
   llvm_unreachable("temporaries are rejected by analyzeCalls");
 }
 
-void emitEntryPoint(llvm::Module &M, const Program &P, const TargetSetup &T,
-                    llvm::GlobalVariable *Weights,
-                    const std::vector<llvm::Function *> &Kernels) {
+/// `<name>_run_threaded(pool, inputs, outputs, workspace)`, which calls the
+/// kernels, and `<name>_run(inputs, outputs, workspace)`, which calls it
+/// with no pool. The first is never inlined into the second, so the kernels
+/// (inlined into it) exist once.
+void emitEntryPoints(llvm::Module &M, const Program &P, const TargetSetup &T,
+                     llvm::GlobalVariable *Weights,
+                     const std::vector<llvm::Function *> &Kernels) {
   llvm::Function *Run = declareRun(M, P);
-  addTargetAttributes(Run, T);
-  for (unsigned I = 0; I < 3; ++I) {
-    Run->getArg(I)->addAttr(llvm::Attribute::NoCapture);
-    if (I < 2) // inputs and outputs: arrays of pointers, only read
-      Run->getArg(I)->addAttr(llvm::Attribute::ReadOnly);
+  llvm::Function *Threaded = declareRunThreaded(M, P);
+  for (llvm::Function *F : {Run, Threaded}) {
+    addTargetAttributes(F, T);
+    unsigned First = F == Threaded;
+    for (unsigned I = 0; I < 3; ++I) {
+      F->getArg(First + I)->addAttr(llvm::Attribute::NoCapture);
+      if (I < 2) // inputs and outputs: arrays of pointers, only read
+        F->getArg(First + I)->addAttr(llvm::Attribute::ReadOnly);
+    }
   }
-  llvm::IRBuilder<> B(llvm::BasicBlock::Create(M.getContext(), "entry", Run));
+  Threaded->addFnAttr(llvm::Attribute::NoInline);
+  llvm::IRBuilder<> B(llvm::BasicBlock::Create(M.getContext(), "entry", Threaded));
   for (const KernelCall &C : P.Calls) {
     const Kernel *K = P.findKernel(C.Kernel);
     std::vector<llvm::Value *> Args;
     for (const BufferBinding &Bd : C.Args)
-      Args.push_back(bindingPointer(B, Run, Weights, Bd));
+      Args.push_back(bindingPointer(B, Threaded, Weights, Bd));
+    Args.push_back(Threaded->getArg(0));
     B.CreateCall(Kernels[K - P.Kernels.data()], Args);
   }
   B.CreateRet(B.getInt32(0));
+  B.SetInsertPoint(llvm::BasicBlock::Create(M.getContext(), "entry", Run));
+  llvm::Value *NoPool = llvm::ConstantPointerNull::get(B.getPtrTy());
+  B.CreateRet(B.CreateCall(Threaded, {NoPool, Run->getArg(0), Run->getArg(1),
+                                      Run->getArg(2)}));
 }
 
 } // namespace
@@ -181,7 +201,7 @@ tidal::buildModule(const Program &P, const TargetSetup &T,
   std::vector<llvm::Function *> Kernels;
   for (size_t I = 0; I < P.Kernels.size(); ++I)
     Kernels.push_back(declareKernel(*M, P, P.Kernels[I], Facts[I], T));
-  emitEntryPoint(*M, P, T, Weights, Kernels);
+  emitEntryPoints(*M, P, T, Weights, Kernels);
   KernelEmitter KE(*M, T);
   for (size_t I = 0; I < P.Kernels.size(); ++I)
     if (llvm::Error E = KE.emitKernel(P.Kernels[I], Kernels[I]))
@@ -257,6 +277,18 @@ llvm::GlobalVariable *tidal::emitWeights(llvm::Module &M, const Program &P) {
   // script can place them, once.
   G->setExternallyInitialized(true);
   return G;
+}
+
+llvm::Function *tidal::declareRunThreaded(llvm::Module &M, const Program &P) {
+  llvm::Type *Ptr = llvm::PointerType::get(M.getContext(), 0);
+  auto *FT = llvm::FunctionType::get(llvm::Type::getInt32Ty(M.getContext()),
+                                     {Ptr, Ptr, Ptr, Ptr}, false);
+  auto *Run = llvm::Function::Create(FT, llvm::GlobalValue::ExternalLinkage,
+                                     P.Name + "_run_threaded", M);
+  const char *Names[] = {"pool", "inputs", "outputs", "workspace"};
+  for (unsigned I = 0; I < 4; ++I)
+    Run->getArg(I)->setName(Names[I]);
+  return Run;
 }
 
 llvm::Function *tidal::declareRun(llvm::Module &M, const Program &P) {

@@ -38,9 +38,13 @@ llvm::Error checkBinding(const Program &P, const KernelCall &C,
 llvm::GlobalVariable *emitWeights(llvm::Module &M, const Program &P);
 
 /// Declares `int <name>_run(const void *const inputs[], void *const
-/// outputs[], void *workspace)`, the object's only global symbol, with
-/// named arguments and no attributes.
+/// outputs[], void *workspace)`, the object's entry point, with named
+/// arguments and no attributes.
 llvm::Function *declareRun(llvm::Module &M, const Program &P);
+/// Declares `int <name>_run_threaded(struct tidal_pool *pool, const void
+/// *const inputs[], void *const outputs[], void *workspace)` (CPU targets),
+/// with named arguments and no attributes.
+llvm::Function *declareRunThreaded(llvm::Module &M, const Program &P);
 
 } // namespace tidal
 

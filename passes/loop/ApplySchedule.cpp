@@ -17,7 +17,13 @@
 //                             above the inner ones (keeping x/y's order).
 //   vectorize, unroll, parallel, gpu_block, gpu_thread %x
 //                             set the loop's kind; vectorize needs a constant
-//                             extent.
+//                             extent. parallel needs constant bounds and
+//                             iterations that provably write different
+//                             elements (ParallelLoops.h: checked on the loop
+//                             alone, so indices may use only its variable,
+//                             the loops and lets inside it and constants),
+//                             and no call of the kernel may bind a written
+//                             parameter and another to the same storage.
 //   compute_at                not supported yet (an error).
 //   fuse %a, %b, ..., %f      the perfect nest %a { %b { ... } } (two or more
 //                             loops, outermost first, constant mins and
@@ -44,6 +50,7 @@
 #include "compiler/Diagnostics.h"
 #include "passes/PassRegistry.h"
 #include "passes/loop/LoopUtils.h"
+#include "passes/loop/ParallelLoops.h"
 #include "llvm/Support/raw_ostream.h"
 #include <functional>
 
@@ -100,7 +107,10 @@ std::string describe(const Directive &D) {
 /// Applies directives to a copy of one kernel's body.
 class Applier {
 public:
-  explicit Applier(Stmt Body) : Body(std::move(Body)) {
+  /// ParamsMayAlias: some call binds two of the kernel's parameters, one of
+  /// them written, to overlapping storage (nothing may run in parallel).
+  Applier(Stmt Body, bool ParamsMayAlias)
+      : Body(std::move(Body)), ParamsMayAlias(ParamsMayAlias) {
     collectLoopNames(this->Body, Names);
   }
   /// Returns an empty string on success, else what is wrong.
@@ -117,11 +127,13 @@ private:
   std::string gpuSplit(const std::string &Loop, const std::string &Block,
                        const std::string &Thread, int64_t Factor);
   std::string setKind(const std::string &Loop, ForKind K, bool NeedConst);
+  std::string parallel(const std::string &Loop);
   const StmtNode *replaceByTwo(const std::string &Loop, const std::string &A,
                                const std::string &B, const char *Pair,
                                std::string &Err);
 
   std::set<std::string> Names;
+  bool ParamsMayAlias;
 };
 
 std::string Applier::checkArity(const Directive &D) {
@@ -179,7 +191,7 @@ std::string Applier::apply(const Directive &D) {
   case Directive::Unroll:
     return setKind(L[0], ForKind::Unrolled, false);
   case Directive::Parallel:
-    return setKind(L[0], ForKind::Parallel, false);
+    return parallel(L[0]);
   case Directive::GpuBlock:
     return setKind(L[0], ForKind::GpuBlock, false);
   case Directive::GpuThread:
@@ -440,8 +452,23 @@ std::string Applier::setKind(const std::string &Loop, ForKind K,
   return "";
 }
 
-llvm::Error applyKernelSchedule(Kernel &K) {
-  Applier A(K.Body);
+std::string Applier::parallel(const std::string &Loop) {
+  const StmtNode *L = findLoop(Body, Loop);
+  if (!L)
+    return "unknown loop '%" + Loop + "'";
+  if (ParamsMayAlias)
+    return "a call binds a written parameter and another one to the same "
+           "storage";
+  if (!constInt(L->Min) || !constInt(L->Extent))
+    return "loop '%" + Loop + "' has no constant bounds";
+  if (parallelPrefix({L}) != 1)
+    return "cannot prove that iterations of loop '%" + Loop +
+           "' write different elements";
+  return setKind(Loop, ForKind::Parallel, false);
+}
+
+llvm::Error applyKernelSchedule(const Program &P, Kernel &K) {
+  Applier A(K.Body, writtenParamMayAlias(P, K));
   for (size_t I = 0; I < K.Sched.size(); ++I) {
     std::string Err = A.apply(K.Sched[I]);
     if (!Err.empty())
@@ -460,7 +487,7 @@ llvm::Error tidal::applySchedule(Module &M, const PassOptions &) {
   if (!M.P)
     return llvm::Error::success();
   for (Kernel &K : M.P->Kernels)
-    if (llvm::Error E = applyKernelSchedule(K))
+    if (llvm::Error E = applyKernelSchedule(*M.P, K))
       return E;
   return llvm::Error::success();
 }

@@ -14,11 +14,19 @@
 // get no directive, so no useless split is made. Loops that are not serial
 // when the pass runs (the lowering vectorized them itself) get none either.
 //
+// Then threads: the outermost loop of each top-level statement of a CPU
+// kernel runs on the thread pool (`parallel`, of the loop's outer piece when
+// it was split for vectorizing) when its iterations provably write
+// different elements (parallelPrefix, ParallelLoops.h), no call binds a
+// written parameter and another one to the same storage, and the statement
+// executes at least MinParallelStores stores (fewer do not pay for waking
+// the workers).
+//
 // For --target nvptx (PassOptions::Target) the schedule is a GPU one
 // instead. Codegen launches every top-level statement of a kernel's body as
 // one GPU kernel. For a statement that is a loop nest, the longest run of
 // loops at its top that may run as independent threads (parallelPrefix in
-// GpuParallel.h: perfectly nested, constant bounds, and the buffers it
+// ParallelLoops.h: perfectly nested, constant bounds, and the buffers it
 // stores to are touched by different iterations at provably different
 // elements) is fused into one loop of extent T (`fuse`, when there are two
 // or more) and split into blocks and threads (`gpu_split` by min(T, 256)).
@@ -34,13 +42,17 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/PassRegistry.h"
-#include "passes/loop/GpuParallel.h"
+#include "passes/loop/ParallelLoops.h"
 #include "passes/loop/LoopUtils.h"
 
 using namespace tidal;
 using namespace tidal::loop;
 
 namespace {
+
+/// Stores below which a loop nest is not worth handing to the thread pool:
+/// waking the workers costs a few microseconds, about this many stores.
+constexpr double MinParallelStores = 32768;
 
 /// Element types of the buffers in scope.
 struct BufferTypes {
@@ -100,6 +112,10 @@ public:
   }
   void visit(const Stmt &S);
   Schedule Sched;
+  /// Loops split for vectorizing, to the name of their outer piece.
+  std::map<std::string, std::string> SplitOuter;
+  /// Loops vectorized whole.
+  std::set<std::string> Vectorized;
 
 private:
   void visitLoop(const StmtNode &L);
@@ -149,43 +165,61 @@ void Scheduler::visitLoop(const StmtNode &L) {
     return;
   if (*E == Lanes) {
     Sched.push_back({Directive::Vectorize, {L.Name}, {}});
+    Vectorized.insert(L.Name);
     return;
   }
   std::string Outer = freshName(L.Name + ".o", Names);
   std::string Inner = freshName(L.Name + ".i", Names);
+  SplitOuter[L.Name] = Outer;
   Sched.push_back({Directive::Split, {L.Name, Outer, Inner}, {Lanes}});
   Sched.push_back({Directive::Vectorize, {Inner}, {}});
 }
 
-/// Bytes of a kernel parameter.
-int64_t paramBytes(const BufferDecl &D) {
-  return D.Size * int64_t(std::max(1u, scalarBits(D.Elem) / 8));
-}
-
-/// Whether two bindings may share bytes.
-bool mayOverlap(const BufferBinding &A, int64_t ABytes, const BufferBinding &B,
-                int64_t BBytes) {
-  if (A.Storage != B.Storage)
-    return false;
-  if (A.Storage != StorageKind::Weights && A.Storage != StorageKind::Workspace)
-    return A.Index == B.Index;
-  return A.Offset < B.Offset + BBytes && B.Offset < A.Offset + ABytes;
-}
-
-/// Whether some call of K binds a written parameter and another parameter
-/// to storage that may overlap (the GPU schedule then leaves K serial).
-bool writtenParamMayAlias(const Program &P, const Kernel &K) {
-  for (const KernelCall &C : P.Calls) {
-    if (C.Kernel != K.Name || C.Args.size() != K.Params.size())
-      continue;
-    for (size_t I = 0; I < C.Args.size(); ++I)
-      for (size_t J = 0; J < I; ++J)
-        if ((!K.Params[I].ReadOnly || !K.Params[J].ReadOnly) &&
-            mayOverlap(C.Args[I], paramBytes(K.Params[I]), C.Args[J],
-                       paramBytes(K.Params[J])))
-          return true;
+/// Estimated stores executed by S: loops of unknown extent count 16 times.
+double storesIn(const Stmt &S) {
+  if (!S)
+    return 0;
+  switch (S->Kind) {
+  case StmtKind::Store:
+    return 1;
+  case StmtKind::For: {
+    std::optional<int64_t> E = constInt(S->Extent);
+    return (E ? double(*E) : 16.0) * storesIn(S->Body);
   }
-  return false;
+  case StmtKind::If:
+    return std::max(storesIn(S->Body), storesIn(S->Else));
+  case StmtKind::Seq: {
+    double N = 0;
+    for (const Stmt &X : S->Stmts)
+      N += storesIn(X);
+    return N;
+  }
+  default:
+    return storesIn(S->Body);
+  }
+}
+
+/// Appends `parallel` for the outermost loop of each top-level statement of
+/// K that does enough work and whose iterations provably write different
+/// elements (ParallelLoops.h); a loop split for vectorizing is
+/// parallelized by its outer piece, one vectorized whole is left alone.
+void addParallelLoops(Kernel &K,
+                      const std::map<std::string, std::string> &SplitOuter,
+                      const std::set<std::string> &Vectorized) {
+  std::vector<Stmt> Top =
+      K.Body->Kind == StmtKind::Seq ? K.Body->Stmts : std::vector<Stmt>{K.Body};
+  for (const Stmt &S : Top) {
+    if (S->Kind != StmtKind::For || Vectorized.count(S->Name) ||
+        storesIn(S) < MinParallelStores)
+      continue;
+    std::optional<int64_t> Min = constInt(S->Min), E = constInt(S->Extent);
+    if (!Min || !E || *E < 2 || parallelPrefix({S.get()}) != 1)
+      continue;
+    auto It = SplitOuter.find(S->Name);
+    K.Sched.push_back({Directive::Parallel,
+                       {It == SplitOuter.end() ? S->Name : It->second},
+                       {}});
+  }
 }
 
 /// The GPU schedule of one top-level statement, appended to Sched.
@@ -248,6 +282,8 @@ llvm::Error tidal::defaultSchedule(Module &M, const PassOptions &Opts) {
     Scheduler S(K, Opts.Target.VectorBits);
     S.visit(K.Body);
     K.Sched = std::move(S.Sched);
+    if (!writtenParamMayAlias(*M.P, K))
+      addParallelLoops(K, S.SplitOuter, S.Vectorized);
   }
   return llvm::Error::success();
 }

@@ -119,24 +119,25 @@ std::optional<RegisterTile> lower::registerTile(const PassOptions &Opts,
 
 Stmt lower::tiledProduct(KernelBuilder &B, ScalarType T, const Product &P,
                          const RegisterTile &Tile) {
-  int64_t Cols = Tile.columns();
-  auto RowBlocks = [&](Expr J0, int64_t Width) {
-    int64_t Full = P.Rows / Tile.Rows, Rest = P.Rows % Tile.Rows;
-    Stmt Main = loopOver(B, "m", Full, [&](Expr MO) {
-      return emitTile(B, T, P, affine(MO, Tile.Rows, 0), Tile.Rows, J0, Width,
-                      Tile.Lanes);
+  // The rows of one block of Rows rows, left to right.
+  auto ColBlocks = [&](Expr M0, int64_t Rows) {
+    int64_t Cols = Tile.columns();
+    int64_t Full = P.Cols / Cols, Rest = P.Cols % Cols;
+    Stmt Main = loopOver(B, "j", Full, [&](Expr JO) {
+      return emitTile(B, T, P, M0, Rows, affine(JO, Cols, 0), Cols, Tile.Lanes);
     });
     if (!Rest)
       return Main;
-    return seq({Main, emitTile(B, T, P, intImm(Full * Tile.Rows), Rest, J0,
-                               Width, Tile.Lanes)});
+    return seq({Main, emitTile(B, T, P, M0, Rows, intImm(Full * Cols), Rest,
+                               Tile.Lanes)});
   };
-  int64_t Full = P.Cols / Cols, Rest = P.Cols % Cols;
-  Stmt Main = loopOver(B, "j", Full,
-                       [&](Expr JO) { return RowBlocks(affine(JO, Cols, 0), Cols); });
+  int64_t Full = P.Rows / Tile.Rows, Rest = P.Rows % Tile.Rows;
+  Stmt Main = loopOver(B, "m", Full, [&](Expr MO) {
+    return ColBlocks(affine(MO, Tile.Rows, 0), Tile.Rows);
+  });
   if (!Rest)
     return Main;
-  return seq({Main, RowBlocks(intImm(Full * Cols), Rest)});
+  return seq({Main, ColBlocks(intImm(Full * Tile.Rows), Rest)});
 }
 
 std::vector<Expr> lower::unflatten(Expr X, llvm::ArrayRef<int64_t> Shape) {

@@ -21,8 +21,9 @@ machine, and:
              make the loader write there: PIC keeps read-only data read-only);
   undefined  undefined symbols only tidal_*, memcpy and memset (nvptx:
              only tidal_cuda_run);
-  global     exactly one global (or weak) defined symbol, the function N_run
-             in an executable section;
+  global     the global (or weak) defined symbols are exactly the entry
+             points, functions in an executable section: N_run, and on the
+             CPU targets N_run_threaded (nvptx: N_run only);
   weights    the section .tidal.weights.N exists when the header's
              N_WEIGHTS_SIZE is not 0 (else not): flags A only, PROGBITS,
              aligned to 64 bytes (or a multiple), N_WEIGHTS_SIZE bytes long,
@@ -148,12 +149,14 @@ def problems(path, name, target, weights_size):
         if sym["shndx"] == SHN_UNDEF and sym["name"] and not allowed.match(sym["name"]):
             bad("undefined", "needs %s, not a runtime symbol" % sym["name"])
     defined = [s for s in elf.symbols if s["bind"] != STB_LOCAL and s["shndx"] != SHN_UNDEF]
-    run = name + "_run"
-    if [s["name"] for s in defined] != [run]:
-        bad("global", "global symbols %s, expected only %s" % ([s["name"] for s in defined], run))
-    elif defined[0]["type"] != STT_FUNC or defined[0]["shndx"] >= len(elf.sections) \
-            or not elf.sections[defined[0]["shndx"]]["flags"] & SHF_EXECINSTR:
-        bad("global", "%s is not a function in an executable section" % run)
+    entries = [name + "_run"] + ([] if target == "nvptx" else [name + "_run_threaded"])
+    if sorted(s["name"] for s in defined) != sorted(entries):
+        bad("global", "global symbols %s, expected only %s"
+            % ([s["name"] for s in defined], ", ".join(entries)))
+    for s in defined:
+        if s["type"] != STT_FUNC or s["shndx"] >= len(elf.sections) \
+                or not elf.sections[s["shndx"]]["flags"] & SHF_EXECINSTR:
+            bad("global", "%s is not a function in an executable section" % s["name"])
 
     section = ".tidal.weights." + name
     weights = [s for s in elf.sections if s["name"] == section]
@@ -220,6 +223,12 @@ int net_run(const void *const in[], void *const out[], void *ws) {
   memcpy(out[0], in[0], 16);
   memcpy(out[1], net_weights, sizeof net_weights);
   return 0;
+}
+struct tidal_pool;
+int net_run_threaded(struct tidal_pool *pool, const void *const in[],
+                     void *const out[], void *ws) {
+  (void)pool;
+  return net_run(in, out, ws);
 }
 """
 

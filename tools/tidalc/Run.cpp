@@ -198,7 +198,9 @@ static llvm::Error buildDriver(const RunOptions &Opts, const Program &P,
                                    W.file("model.o"), W.file("model.h")))
     return E;
   if (llvm::Error E =
-          writeWholeFile(W.file("driver.c"), generateDriver(P, "model.h")))
+          writeWholeFile(W.file("driver.c"),
+                         generateDriver(P, "model.h",
+                                        Opts.Compile.Target != "nvptx")))
     return E;
   llvm::Expected<std::vector<std::string>> Flags =
       linkFlags(Opts.Compile.Target);

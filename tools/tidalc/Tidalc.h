@@ -147,8 +147,10 @@ struct RunOptions {
 /// `tidalc run`; returns the exit status (errors are printed).
 int runModel(const RunOptions &Opts);
 
-/// The C source of a driver for P (see Driver.cpp for its command line).
-std::string generateDriver(const Program &P, llvm::StringRef HeaderName);
+/// The C source of a driver for P (see Driver.cpp for its command line);
+/// Threaded (the CPU targets) runs it through <name>_run_threaded.
+std::string generateDriver(const Program &P, llvm::StringRef HeaderName,
+                           bool Threaded);
 
 /// The result of comparing one output.
 struct CompareResult {

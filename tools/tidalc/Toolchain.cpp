@@ -52,9 +52,10 @@ tidal::linkFlags(llvm::StringRef Target) {
   if (!Archive)
     return Archive.takeError();
   std::vector<std::string> Flags{*Archive};
-  // The runtime calls nothing from libc or libm (runtime/CMakeLists.txt), and
-  // has no threads yet: no -lm, no -lpthread. nvptx's host side loads the
-  // CUDA driver with dlopen.
+  // The runtime's math calls nothing from libc or libm (runtime/CMakeLists.txt):
+  // no -lm. Its thread pool is pthreads; nvptx's host side loads the CUDA
+  // driver with dlopen.
+  Flags.push_back("-lpthread");
   if (Target == "nvptx")
     Flags.push_back("-ldl");
   return Flags;

@@ -112,7 +112,7 @@ static void addRun(CLI::App &App, Flags &F) {
   Sub->add_flag("--compare", R.Compare, "Compare with DIR/output_K.pb");
   Sub->add_option("--rtol", R.RTol, "Relative tolerance (default 1e-3)");
   Sub->add_option("--atol", R.ATol, "Absolute tolerance (default 1e-4)");
-  Sub->add_option("--threads", R.Threads, "Threads (the runtime has one today)");
+  Sub->add_option("--threads", R.Threads, "Threads of the run (CPU targets; default 1)");
   Sub->add_option("--repeat", R.Repeat, "Time N runs after a warm-up");
   Sub->add_option("--keep", R.KeepDir, "Build in this folder and keep it");
   Sub->add_option("--output-dir", R.OutputDir,

@@ -1,14 +1,16 @@
-//===- GpuParallel.h - Which loops may run as GPU threads -------*- C++ -*-===//
+//===- ParallelLoops.h - Which loops may run in parallel --------*- C++ -*-===//
 //
-// The legality test behind the GPU default schedule (default-schedule with
-// --target nvptx): how many loops at the top of a perfect nest may run as
-// independent GPU threads, one thread per iteration of those loops. The
-// schedule fuses them and binds the fused loop to blocks and threads; the
-// loops inside stay serial in each thread.
+// The legality test behind `parallel` and the GPU schedule: how many loops
+// at the top of a perfect nest may run as independent threads, one per
+// iteration (GPU threads, or ranges of iterations on the CPU's thread
+// pool). The GPU default schedule fuses them and binds the fused loop to
+// blocks and threads; the CPU default schedule runs the outermost loop of a
+// kernel's statement on the pool; apply-schedule checks every `parallel`
+// directive with the same rule. The loops inside stay serial in each thread.
 //
 //===----------------------------------------------------------------------===//
-#ifndef TIDAL_PASSES_LOOP_GPUPARALLEL_H
-#define TIDAL_PASSES_LOOP_GPUPARALLEL_H
+#ifndef TIDAL_PASSES_LOOP_PARALLELLOOPS_H
+#define TIDAL_PASSES_LOOP_PARALLELLOOPS_H
 
 #include "compiler/Loop.h"
 #include <vector>
@@ -40,6 +42,10 @@ std::vector<const StmtNode *> constantPerfectNest(const Stmt &S);
 /// sure that no two parameters of the kernel share storage when one of them
 /// is written (then nothing may run in parallel).
 unsigned parallelPrefix(const std::vector<const StmtNode *> &Nest);
+
+/// Whether some call of K binds a written parameter and another parameter
+/// to storage that may overlap (then nothing of K may run in parallel).
+bool writtenParamMayAlias(const Program &P, const Kernel &K);
 
 } // namespace loop
 } // namespace tidal

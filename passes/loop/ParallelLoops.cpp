@@ -1,4 +1,4 @@
-//===- GpuParallel.cpp - Which loops may run as GPU threads ---------------===//
+//===- ParallelLoops.cpp - Which loops may run in parallel ----------------===//
 //
 // An abstract interpretation of index expressions over the candidate
 // parallel loop variables: each i64 expression gets a Form, "the value
@@ -9,12 +9,12 @@
 // first collapses its operands to plain ranges (the coefficients folded in
 // over the variables' ranges) and then applies interval arithmetic; loads,
 // casts and anything that could overflow are unknown. This is sound: a
-// collapsed form only loses precision. See GpuParallel.h for the rule that
+// collapsed form only loses precision. See ParallelLoops.h for the rule that
 // is checked with these forms.
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/loop/GpuParallel.h"
+#include "passes/loop/ParallelLoops.h"
 #include "passes/loop/LoopUtils.h"
 #include <algorithm>
 #include <climits>
@@ -267,6 +267,9 @@ void AccessCollector::loads(const Expr &E) {
 void AccessCollector::visitFor(const StmtNode &S) {
   loads(S.Min);
   loads(S.Extent);
+  // A loop that never runs (a split with no whole block) touches nothing.
+  if (std::optional<int64_t> E = constInt(S.Extent); E && *E <= 0)
+    return;
   Form Min = collapse(form(S.Min), Vars), Ext = collapse(form(S.Extent), Vars);
   Form Var;
   int64_t Last;
@@ -313,7 +316,7 @@ void AccessCollector::visit(const Stmt &S) {
 }
 
 /// Whether the accesses of one stored buffer are disjoint between
-/// iterations (the rule of GpuParallel.h).
+/// iterations (the rule of ParallelLoops.h).
 bool disjoint(const std::vector<const Access *> &Accesses,
               const VarRanges &Vars) {
   const Form &First = Accesses.front()->Index;
@@ -368,7 +371,36 @@ bool prefixIsParallel(const std::vector<const StmtNode *> &Nest, unsigned K) {
   return true;
 }
 
+/// Bytes of a kernel parameter.
+int64_t paramBytes(const BufferDecl &D) {
+  return D.Size * int64_t(std::max(1u, scalarBits(D.Elem) / 8));
+}
+
+/// Whether two bindings may share bytes.
+bool mayOverlap(const BufferBinding &A, int64_t ABytes, const BufferBinding &B,
+                int64_t BBytes) {
+  if (A.Storage != B.Storage)
+    return false;
+  if (A.Storage != StorageKind::Weights && A.Storage != StorageKind::Workspace)
+    return A.Index == B.Index;
+  return A.Offset < B.Offset + BBytes && B.Offset < A.Offset + ABytes;
+}
+
 } // namespace
+
+bool loop::writtenParamMayAlias(const Program &P, const Kernel &K) {
+  for (const KernelCall &C : P.Calls) {
+    if (C.Kernel != K.Name || C.Args.size() != K.Params.size())
+      continue;
+    for (size_t I = 0; I < C.Args.size(); ++I)
+      for (size_t J = 0; J < I; ++J)
+        if ((!K.Params[I].ReadOnly || !K.Params[J].ReadOnly) &&
+            mayOverlap(C.Args[I], paramBytes(K.Params[I]), C.Args[J],
+                       paramBytes(K.Params[J])))
+          return true;
+  }
+  return false;
+}
 
 std::vector<const StmtNode *> loop::constantPerfectNest(const Stmt &S) {
   std::vector<const StmtNode *> Nest;
