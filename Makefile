@@ -5,7 +5,9 @@
 #                re-run the conformance suites on every target and record the
 #                outcomes (test/conformance/*.tsv) and docs/ops*.md: the only
 #                verb that writes the records `make test` holds each case to
-#   make bench   latency of the reference models as ratios against ONNX Runtime
+#   make bench   the reference models against ONNX Runtime (1 and 2 threads),
+#                SGEMM against OpenBLAS and the core's peak; writes
+#                docs/performance.md
 #   make clean   remove the build folder
 # Variables: BUILD (build folder), PYTHON (needs onnx, numpy, torch), SHARED
 # (the shared folder with onnx-tests/, models/, peer/), NINJAFLAGS, CTESTFLAGS.
@@ -67,8 +69,9 @@ bench: build
 	  echo "installing ONNX Runtime (the peer) in $(PEER)"; \
 	  (cd $(PEER) && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --silent); \
 	fi
+	@tools/setup/install-deps.sh bench
 	@$(PYTHON) test/scripts/bench.py --tidalc $(TIDALC) --shared-dir $(SHARED) \
-	  --models-dir $(BUILD)/models
+	  --models-dir $(BUILD)/models --work $(BUILD)/bench --report docs/performance.md
 
 clean:
 	rm -rf $(BUILD)

@@ -1,28 +1,91 @@
 #!/usr/bin/python3
-"""`make bench`: the latency of each reference model compiled by Tidal, as a
-ratio against ONNX Runtime (the peer, ../shared/peer) measured in the same
-run, model by model, both single-threaded. Absolute times drift with the
-machine's load; only the ratios of one run are comparable. Timing never
-fails this script: a model that does not compile or run is shown as n/a.
+"""`make bench`: Tidal's speed against ONNX Runtime (the peer,
+../shared/peer), OpenBLAS and the core's peak, measured in one run.
 
-    bench.py [--names resnet18,ic_resnet8] [--runs 50] [--target x86-64]
+- Models: every reference model compiled by Tidal against ONNX Runtime on
+  the same input, for each thread count of --threads (both sides on the
+  same number of threads); --rounds rounds alternate Tidal and ORT (A B A B
+  ...), each a median of --runs runs, and the median of the rounds is
+  reported, with ratio = ort_ms / tidal_ms (above 1: Tidal is faster), the
+  geometric mean per thread count, and the time `tidalc compile` takes.
+- SGEMM 1024^3 on one thread: a MatMul model (A an input, B a constant)
+  compiled by Tidal against numpy's OpenBLAS (OPENBLAS_CORETYPE unset,
+  OPENBLAS_NUM_THREADS=1), both as GFLOP/s, and the measured fp32 FMA peak
+  of one core (a C loop of 16 independent vector FMA chains, clang -O2
+  -march=native). resnet50's GFLOP/s (2 x its multiply-adds of Conv, Gemm
+  and MatMul over Tidal's one-thread latency) against the same peak.
+
+With --report FILE it writes the tables, the machine and the date as
+Markdown (make bench writes docs/performance.md). Absolute times drift
+with the machine's load; only the ratios of one run are comparable. Timing
+never fails this script, and it never runs in CI: a measurement that
+fails is shown as n/a.
+
+    bench.py [--names resnet18,ic_resnet8] [--threads 1,2] [--runs 50]
+             [--rounds 3] [--report docs/performance.md]
 """
+import datetime
 import math
 import os
+import platform
 import re
+import statistics
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tidal_test as tt  # noqa: E402
 
 MEDIAN = re.compile(r"median_ms=([0-9.]+)")
 
+PEAK_C = r"""
+#include <stdio.h>
+#include <time.h>
+typedef float v16 __attribute__((vector_size(64)));
+int main(void) {
+  v16 acc[16], a, b;
+  for (int i = 0; i < 16; ++i) { a[i] = 1.0f + 1e-7f * i; b[i] = 1e-7f; }
+  for (int i = 0; i < 16; ++i) acc[i] = a * (float)i;
+  long iters = 20000000;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long n = 0; n < iters; ++n)
+    for (int i = 0; i < 16; ++i) {
+      acc[i] = acc[i] * a + b;
+      __asm__ volatile("" : "+v"(acc[i]));
+    }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  float s = 0;
+  for (int i = 0; i < 16; ++i) s += acc[i][0];
+  double sec = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+  printf("%f %f\n", 2.0 * 16 * 16 * iters / sec / 1e9, s);
+  return 0;
+}
+"""
+
+OPENBLAS_PY = r"""
+import time, numpy as np
+n = 1024
+a = np.random.default_rng(1).standard_normal((n, n)).astype(np.float32)
+b = np.random.default_rng(2).standard_normal((n, n)).astype(np.float32)
+a @ b
+ts = []
+for _ in range(15):
+    t0 = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t0)
+ts.sort()
+print(2.0 * n ** 3 / ts[len(ts) // 2] / 1e9)
+"""
+
 
 def parse_args():
     p = tt.parser(__doc__)
-    tt.add_common_args(p)
+    tt.add_common_args(p, work=True)
     tt.add_models_args(p, names=",".join(tt.REFERENCE_MODELS), export=True)
     p.add_argument("--runs", type=int, default=50)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--report", default=None, help="write the results here (Markdown)")
     return p.parse_args()
 
 
@@ -34,11 +97,10 @@ def median_of(r, prefix):
     return None
 
 
-def tidal_ms(args, case):
+def tidal_ms(args, case, threads):
     model, data = tt.case_files(case)
-    cmd = [args.tidalc, "run", model, "--inputs", data, "--repeat", str(args.runs),
-           "--threads", "1"] + tt.target_args(args)
-    r = tt.run(cmd, timeout=1800)
+    r = tt.run([args.tidalc, "run", model, "--inputs", data, "--repeat", str(args.runs),
+                "--threads", str(threads)] + tt.target_args(args), timeout=1800)
     ms = median_of(r, "latency:") if r.rc == 0 else None
     if ms is None:
         print("  tidal failed on %s: %s" % (os.path.basename(case),
@@ -46,9 +108,9 @@ def tidal_ms(args, case):
     return ms
 
 
-def ort_ms(args, case):
+def ort_ms(args, case, threads):
     script = os.path.join(args.shared_dir, "peer", "ort_bench.js")
-    r = tt.run(["node", script, os.path.join(case, "model.onnx"), "--threads", "1",
+    r = tt.run(["node", script, os.path.join(case, "model.onnx"), "--threads", str(threads),
                 "--runs", str(args.runs)], timeout=1800,
                cwd=os.path.join(args.shared_dir, "peer"))
     ms = median_of(r, "ort ") if r.rc == 0 else None
@@ -58,8 +120,182 @@ def ort_ms(args, case):
     return ms
 
 
+def compile_seconds(args, case, work):
+    obj = os.path.join(work, os.path.basename(case) + ".o")
+    t0 = time.perf_counter()
+    r = tt.run([args.tidalc, "compile", os.path.join(case, "model.onnx"), "-o", obj]
+               + tt.target_args(args), timeout=1800)
+    return time.perf_counter() - t0 if r.rc == 0 else None
+
+
+def interleaved(args, case, threads):
+    """Median over the rounds of (tidal, ort) medians, alternating."""
+    ts, os_ = [], []
+    for _ in range(args.rounds):
+        ts.append(tidal_ms(args, case, threads))
+        os_.append(ort_ms(args, case, threads))
+    good = lambda xs: [x for x in xs if x is not None]  # noqa: E731
+    return (statistics.median(good(ts)) if good(ts) else None,
+            statistics.median(good(os_)) if good(os_) else None)
+
+
+def geomean(xs):
+    xs = [x for x in xs if x]
+    return math.exp(sum(map(math.log, xs)) / len(xs)) if xs else None
+
+
 def fmt(x, spec):
     return spec % x if x is not None else "n/a"
+
+
+def bench_models(args, work):
+    rows = []
+    print("%-15s %8s %10s %10s %8s %10s" % ("model", "threads", "tidal_ms", "ort_ms",
+                                             "speedup", "compile_s"))
+    for name in tt.model_names(args):
+        case = os.path.join(args.models_dir, name)
+        compile_s = compile_seconds(args, case, work)
+        for threads in args.thread_counts:
+            t, o = interleaved(args, case, threads)
+            ratio = o / t if t and o else None
+            rows.append((name, threads, t, o, ratio, compile_s))
+            print("%-15s %8d %10s %10s %8s %10s" % (
+                name, threads, fmt(t, "%.4f"), fmt(o, "%.4f"), fmt(ratio, "%.2fx"),
+                fmt(compile_s, "%.2f")), flush=True)
+    for threads in args.thread_counts:
+        g = geomean([r[4] for r in rows if r[1] == threads])
+        print("threads %d: geometric mean speedup %s" % (threads, fmt(g, "%.2fx")))
+    return rows
+
+
+def sgemm_model(work, n=1024):
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    folder = tt.fresh_dir(os.path.join(work, "sgemm"))
+    data = tt.fresh_dir(os.path.join(folder, "test_data_set_0"))
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((n, n)).astype(np.float32)
+    b = rng.standard_normal((n, n)).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("MatMul", ["a", "b"], ["y"], name="sgemm")], "sgemm",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [n, n])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [n, n])],
+        [numpy_helper.from_array(b, "b")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]),
+              os.path.join(folder, "model.onnx"))
+    with open(os.path.join(data, "input_0.pb"), "wb") as f:
+        f.write(numpy_helper.from_array(a).SerializeToString())
+    with open(os.path.join(data, "output_0.pb"), "wb") as f:
+        f.write(numpy_helper.from_array(a @ b).SerializeToString())
+    return folder
+
+
+def core_peak(work):
+    src, exe = os.path.join(work, "peak.c"), os.path.join(work, "peak")
+    tt.write_text(src, PEAK_C)
+    clang = "/usr/lib/llvm-19/bin/clang"
+    r = tt.run([clang, "-O2", "-march=native", src, "-o", exe])
+    if r.rc != 0:
+        return None
+    r = tt.run([exe], timeout=120)
+    return float(r.out.split()[0]) if r.rc == 0 else None
+
+
+def openblas_gflops():
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    env.pop("OPENBLAS_CORETYPE", None)
+    r = subprocess.run(["/usr/bin/python3", "-c", OPENBLAS_PY], capture_output=True,
+                       text=True, env=env, timeout=300)
+    return float(r.stdout.strip()) if r.returncode == 0 else None
+
+
+def model_gflop(model):
+    """2 x the multiply-adds of the model's Conv, Gemm and MatMul nodes."""
+    import onnx
+    from onnx import shape_inference
+    m = shape_inference.infer_shapes(onnx.load(model))
+    shapes = {}
+    for v in list(m.graph.value_info) + list(m.graph.input) + list(m.graph.output):
+        shapes[v.name] = [d.dim_value for d in v.type.tensor_type.shape.dim]
+    for t in m.graph.initializer:
+        shapes[t.name] = list(t.dims)
+    macs = 0
+    for n in m.graph.node:
+        if n.op_type == "Conv":
+            w, y = shapes[n.input[1]], shapes[n.output[0]]
+            macs += math.prod(y) * math.prod(w[1:])
+        elif n.op_type in ("Gemm", "MatMul"):
+            a, y = shapes[n.input[0]], shapes[n.output[0]]
+            trans = n.op_type == "Gemm" and any(
+                at.name == "transA" and at.i for at in n.attribute)
+            macs += math.prod(y) * (a[-2] if trans else a[-1])
+    return 2.0 * macs / 1e9
+
+
+def bench_kernels(args, work, rows):
+    peak = core_peak(work)
+    blas = openblas_gflops()
+    case = sgemm_model(work)
+    t = tidal_ms(args, case, 1)
+    tidal = 2.0 * 1024 ** 3 / (t / 1e3) / 1e9 if t else None
+    r50 = [r for r in rows if r[0] == "resnet50" and r[1] == 1]
+    r50_gflops = None
+    if r50 and r50[0][2]:
+        r50_gflops = model_gflop(tt.reference(args.models_dir, "resnet50")[0]) / (r50[0][2] / 1e3)
+    pct = lambda x, y: "%.0f%%" % (100 * x / y) if x and y else "n/a"  # noqa: E731
+    print("core fp32 peak %s GFLOP/s; SGEMM 1024^3, one thread: Tidal %s GFLOP/s, "
+          "OpenBLAS %s GFLOP/s (Tidal at %s of OpenBLAS, %s of peak); resnet50 %s "
+          "GFLOP/s (%s of peak)" % (fmt(peak, "%.0f"), fmt(tidal, "%.0f"), fmt(blas, "%.0f"),
+                                   pct(tidal, blas), pct(tidal, peak), fmt(r50_gflops, "%.0f"),
+                                   pct(r50_gflops, peak)))
+    return {"peak": peak, "blas": blas, "tidal": tidal, "r50": r50_gflops}
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return "%s, %d cores, %s" % (cpu, os.cpu_count() or 0, platform.platform())
+
+
+def write_report(path, args, rows, k):
+    pct = lambda x, y: "%.0f%%" % (100 * x / y) if x and y else "n/a"  # noqa: E731
+    lines = ["# Performance", "",
+             "Written by `make bench` (test/scripts/bench.py) on %s, on %s. Latencies "
+             "are medians of %d rounds, each the median of %d runs, Tidal and ONNX Runtime "
+             "%s alternating; speedup = ort_ms / tidal_ms (above 1: Tidal is faster). Both "
+             "run on the same number of threads. Absolute times move with the machine's "
+             "load; compare ratios of one run only. Benchmarks never run in CI."
+             % (datetime.date.today().isoformat(), machine(), args.rounds, args.runs,
+                "1.30 (../shared/peer)"), "",
+             "| model | threads | Tidal ms | ORT ms | speedup | compile s |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, threads, t, o, ratio, cs in rows:
+        lines.append("| %s | %d | %s | %s | %s | %s |" % (
+            name, threads, fmt(t, "%.3f"), fmt(o, "%.3f"), fmt(ratio, "%.2fx"), fmt(cs, "%.1f")))
+    lines.append("")
+    for threads in args.thread_counts:
+        g = geomean([r[4] for r in rows if r[1] == threads])
+        lines.append("- %d thread%s: geometric mean speedup %s over %d models."
+                     % (threads, "" if threads == 1 else "s", fmt(g, "%.2fx"),
+                        len([r for r in rows if r[1] == threads and r[4]])))
+    lines += ["", "| one core, fp32 | GFLOP/s | share |", "|---|---:|---:|",
+              "| peak (16 independent FMA chains) | %s | 100%% |" % fmt(k["peak"], "%.0f"),
+              "| OpenBLAS SGEMM 1024^3 | %s | %s of peak |" % (fmt(k["blas"], "%.0f"),
+                                                           pct(k["blas"], k["peak"])),
+              "| Tidal SGEMM 1024^3 | %s | %s of OpenBLAS |" % (fmt(k["tidal"], "%.0f"),
+                                                           pct(k["tidal"], k["blas"])),
+              "| Tidal resnet50 (Conv/Gemm MACs x 2 / latency) | %s | %s of peak |"
+              % (fmt(k["r50"], "%.0f"), pct(k["r50"], k["peak"])), ""]
+    tt.write_text(path, "\n".join(lines))
+    print("wrote " + path)
 
 
 def main():
@@ -67,21 +303,13 @@ def main():
     # node runs in the peer's folder: every path handed to it is absolute.
     args.shared_dir = os.path.abspath(args.shared_dir)
     args.models_dir = os.path.abspath(args.models_dir)
+    args.thread_counts = [int(t) for t in args.threads.split(",")]
+    work = tt.work_dir(args.work, "bench")
     tt.export_models(args.shared_dir, args.models_dir)
-    print("%-15s %12s %12s %14s" % ("model", "tidal_ms", "ort_ms", "speedup"))
-    speedups = []
-    for name in tt.model_names(args):
-        case = os.path.join(args.models_dir, name)
-        t, o = tidal_ms(args, case), ort_ms(args, case)
-        ratio = o / t if t and o else None
-        if ratio:
-            speedups.append(ratio)
-        print("%-15s %12s %12s %14s" % (name, fmt(t, "%.4f"), fmt(o, "%.4f"),
-                                        fmt(ratio, "%.2fx")), flush=True)
-    if speedups:
-        geo = math.exp(sum(map(math.log, speedups)) / len(speedups))
-        print("speedup = ort_ms / tidal_ms (above 1: Tidal is faster); "
-              "geometric mean %.2fx over %d models" % (geo, len(speedups)))
+    rows = bench_models(args, work)
+    k = bench_kernels(args, work, rows)
+    if args.report:
+        write_report(args.report, args, rows, k)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages only, whatever Tidal's build and tests need
 # and this machine lacks. Safe to run again: it installs nothing when all is
-# present. Called by the top-level Makefile before the first build.
+# present. Called by the top-level Makefile before the first build; with the
+# argument `bench`, by `make bench` for what only the benchmarks need
+# (OpenBLAS, the SGEMM yardstick).
 set -euo pipefail
 
 pkgs=(
@@ -14,6 +16,9 @@ pkgs=(
   # cortex-a53 target: cross runtime, cross link, emulation
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
+if [ "${1:-}" = bench ]; then
+  pkgs=(libopenblas0-pthread)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
