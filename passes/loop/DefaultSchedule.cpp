@@ -50,9 +50,10 @@ using namespace tidal::loop;
 
 namespace {
 
-/// Stores below which a loop nest is not worth handing to the thread pool:
-/// waking the workers costs a few microseconds, about this many stores.
-constexpr double MinParallelStores = 32768;
+/// Stores (element updates) below which a loop nest is not worth handing to
+/// the thread pool: a few microseconds of work, what starting a parallel
+/// loop costs.
+constexpr double MinParallelStores = 1 << 20;
 
 /// Element types of the buffers in scope.
 struct BufferTypes {

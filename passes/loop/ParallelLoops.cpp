@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/loop/ParallelLoops.h"
+#include <set>
 #include "passes/loop/LoopUtils.h"
 #include <algorithm>
 #include <climits>
@@ -65,6 +66,24 @@ Form collapse(const Form &F, const VarRanges &Vars) {
       return Form();
   }
   return Form::range(Lo, Hi);
+}
+
+/// F with the coefficients of the variables not in Keep folded into its
+/// range (Ranges has every variable's range).
+Form collapseExcept(const Form &F, const VarRanges &Keep,
+                    const VarRanges &Ranges) {
+  if (!F.Known)
+    return F;
+  Form Kept = Form::range(0, 0), Folded = F;
+  Folded.Coef.clear();
+  for (const auto &[Name, C] : F.Coef)
+    (Keep.count(Name) ? Kept.Coef : Folded.Coef)[Name] = C;
+  Folded = collapse(Folded, Ranges);
+  if (!Folded.Known)
+    return Folded;
+  Kept.Lo = Folded.Lo;
+  Kept.Hi = Folded.Hi;
+  return Kept;
 }
 
 Form addForms(const Form &A, const Form &B, int64_t Sign) {
@@ -164,7 +183,7 @@ struct Access {
 /// Walks the body of the candidate loops, recording every access.
 class AccessCollector {
 public:
-  explicit AccessCollector(VarRanges Vars) : Vars(std::move(Vars)) {}
+  explicit AccessCollector(VarRanges Vars) : Vars(Vars), Ranges(Vars) {}
   void visit(const Stmt &S);
   std::vector<Access> Accesses;
 
@@ -177,6 +196,14 @@ private:
   void visitFor(const StmtNode &S);
 
   VarRanges Vars;
+  /// The tested variables and the inner loop variables kept symbolic (their
+  /// coefficients stay in forms; names are unique in a kernel).
+  VarRanges Ranges;
+
+public:
+  const VarRanges &ranges() const { return Ranges; }
+
+private:
   /// Inner loop variables and lets, innermost last.
   std::vector<std::pair<std::string, Form>> Scope;
   /// Buffers allocated inside the nest, innermost last.
@@ -187,7 +214,7 @@ Form AccessCollector::formOfVar(const std::string &Name) {
   for (auto It = Scope.rbegin(); It != Scope.rend(); ++It)
     if (It->first == Name)
       return It->second;
-  if (Vars.count(Name)) {
+  if (Ranges.count(Name)) {
     Form F = Form::range(0, 0);
     F.Coef[Name] = 1;
     return F;
@@ -213,8 +240,8 @@ Form AccessCollector::binaryForm(const ExprNode &E) {
   default:
     break;
   }
-  A = collapse(A, Vars);
-  B = collapse(B, Vars);
+  A = collapse(A, Ranges);
+  B = collapse(B, Ranges);
   if (!A.Known || !B.Known)
     return Form();
   switch (E.Op) {
@@ -244,7 +271,7 @@ Form AccessCollector::form(const Expr &E) {
   case ExprKind::Binary:
     return binaryForm(*E);
   case ExprKind::Select:
-    return unite(form(E->Operands[1]), form(E->Operands[2]), Vars);
+    return unite(form(E->Operands[1]), form(E->Operands[2]), Ranges);
   default:
     return Form();
   }
@@ -270,11 +297,16 @@ void AccessCollector::visitFor(const StmtNode &S) {
   // A loop that never runs (a split with no whole block) touches nothing.
   if (std::optional<int64_t> E = constInt(S.Extent); E && *E <= 0)
     return;
-  Form Min = collapse(form(S.Min), Vars), Ext = collapse(form(S.Extent), Vars);
+  Form Min = collapse(form(S.Min), Ranges), Ext = collapse(form(S.Extent), Ranges);
+  // The variable stays a symbol with its range (the forms keep its
+  // coefficient) when the range is known.
   Form Var;
   int64_t Last;
-  if (Min.Known && Ext.Known && !addOv(Min.Hi, Ext.Hi - 1, Last))
-    Var = Form::range(Min.Lo, std::max(Min.Lo, Last));
+  if (Min.Known && Ext.Known && !addOv(Min.Hi, Ext.Hi - 1, Last)) {
+    Ranges[S.Name] = {Min.Lo, std::max(Min.Lo, Last)};
+    Var = Form::range(0, 0);
+    Var.Coef[S.Name] = 1;
+  }
   Scope.push_back({S.Name, Var});
   visit(S.Body);
   Scope.pop_back();
@@ -315,19 +347,18 @@ void AccessCollector::visit(const Stmt &S) {
   }
 }
 
-/// Whether the accesses of one stored buffer are disjoint between
-/// iterations (the rule of ParallelLoops.h).
-bool disjoint(const std::vector<const Access *> &Accesses,
-              const VarRanges &Vars) {
-  const Form &First = Accesses.front()->Index;
+/// The rule of ParallelLoops.h on Forms whose only coefficients are those
+/// of the tested variables Vars.
+bool disjointStrips(const std::vector<Form> &Forms, const VarRanges &Vars) {
+  const Form &First = Forms.front();
   if (!First.Known)
     return false;
   int64_t Lo = First.Lo, Hi = First.Hi;
-  for (const Access *A : Accesses) {
-    if (!A->Index.Known || A->Index.Coef != First.Coef)
+  for (const Form &F : Forms) {
+    if (!F.Known || F.Coef != First.Coef)
       return false;
-    Lo = std::min(Lo, A->Index.Lo);
-    Hi = std::max(Hi, A->Index.Hi);
+    Lo = std::min(Lo, F.Lo);
+    Hi = std::max(Hi, F.Hi);
   }
   // (|c|, extent - 1) of the loops with more than one iteration.
   std::vector<std::pair<int64_t, int64_t>> Terms;
@@ -351,6 +382,83 @@ bool disjoint(const std::vector<const Access *> &Accesses,
   return true;
 }
 
+/// The rule for a block of a row-major matrix, for one tested variable V of
+/// coefficient C > 0 over E values (the columns [C*V, C*V + C) of every row)
+/// and a row length H >= C * E: every access must be a multiple of H (the
+/// terms whose coefficients are multiples of H, and the constant's multiple
+/// of H) plus C * V plus a rest that lies in one window [W, W + C) shared by
+/// all accesses. Then index - W - C * V0 = q * H + (C * (V - V0) + rest - W)
+/// with the second part in [0, H): a different V gives a different index.
+bool disjointRows(const std::vector<const Access *> &Accesses,
+                  const std::string &V, int64_t C, int64_t H,
+                  const VarRanges &Ranges) {
+  int64_t WLo = INT64_MAX, WHi = INT64_MIN;
+  for (const Access *A : Accesses) {
+    const Form &F = A->Index;
+    Form Rest = Form::range(0, 0);
+    for (const auto &[Name, K] : F.Coef)
+      if (Name != V && K % H != 0)
+        Rest.Coef[Name] = K;
+    int64_t R = F.Lo % H, Lo, Hi;
+    if (R < 0)
+      R += H;
+    Rest = collapse(Rest, Ranges);
+    if (!Rest.Known || addOv(Rest.Lo, R, Lo) ||
+        addOv(Rest.Hi, R + (F.Hi - F.Lo), Hi))
+      return false;
+    WLo = std::min(WLo, Lo);
+    WHi = std::max(WHi, Hi);
+  }
+  return WHi - WLo < C;
+}
+
+/// disjointRows for the one tested variable of Vars, with each row length
+/// the accesses suggest.
+bool disjointBlocks(const std::vector<const Access *> &Accesses,
+                    const VarRanges &Vars, const VarRanges &Ranges) {
+  if (Vars.size() != 1)
+    return false;
+  const auto &[V, Range] = *Vars.begin();
+  int64_t C = 0, Span;
+  for (const Access *A : Accesses) {
+    auto It = A->Index.Coef.find(V);
+    if (!A->Index.Known || It == A->Index.Coef.end() || It->second <= 0 ||
+        (C && It->second != C))
+      return false;
+    C = It->second;
+  }
+  if (mulOv(C, Range.second - Range.first + 1, Span))
+    return false;
+  // Row lengths to try: the block's span, and every coefficient and
+  // constant offset at least that long (an unrolled row r of a tile has the
+  // offset r * H).
+  std::set<int64_t> Rows = {Span};
+  auto Candidate = [&](int64_t K) {
+    if (K != INT64_MIN && std::abs(K) >= Span)
+      Rows.insert(std::abs(K));
+  };
+  for (const Access *A : Accesses) {
+    for (const auto &[Name, K] : A->Index.Coef)
+      Candidate(K);
+    Candidate(A->Index.Lo);
+  }
+  for (int64_t H : Rows)
+    if (disjointRows(Accesses, V, C, H, Ranges))
+      return true;
+  return false;
+}
+
+/// Whether the accesses of one stored buffer are disjoint between
+/// iterations (the rules of ParallelLoops.h).
+bool disjoint(const std::vector<const Access *> &Accesses,
+              const VarRanges &Vars, const VarRanges &Ranges) {
+  std::vector<Form> Strips;
+  for (const Access *A : Accesses)
+    Strips.push_back(collapseExcept(A->Index, Vars, Ranges));
+  return disjointStrips(Strips, Vars) ||
+         disjointBlocks(Accesses, Vars, Ranges);
+}
+
 bool prefixIsParallel(const std::vector<const StmtNode *> &Nest, unsigned K) {
   VarRanges Vars;
   for (unsigned I = 0; I < K; ++I) {
@@ -365,7 +473,7 @@ bool prefixIsParallel(const std::vector<const StmtNode *> &Nest, unsigned K) {
   for (const auto &[Buffer, List] : ByBuffer) {
     bool Stored = std::any_of(List.begin(), List.end(),
                               [](const Access *A) { return A->Store; });
-    if (Stored && !disjoint(List, Vars))
+    if (Stored && !disjoint(List, Vars, C.ranges()))
       return false;
   }
   return true;

@@ -38,6 +38,16 @@ std::vector<const StmtNode *> constantPerfectNest(const Stmt &S);
 /// (hi - lo) plus the sum of |c_u| * (extent_u - 1) over the smaller ones.
 /// Then two different iterations never touch the same element of a stored
 /// buffer, so the iterations are independent whatever their order.
+///
+/// For a single loop v of coefficient c > 0 over E iterations there is a
+/// second rule, for blocks of columns of a row-major matrix (a register
+/// tile's column loop): for some row length H >= c * E (tried: c * E and
+/// every coefficient and constant offset at least that long), every access
+/// of the buffer must be  q * H + c * v + r  where q * H collects the terms
+/// whose coefficients are multiples of H and the constant's multiple of H,
+/// and the rests r of all accesses lie in one window narrower than c.
+/// Inner loop variables with known ranges stay symbols in the forms, so
+/// that their coefficients can be told apart from the rest.
 /// Buffers that are only loaded are unconstrained. The caller must make
 /// sure that no two parameters of the kernel share storage when one of them
 /// is written (then nothing may run in parallel).

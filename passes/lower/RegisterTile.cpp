@@ -117,27 +117,46 @@ std::optional<RegisterTile> lower::registerTile(const PassOptions &Opts,
   return Tile;
 }
 
+/// The rows of the tiles of a product with M rows: the largest count from
+/// MaxRows down to half of it that divides M, so that no edge tile is left
+/// (its rows would run after the parallel loop, on one thread, and row
+/// blocks of one size share out evenly); MaxRows when none does.
+static int64_t tileRows(int64_t M, int64_t MaxRows) {
+  for (int64_t R = MaxRows; R * 2 >= MaxRows && R > 1; --R)
+    if (M % R == 0)
+      return R;
+  return MaxRows;
+}
+
 Stmt lower::tiledProduct(KernelBuilder &B, ScalarType T, const Product &P,
-                         const RegisterTile &Tile) {
-  // The rows of one block of Rows rows, left to right.
-  auto ColBlocks = [&](Expr M0, int64_t Rows) {
-    int64_t Cols = Tile.columns();
-    int64_t Full = P.Cols / Cols, Rest = P.Cols % Cols;
-    Stmt Main = loopOver(B, "j", Full, [&](Expr JO) {
-      return emitTile(B, T, P, M0, Rows, affine(JO, Cols, 0), Cols, Tile.Lanes);
+                         const RegisterTile &MaxTile) {
+  RegisterTile Tile = MaxTile;
+  Tile.Rows = tileRows(P.Rows, MaxTile.Rows);
+  int64_t Cols = Tile.columns();
+  // Blocks along one dimension (full ones in a loop, then the edge block),
+  // Inner(first index, size) inside each.
+  auto Blocks = [&](llvm::StringRef Name, int64_t Extent, int64_t Size,
+                    const std::function<Stmt(Expr, int64_t)> &Inner) {
+    int64_t Full = Extent / Size, Rest = Extent % Size;
+    Stmt Main = loopOver(B, Name, Full, [&](Expr O) {
+      return Inner(affine(O, Size, 0), Size);
     });
-    if (!Rest)
-      return Main;
-    return seq({Main, emitTile(B, T, P, M0, Rows, intImm(Full * Cols), Rest,
-                               Tile.Lanes)});
+    return Rest ? seq({Main, Inner(intImm(Full * Size), Rest)}) : Main;
   };
-  int64_t Full = P.Rows / Tile.Rows, Rest = P.Rows % Tile.Rows;
-  Stmt Main = loopOver(B, "m", Full, [&](Expr MO) {
-    return ColBlocks(affine(MO, Tile.Rows, 0), Tile.Rows);
+  // Column blocks outermost when there are enough of them to share out:
+  // a block of B (Depth x Cols) then stays in cache while every row block
+  // passes over it. Otherwise row blocks outermost.
+  if (P.Cols >= 4 * Cols)
+    return Blocks("j", P.Cols, Cols, [&](Expr J0, int64_t Width) {
+      return Blocks("m", P.Rows, Tile.Rows, [&](Expr M0, int64_t Rows) {
+        return emitTile(B, T, P, M0, Rows, J0, Width, Tile.Lanes);
+      });
+    });
+  return Blocks("m", P.Rows, Tile.Rows, [&](Expr M0, int64_t Rows) {
+    return Blocks("j", P.Cols, Cols, [&](Expr J0, int64_t Width) {
+      return emitTile(B, T, P, M0, Rows, J0, Width, Tile.Lanes);
+    });
   });
-  if (!Rest)
-    return Main;
-  return seq({Main, ColBlocks(intImm(Full * Tile.Rows), Rest)});
 }
 
 std::vector<Expr> lower::unflatten(Expr X, llvm::ArrayRef<int64_t> Shape) {

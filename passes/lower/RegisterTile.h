@@ -52,8 +52,10 @@ struct Product {
   std::function<Stmt(Expr M, Expr J, Expr Value)> Store;
 };
 
-/// The register-blocked nest of P for elements of type T: the columns in
-/// blocks of Tile.columns(), each block's rows in blocks of Tile.Rows.
+/// The register-blocked nest of P for elements of type T: tiles of at most
+/// Tile.Rows rows by Tile.columns() columns, column blocks outermost when
+/// there are at least four of them, else row blocks (the outer loop is the
+/// one the default schedule runs on threads).
 Stmt tiledProduct(KernelBuilder &B, ScalarType T, const Product &P,
                   const RegisterTile &Tile);
 

@@ -13,7 +13,11 @@
 
 #include <pthread.h>
 
-#define TIDAL_POOL_SPINS 20000
+/* Polls (about a millisecond) before a thread sleeps: the loops of one model
+ * run follow each other within microseconds, and waking a sleeping thread
+ * costs tens of them. No pause instruction in the loop: virtual machines
+ * take it as a hint to deschedule the spinning CPU. */
+#define TIDAL_POOL_SPINS 1000000
 
 struct tidal_worker {
   struct tidal_pool *pool;
@@ -26,6 +30,7 @@ struct tidal_pool {
   int stop;
   unsigned generation; /* bumped for every loop; read atomically */
   int pending;         /* workers still running the current loop */
+  int sleepers;        /* workers asleep (or about to be) on wake */
   tidal_task task;
   void *context;
   int64_t n;
@@ -61,9 +66,15 @@ static void *worker_main(void *arg) {
     while ((g = load_generation(p)) == seen && spins < TIDAL_POOL_SPINS)
       ++spins;
     if (g == seen) {
+      /* Announce the sleep before looking again (both sequentially
+       * consistent): tidal_parallel_for bumps the generation and then
+       * looks for sleepers, so one of the two sees the other. */
       pthread_mutex_lock(&p->lock);
-      while ((g = load_generation(p)) == seen && !p->stop)
+      __atomic_add_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
+      while ((g = __atomic_load_n(&p->generation, __ATOMIC_SEQ_CST)) == seen &&
+             !p->stop)
         pthread_cond_wait(&p->wake, &p->lock);
+      __atomic_sub_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
       pthread_mutex_unlock(&p->lock);
     }
     if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
@@ -88,6 +99,7 @@ struct tidal_pool *tidal_pool_create(void *memory, size_t bytes, int threads) {
   p->stop = 0;
   p->generation = 0;
   p->pending = 0;
+  p->sleepers = 0;
   pthread_mutex_init(&p->lock, 0);
   pthread_cond_init(&p->wake, 0);
   pthread_cond_init(&p->done, 0);
@@ -135,10 +147,12 @@ void tidal_parallel_for(struct tidal_pool *p, tidal_task task, void *context,
   p->context = context;
   p->n = n;
   __atomic_store_n(&p->pending, p->threads - 1, __ATOMIC_RELAXED);
-  pthread_mutex_lock(&p->lock);
-  __atomic_add_fetch(&p->generation, 1, __ATOMIC_RELEASE);
-  pthread_cond_broadcast(&p->wake);
-  pthread_mutex_unlock(&p->lock);
+  __atomic_add_fetch(&p->generation, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&p->sleepers, __ATOMIC_SEQ_CST) != 0) {
+    pthread_mutex_lock(&p->lock);
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+  }
   run_range(p, 0);
   while (__atomic_load_n(&p->pending, __ATOMIC_ACQUIRE) != 0 &&
          spins < TIDAL_POOL_SPINS)
