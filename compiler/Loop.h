@@ -282,6 +282,17 @@ void printProgram(const Program &P, llvm::raw_ostream &OS,
                   const LoopPrintOptions &Opts = {});
 llvm::Expected<std::unique_ptr<Program>> parseProgram(llvm::StringRef Text);
 
+/// A schedule for the kernel named Kernel (`tidalc compile --schedule`).
+struct KernelSchedule {
+  std::string Kernel;
+  Schedule Sched;
+};
+/// Parses a schedule file: `kernel @name { directive* }` any number of
+/// times, directives written as in a kernel's `schedule` block
+/// (docs/loop-ir.md); `//` comments. Arity and legality are
+/// apply-schedule's to check.
+llvm::Expected<std::vector<KernelSchedule>> parseSchedules(llvm::StringRef Text);
+
 } // namespace tidal
 
 #endif

@@ -536,3 +536,31 @@ Stmt Parser::parseStore() {
 llvm::Expected<std::unique_ptr<Program>> tidal::parseProgram(llvm::StringRef Text) {
   return Parser(Text).parse();
 }
+
+/// `kernel @name { directive* }`, any number of times.
+llvm::Expected<std::vector<KernelSchedule>> Parser::parseSchedules() {
+  std::vector<KernelSchedule> List;
+  bool Ok = true;
+  while (Ok && Cur.Kind != Tok::Eof) {
+    Kernel K;
+    Ok = expectWord("kernel") && parseName(Tok::At, K.Name) &&
+         expectPunct('{');
+    while (Ok && !isPunct('}'))
+      Ok = Cur.Kind == Tok::Eof ? fail("unexpected end of text: expected '}'")
+                                : parseDirective(K);
+    if (Ok) {
+      consume();
+      List.push_back({K.Name, std::move(K.Sched)});
+    }
+  }
+  if (!Ok && Error.empty())
+    fail("malformed input");
+  if (!Ok)
+    return makeError(Error);
+  return List;
+}
+
+llvm::Expected<std::vector<KernelSchedule>>
+tidal::parseSchedules(llvm::StringRef Text) {
+  return Parser(Text).parseSchedules();
+}

@@ -64,6 +64,7 @@ class Parser {
 public:
   explicit Parser(llvm::StringRef Text) : Lex(Text) { Cur = Lex.next(); }
   llvm::Expected<std::unique_ptr<Program>> parse();
+  llvm::Expected<std::vector<KernelSchedule>> parseSchedules();
 
 private:
   static constexpr unsigned MaxDepth = 1000;

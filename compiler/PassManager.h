@@ -32,6 +32,10 @@ struct PassOptions {
   TargetInfo Target;
   /// -O level, 0 to 3. At 0 the schedule leaves loops serial.
   unsigned OptLevel = 2;
+  /// Schedules the user gave for kernels by name (`--schedule FILE`):
+  /// apply-schedule tries each instead of the kernel's default and keeps
+  /// the default, with a warning, when a directive is illegal.
+  std::vector<KernelSchedule> UserSchedules;
 };
 
 /// The unit passes work on.
@@ -39,6 +43,9 @@ struct Module {
   std::unique_ptr<Graph> G;
   /// Null until the lowering pass has run.
   std::unique_ptr<Program> P;
+  /// What passes report without failing (a user schedule that was not
+  /// applied), for the driver to print.
+  std::vector<std::string> Warnings;
 };
 
 using PassFn = llvm::Error (*)(Module &, const PassOptions &);

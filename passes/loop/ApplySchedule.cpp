@@ -41,8 +41,15 @@
 //
 // An illegal directive (unknown loop, wrong arity, factor <= 0, a name
 // already in use, a non-constant extent where one is needed, a reorder of
-// loops that are not one perfect nest) is an llvm::Error naming the kernel
-// and the directive; the kernel is then left as it was. Assumes loop names
+// loops that are not one perfect nest, a parallel loop not proven
+// race-free) is an llvm::Error naming the kernel and the directive; the
+// kernel is then left as it was.
+//
+// A kernel named in PassOptions::UserSchedules (`tidalc compile --schedule
+// FILE`) gets that schedule instead of the one it carries; when one of its
+// directives is illegal, the pass records a warning (Module::Warnings)
+// naming the kernel, the directive and why, and applies the kernel's own
+// schedule instead. A user schedule naming no kernel is a warning too. Assumes loop names
 // are unique in each kernel (the verifier checks it).
 //
 //===----------------------------------------------------------------------===//
@@ -467,27 +474,50 @@ std::string Applier::parallel(const std::string &Loop) {
   return setKind(Loop, ForKind::Parallel, false);
 }
 
-llvm::Error applyKernelSchedule(const Program &P, Kernel &K) {
+/// Applies Sched to K's body; on success K takes the result, on an illegal
+/// directive K is unchanged and the error names the kernel and directive.
+llvm::Error applyKernelSchedule(const Program &P, Kernel &K,
+                                const Schedule &Sched) {
   Applier A(K.Body, writtenParamMayAlias(P, K));
-  for (size_t I = 0; I < K.Sched.size(); ++I) {
-    std::string Err = A.apply(K.Sched[I]);
+  for (size_t I = 0; I < Sched.size(); ++I) {
+    std::string Err = A.apply(Sched[I]);
     if (!Err.empty())
       return makeError("kernel '" + K.Name + "': schedule directive " +
-                       llvm::Twine(I) + " (" + describe(K.Sched[I]) +
+                       llvm::Twine(I) + " (" + describe(Sched[I]) +
                        "): " + Err);
   }
   K.Body = A.Body;
-  K.Sched.clear();
   return llvm::Error::success();
 }
 
 } // namespace
 
-llvm::Error tidal::applySchedule(Module &M, const PassOptions &) {
+llvm::Error tidal::applySchedule(Module &M, const PassOptions &Opts) {
   if (!M.P)
     return llvm::Error::success();
-  for (Kernel &K : M.P->Kernels)
-    if (llvm::Error E = applyKernelSchedule(*M.P, K))
+  std::set<std::string> Used;
+  for (Kernel &K : M.P->Kernels) {
+    const KernelSchedule *User = nullptr;
+    for (const KernelSchedule &S : Opts.UserSchedules)
+      if (S.Kernel == K.Name)
+        User = &S;
+    if (User) {
+      Used.insert(K.Name);
+      llvm::Error E = applyKernelSchedule(*M.P, K, User->Sched);
+      if (!E) {
+        K.Sched.clear();
+        continue;
+      }
+      M.Warnings.push_back(llvm::toString(std::move(E)) +
+                           "; the default schedule is kept");
+    }
+    if (llvm::Error E = applyKernelSchedule(*M.P, K, K.Sched))
       return E;
+    K.Sched.clear();
+  }
+  for (const KernelSchedule &S : Opts.UserSchedules)
+    if (!Used.count(S.Kernel))
+      M.Warnings.push_back("schedule for kernel '" + S.Kernel +
+                           "': the program has no kernel of that name");
   return llvm::Error::success();
 }

@@ -16,6 +16,7 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -110,6 +111,17 @@ static llvm::Expected<PassOptions> passOptionsFor(const CompileOptions &Opts) {
   PassOptions PO;
   PO.Target = std::move(*Target);
   PO.OptLevel = Opts.OptLevel;
+  if (!Opts.ScheduleFile.empty()) {
+    auto Text = llvm::MemoryBuffer::getFile(Opts.ScheduleFile, /*IsText=*/true);
+    if (!Text)
+      return makeError("cannot read --schedule '" + Opts.ScheduleFile +
+                       "': " + Text.getError().message());
+    auto List = parseSchedules((*Text)->getBuffer());
+    if (!List)
+      return makeError("--schedule '" + Opts.ScheduleFile +
+                       "': " + llvm::toString(List.takeError()));
+    PO.UserSchedules = std::move(*List);
+  }
   return PO;
 }
 
@@ -151,6 +163,8 @@ tidal::compileToProgram(const CompileOptions &Opts, llvm::StringRef Name) {
   configurePrinting(PM, Opts);
   if (llvm::Error E = PM.run(M, *PO))
     return std::move(E);
+  for (const std::string &W : M.Warnings)
+    llvm::errs() << "warning: " << W << "\n";
   if (!M.P)
     return makeError("internal error: the pipeline did not lower the model");
   M.P->Name = Name.str();

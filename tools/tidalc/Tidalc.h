@@ -48,6 +48,8 @@ struct CompileOptions {
   std::vector<std::string> PrintAfter;
   bool PrintAfterAll = false;
   bool ElideConstants = false;
+  /// --schedule FILE: schedules for kernels by name (parseSchedules).
+  std::string ScheduleFile;
 };
 
 /// The emitted form of `tidalc compile`.

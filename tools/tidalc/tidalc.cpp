@@ -86,6 +86,9 @@ static void addCodegenFlags(CLI::App *Sub, CompileOptions &C,
                 "Print the IR after every pass");
   Sub->add_flag("--elide-constants", C.ElideConstants,
                 "Elide large constants and the weights when printing IR");
+  Sub->add_option("--schedule", C.ScheduleFile,
+                  "FILE: schedule directives for kernels by name, tried "
+                  "instead of their defaults");
 }
 
 static void addCompile(CLI::App &App, CompileFlags &F) {
