@@ -1,6 +1,11 @@
 //===- LowerContraction.cpp - Conv, Gemm and MatMul -----------------------===//
 //
-// Lowers the contractions to loop nests whose innermost loop runs over
+// Lowers the contractions. On the CPU targets (where registerTile() gives a
+// tile: f32 and f64 from -O1 on) every Conv, Gemm and MatMul is a
+// register-tiled matrix product (RegisterTile.h): a convolution per image
+// and group, over its im2col matrix in a scratch buffer (or its input, when
+// pointwise); Gemm and MatMul directly. Otherwise (the GPU, -O0, integer
+// types) they are the loop nests below, whose innermost loop runs over
 // contiguous output elements held in a local row accumulator, which the
 // default schedule vectorizes.
 //
@@ -343,11 +348,11 @@ llvm::Expected<Stmt> lower::lowerConv(const Node &N, KernelBuilder &B) {
     return Axes.takeError();
   ScalarType T = elemOf(N.result());
   declareOperands(B, {N.Operands[0], N.Operands[1], optionalOperand(N, 2)});
-  // Depthwise convolutions (one input channel per group) keep the row
-  // nest: their products have a single row, and im2col would copy the
-  // input once per kernel position for as little arithmetic.
-  bool Depthwise = S->Groups > 1 && S->Cg == 1;
-  if (auto Tile = registerTile(B.options(), T); Tile && !Depthwise)
+  // Every convolution, depthwise ones included, is a register-tiled product
+  // per group on the CPUs: even a one-row product (depthwise) vectorizes
+  // along all output positions at once, where the row nest below could only
+  // use an output row (5 wide in kws_dscnn; 5x faster tiled).
+  if (auto Tile = registerTile(B.options(), T))
     return convTiled(B, N, *S, *Axes, T, *Tile);
   bool Plane = isPointwise(*Axes) && product(S->OutSpatial) <= MaxAccElems;
   return loopOver(B, "n", S->Batch, [&](Expr NV) {
