@@ -53,7 +53,7 @@ namespace {
 /// Stores (element updates) below which a loop nest is not worth handing to
 /// the thread pool: a few microseconds of work, what starting a parallel
 /// loop costs.
-constexpr double MinParallelStores = 1 << 20;
+constexpr double MinParallelStores = 1 << 22;
 
 /// Element types of the buffers in scope.
 struct BufferTypes {
