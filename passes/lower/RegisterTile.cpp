@@ -171,10 +171,11 @@ std::vector<Expr> lower::unflatten(Expr X, llvm::ArrayRef<int64_t> Shape) {
       Idx[D] = intImm(0);
       continue;
     }
-    bool Innermost = true; // of the axes that are not size 1
+    // The outermost axis that is not size 1 takes the whole quotient.
+    bool Outermost = true;
     for (size_t E = 0; E < D; ++E)
-      Innermost &= Shape[E] == 1;
-    if (Innermost) {
+      Outermost &= Shape[E] == 1;
+    if (Outermost) {
       Idx[D] = X;
       continue;
     }
