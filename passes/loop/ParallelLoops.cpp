@@ -399,12 +399,13 @@ bool disjointRows(const std::vector<const Access *> &Accesses,
     for (const auto &[Name, K] : F.Coef)
       if (Name != V && K % H != 0)
         Rest.Coef[Name] = K;
-    int64_t R = F.Lo % H, Lo, Hi;
+    int64_t R = F.Lo % H, Lo, Hi, Span;
     if (R < 0)
       R += H;
     Rest = collapse(Rest, Ranges);
-    if (!Rest.Known || addOv(Rest.Lo, R, Lo) ||
-        addOv(Rest.Hi, R + (F.Hi - F.Lo), Hi))
+    if (!Rest.Known || __builtin_sub_overflow(F.Hi, F.Lo, &Span) ||
+        addOv(Span, R, Span) || addOv(Rest.Lo, R, Lo) ||
+        addOv(Rest.Hi, Span, Hi))
       return false;
     WLo = std::min(WLo, Lo);
     WHi = std::max(WHi, Hi);
