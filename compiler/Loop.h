@@ -185,6 +185,8 @@ struct BufferDecl {
   int64_t Size = 0;
   /// Inputs are read-only; codegen marks them noalias/readonly.
   bool ReadOnly = true;
+  /// Bytes of its storage (a Bool is one byte).
+  int64_t sizeInBytes() const { return Size * int64_t(scalarBits(Elem) / 8); }
 };
 
 /// One scheduling directive, keyed by loop name. Directives apply in order.

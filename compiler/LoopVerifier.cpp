@@ -382,14 +382,10 @@ bool KernelVerifier::checkBroadcast(const ExprNode &E) {
 // Programs
 //===----------------------------------------------------------------------===//
 
-int64_t paramBytes(const BufferDecl &B) {
-  return B.Size * static_cast<int64_t>(scalarBits(B.Elem) / 8);
-}
-
 /// Checks that Param fits the storage Bind names.
 std::string checkBinding(const Program &P, const BufferDecl &Param,
                          const BufferBinding &Bind) {
-  int64_t Bytes = paramBytes(Param);
+  int64_t Bytes = Param.sizeInBytes();
   auto Fits = [&](int64_t Offset, int64_t Avail, const llvm::Twine &Where) {
     if (Offset < 0 || Offset + Bytes > Avail)
       return (llvm::Twine(Bytes) + " bytes at offset " + llvm::Twine(Offset) +

@@ -480,11 +480,6 @@ bool prefixIsParallel(const std::vector<const StmtNode *> &Nest, unsigned K) {
   return true;
 }
 
-/// Bytes of a kernel parameter.
-int64_t paramBytes(const BufferDecl &D) {
-  return D.Size * int64_t(std::max(1u, scalarBits(D.Elem) / 8));
-}
-
 /// Whether two bindings may share bytes.
 bool mayOverlap(const BufferBinding &A, int64_t ABytes, const BufferBinding &B,
                 int64_t BBytes) {
@@ -504,8 +499,8 @@ bool loop::writtenParamMayAlias(const Program &P, const Kernel &K) {
     for (size_t I = 0; I < C.Args.size(); ++I)
       for (size_t J = 0; J < I; ++J)
         if ((!K.Params[I].ReadOnly || !K.Params[J].ReadOnly) &&
-            mayOverlap(C.Args[I], paramBytes(K.Params[I]), C.Args[J],
-                       paramBytes(K.Params[J])))
+            mayOverlap(C.Args[I], K.Params[I].sizeInBytes(), C.Args[J],
+                       K.Params[J].sizeInBytes()))
           return true;
   }
   return false;

@@ -202,7 +202,7 @@ public:
 
   /// A new temporary for a kernel's scratch parameter D.
   BufferBinding bindScratch(const BufferDecl &D) {
-    P.TempSizes.push_back(D.Size * int64_t(std::max(1u, scalarBits(D.Elem) / 8)));
+    P.TempSizes.push_back(D.sizeInBytes());
     return {StorageKind::Temp, static_cast<int64_t>(P.TempSizes.size() - 1), 0};
   }
 
