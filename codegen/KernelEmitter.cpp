@@ -48,24 +48,31 @@ KernelEmitter::KernelEmitter(llvm::Module &M, const TargetSetup &T)
     : M(M), Ctx(M.getContext()), Target(T), B(M.getContext()) {}
 
 llvm::Error KernelEmitter::emitKernel(const Kernel &K, llvm::Function *F) {
-  Fn = F;
   KernelName = K.Name;
   Tasks = 0;
   Vars.clear();
   Buffers.clear();
-  EntryBlock = llvm::BasicBlock::Create(Ctx, "entry", F);
-  llvm::BasicBlock *Body = llvm::BasicBlock::Create(Ctx, "body", F);
   for (size_t I = 0; I < K.Params.size(); ++I)
     Buffers.push_back({K.Params[I].Name, {F->getArg(I), K.Params[I].Elem}});
   Pool = F->arg_size() > K.Params.size() ? F->getArg(K.Params.size()) : nullptr;
+  emitFunction(F, [&] {
+    if (K.Body)
+      emitStmt(K.Body);
+  });
+  Failed = false;
+  return std::move(Err);
+}
+
+void KernelEmitter::emitFunction(llvm::Function *F,
+                                 llvm::function_ref<void()> EmitBody) {
+  Fn = F;
+  EntryBlock = llvm::BasicBlock::Create(Ctx, "entry", F);
+  llvm::BasicBlock *Body = llvm::BasicBlock::Create(Ctx, "body", F);
   B.SetInsertPoint(Body);
-  if (K.Body)
-    emitStmt(K.Body);
+  EmitBody();
   B.CreateRetVoid();
   B.SetInsertPoint(EntryBlock);
   B.CreateBr(Body);
-  Failed = false;
-  return std::move(Err);
 }
 
 //===----------------------------------------------------------------------===//

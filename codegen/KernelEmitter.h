@@ -21,6 +21,7 @@
 
 #include "codegen/TargetSetup.h"
 #include "compiler/Loop.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/IR/IRBuilder.h"
 #include <string>
 #include <utility>
@@ -45,6 +46,10 @@ private:
     llvm::Value *Ptr;
     ScalarType Elem;
   };
+
+  /// Makes F's entry block (where allocas go) and its body, which EmitBody
+  /// fills; F returns at the end of the body.
+  void emitFunction(llvm::Function *F, llvm::function_ref<void()> EmitBody);
 
   // Statements (KernelEmitter.cpp).
   void emitStmt(const Stmt &S);

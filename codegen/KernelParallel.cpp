@@ -60,25 +60,21 @@ void KernelEmitter::emitParallelFor(const StmtNode &S, Value *Min,
   auto SavedVars = Vars;
   auto SavedBuffers = Buffers;
   Value *SavedPool = Pool;
-  Fn = Task;
   Pool = nullptr;
-  EntryBlock = llvm::BasicBlock::Create(Ctx, "entry", Task);
-  llvm::BasicBlock *Body = llvm::BasicBlock::Create(Ctx, "body", Task);
-  B.SetInsertPoint(Body);
-  auto Reload = [&](unsigned I) {
-    return B.CreateLoad(Types[I], B.CreateStructGEP(CtxTy, Task->getArg(0), I));
-  };
-  Value *TaskMin = Reload(0);
-  unsigned Field = 1;
-  for (auto &V : Vars)
-    V.second = Reload(Field++);
-  for (auto &Buf : Buffers)
-    Buf.second.Ptr = Reload(Field++);
-  emitLoop(S, B.CreateAdd(TaskMin, Task->getArg(1)),
-           B.CreateAdd(TaskMin, Task->getArg(2)));
-  B.CreateRetVoid();
-  B.SetInsertPoint(EntryBlock);
-  B.CreateBr(Body);
+  emitFunction(Task, [&] {
+    auto Reload = [&](unsigned I) {
+      return B.CreateLoad(Types[I],
+                          B.CreateStructGEP(CtxTy, Task->getArg(0), I));
+    };
+    Value *TaskMin = Reload(0);
+    unsigned Field = 1;
+    for (auto &V : Vars)
+      V.second = Reload(Field++);
+    for (auto &Buf : Buffers)
+      Buf.second.Ptr = Reload(Field++);
+    emitLoop(S, B.CreateAdd(TaskMin, Task->getArg(1)),
+             B.CreateAdd(TaskMin, Task->getArg(2)));
+  });
   Fn = SavedFn;
   EntryBlock = SavedEntry;
   Vars = std::move(SavedVars);
