@@ -41,7 +41,6 @@ size_t tidal_pool_size(int threads);
 struct tidal_pool *tidal_pool_create(void *memory, size_t bytes, int threads);
 /* Stops and joins the workers; the memory is the user's again. */
 void tidal_pool_destroy(struct tidal_pool *pool);
-int tidal_pool_threads(const struct tidal_pool *pool);
 
 /* Each function comes in f32 (suffix f) and f64. */
 float tidal_expf(float x);

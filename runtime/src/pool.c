@@ -132,8 +132,6 @@ void tidal_pool_destroy(struct tidal_pool *p) {
   pthread_mutex_destroy(&p->lock);
 }
 
-int tidal_pool_threads(const struct tidal_pool *p) { return p ? p->threads : 1; }
-
 void tidal_parallel_for(struct tidal_pool *p, tidal_task task, void *context,
                         int64_t n) {
   int spins = 0;

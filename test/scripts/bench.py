@@ -148,6 +148,11 @@ def fmt(x, spec):
     return spec % x if x is not None else "n/a"
 
 
+def pct(x, y):
+    """x as a percentage of y, or n/a when either is missing."""
+    return "%.0f%%" % (100 * x / y) if x and y else "n/a"
+
+
 def bench_models(args, work):
     rows = []
     print("%-15s %8s %10s %10s %8s %10s" % ("model", "threads", "tidal_ms", "ort_ms",
@@ -243,7 +248,6 @@ def bench_kernels(args, work, rows):
     r50_gflops = None
     if r50 and r50[0][2]:
         r50_gflops = model_gflop(tt.reference(args.models_dir, "resnet50")[0]) / (r50[0][2] / 1e3)
-    pct = lambda x, y: "%.0f%%" % (100 * x / y) if x and y else "n/a"  # noqa: E731
     print("core fp32 peak %s GFLOP/s; SGEMM 1024^3, one thread: Tidal %s GFLOP/s, "
           "OpenBLAS %s GFLOP/s (Tidal at %s of OpenBLAS, %s of peak); resnet50 %s "
           "GFLOP/s (%s of peak)" % (fmt(peak, "%.0f"), fmt(tidal, "%.0f"), fmt(blas, "%.0f"),
@@ -266,7 +270,6 @@ def machine():
 
 
 def write_report(path, args, rows, k):
-    pct = lambda x, y: "%.0f%%" % (100 * x / y) if x and y else "n/a"  # noqa: E731
     lines = ["# Performance", "",
              "Written by `make bench` (test/scripts/bench.py) on %s, on %s. Latencies "
              "are medians of %d rounds, each the median of %d runs, Tidal and ONNX Runtime "
