@@ -31,6 +31,12 @@ static std::string sanitize(llvm::StringRef Hint) {
   return S;
 }
 
+/// The group's final result.
+static const Value *finalResult(const Node &Anchor,
+                                const std::vector<const Node *> &Epilogue) {
+  return Epilogue.empty() ? Anchor.result() : Epilogue.back()->result();
+}
+
 KernelBuilder::KernelBuilder(std::string KernelName, const Node &Anchor,
                              std::vector<const Node *> Epilogue,
                              const PassOptions &Opts)
@@ -55,8 +61,7 @@ const std::string &KernelBuilder::buffer(const Value *V) {
   auto It = ParamIndex.find(V);
   if (It != ParamIndex.end())
     return Params[It->second].Name;
-  const Value *Final =
-      Epilogue.empty() ? Anchor.result() : Epilogue.back()->result();
+  const Value *Final = finalResult(Anchor, Epilogue);
   BufferDecl D;
   D.Name = freshName(V->Name);
   D.Elem = scalarTypeOf(V->Type.Elem);
@@ -79,6 +84,15 @@ std::string KernelBuilder::scratch(llvm::StringRef Hint, ScalarType Elem,
   Params.push_back(D);
   ParamValues.push_back(nullptr);
   return D.Name;
+}
+
+const std::string &KernelBuilder::derivedConstant(llvm::StringRef Hint,
+                                                  Tensor T) {
+  auto N = std::make_unique<Node>(OpKind::Constant, Hint.str());
+  N->Results.push_back(std::make_unique<Value>(Hint.str(), T.Type, N.get(), 0));
+  N->Attrs["value"] = std::move(T);
+  Derived.push_back(std::move(N));
+  return buffer(Derived.back()->result());
 }
 
 /// If A is `X / S` and B is `X % S` (S a constant), X.

@@ -191,62 +191,188 @@ Stmt convRows(const ConvCtx &Cx) {
   });
 }
 
+/// The output rows per chunk of a chunked convolution (convTiled): rows of
+/// the outermost spatial axis (Out of them, RowPositions output positions
+/// and RowBytes bytes of im2col matrix each), or 0 for no chunks.
+///
+/// A chunk must keep at least four tiles of Cols positions, or its edge
+/// tiles would waste lanes (measured: 7x7 outputs in chunks of 21 and 7
+/// positions ran 23% slower than whole), and there must be two chunks at
+/// least. Where the whole matrix would take more than half of the L2
+/// cache, a chunk's part must fit that budget: the largest such chunk. Where
+/// it fits but is rewritten for several images or groups (depthwise
+/// convolutions), chunks are only what runs on threads: the smallest, so
+/// that many share out evenly. Otherwise no chunks. A count that divides
+/// Out is preferred, so that every chunk is alike.
+int64_t chunkRows(int64_t Out, int64_t RowPositions, int64_t RowBytes,
+                  int64_t Cols, bool Repeated, uint64_t L2Bytes) {
+  int64_t Budget = int64_t(L2Bytes / 2);
+  bool Fits = RowBytes * Out <= Budget;
+  int64_t Min = ceilDivPos(4 * Cols, RowPositions), Max = Out / 2;
+  if (!Budget || (Fits && !Repeated))
+    return 0;
+  if (!Fits)
+    Max = std::min(Max, Budget / RowBytes);
+  if (Min > Max)
+    return 0;
+  for (int64_t I = 0; I <= Max - Min; ++I) {
+    int64_t R = Fits ? Min + I : Max - I;
+    if (Out % R == 0)
+      return R;
+  }
+  return Fits ? Min : Max;
+}
+
+/// The fraction of the lanes of Lanes-wide vectors that N columns use.
+double laneUse(int64_t N, int64_t Lanes) {
+  return double(N) / double(ceilDivPos(N, Lanes) * Lanes);
+}
+
 /// The convolution as register-tiled matrix products (RegisterTile.h), one
 /// per image and group: Res[m, p] = sum over k of W[m, k] * Col[k, p], with
 /// k running over (input channel, kernel position) and p over the output
 /// positions. Col is the image's im2col matrix in a scratch buffer, or the
 /// input itself for a pointwise convolution.
+///
+/// Where the whole matrix would not fit in the L2 cache, or is rewritten
+/// for several images or groups (depthwise convolutions), the output is cut
+/// into chunks of rows of its outermost spatial axis (chunkRows). The chunk
+/// loop is outermost; in it, each image and group computes the chunk's
+/// part of Col just before its product reads it (im2col computed at the
+/// chunk loop): the part is still in cache, and the chunks are independent
+/// (each writes its own part of Col and its own output columns), so the
+/// default schedule runs the chunk loop on threads.
+///
+/// Constant weights are packed at compile time in the panels the tiles read
+/// (PanelLayout). Where the output channels also fill the vectors better
+/// than the output positions, which fill at most half of them (one output
+/// position fills 1 of 16 lanes; 512 channels all of them), the product is
+/// transposed: Res^T[p, m] = sum over k of Col[k, p] * W^T[k, m], tiles of
+/// positions by vectors of channels. Its stores are scatters, one per tile
+/// row and vector after the whole reduction.
 Stmt convTiled(KernelBuilder &B, const Node &N, const ConvShape &S,
                const std::vector<WindowAxis> &Axes, ScalarType T,
                const RegisterTile &Tile) {
   const Value *X = N.Operands[0], *W = N.Operands[1];
   const Value *Bias = optionalOperand(N, 2);
+  DataType DT(T);
   int64_t Positions = product(S.OutSpatial);
   std::vector<int64_t> Reduced = {S.Cg};
   Reduced.insert(Reduced.end(), S.Kernel.begin(), S.Kernel.end());
+  int64_t Depth = product(Reduced);
   bool Direct = isPointwise(Axes);
-  std::string Col =
-      Direct ? "" : B.scratch("col", T, product(Reduced) * Positions);
-  return loopOver(B, "n", S.Batch, [&](Expr NV) {
-    return loopOver(B, "g", S.Groups, [&](Expr G) {
-      Expr FirstOut = affine(G, S.Mg, 0), FirstIn = affine(G, S.Cg, 0);
-      auto Prefixed = [](Expr A, Expr B, std::vector<Expr> Rest) {
-        Rest.insert(Rest.begin(), {A, B});
-        return Rest;
-      };
-      Product P;
-      P.Rows = S.Mg;
-      P.Cols = Positions;
-      P.Depth = product(Reduced);
-      P.A = [&](Expr M, Expr K) {
-        std::vector<Expr> Idx = unflatten(K, Reduced);
-        Idx.insert(Idx.begin(), add(FirstOut, M));
-        return B.loadAt(W, Idx);
-      };
-      P.B = [&](Expr K, Expr J) {
-        if (Direct)
-          return B.loadAt(X, Prefixed(NV, add(FirstIn, K),
-                                      unflatten(J, S.OutSpatial)));
-        return load(Col, DataType(T), add(affine(K, Positions, 0), J));
-      };
-      P.Init = [&](Expr M) {
-        return Bias ? B.loadAt(Bias, {add(FirstOut, M)})
-                    : constant(DataType(T), 0);
-      };
-      P.Store = [&](Expr M, Expr J, Expr V) {
-        return B.storeResult(
-            Prefixed(NV, add(FirstOut, M), unflatten(J, S.OutSpatial)), V);
-      };
-      Stmt Product = tiledProduct(B, T, P, Tile);
+  int64_t RowPositions = Positions / S.OutSpatial[0];
+  int64_t Chunk = Direct || Axes.size() < 2
+                      ? 0
+                      : chunkRows(S.OutSpatial[0], RowPositions,
+                                  Depth * RowPositions * (scalarBits(T) / 8),
+                                  Tile.columns(), S.Batch * S.Groups > 1,
+                                  B.options().Target.L2Bytes);
+  const Tensor *WData = W->constantData();
+  bool Transposed = !Chunk && WData && laneUse(Positions, Tile.Lanes) <= 0.5 &&
+                    laneUse(S.Mg, Tile.Lanes) > laneUse(Positions, Tile.Lanes);
+  PanelLayout WLayout{
+      S.Mg, Depth, Transposed ? Tile.columns() : productTileRows(S.Mg, Tile)};
+  B.buffer(X);
+  std::string WP =
+      WData ? B.derivedConstant(
+                  W->Name + "_panels",
+                  packPanels(*WData, S.Groups, WLayout,
+                             [&](int64_t G, int64_t M, int64_t K) {
+                               return (G * S.Mg + M) * Depth + K;
+                             }))
+            : B.buffer(W);
+  if (Bias)
+    B.buffer(Bias);
+  std::string Col = Direct ? "" : B.scratch("col", T, Depth * Positions);
+  auto Prefixed = [](Expr A, Expr B, std::vector<Expr> Rest) {
+    Rest.insert(Rest.begin(), {A, B});
+    return Rest;
+  };
+  // Image NV and group G at the output positions [First, First + Count),
+  // whose im2col columns (when Rows says which output rows those are)
+  // start at element Base of Col.
+  auto ImageGroup = [&](Expr NV, Expr G, Expr First, int64_t Count, Expr Base,
+                        std::optional<OutputRows> Rows) {
+    Expr FirstOut = affine(G, S.Mg, 0), FirstIn = affine(G, S.Cg, 0);
+    auto Packed = [&](Expr I) {
+      return load(WP, DT, add(affine(G, Depth * S.Mg, 0), I));
+    };
+    auto Weight = [&](Expr M, Expr K) {
+      std::vector<Expr> Idx = unflatten(K, Reduced);
+      Idx.insert(Idx.begin(), add(FirstOut, M));
+      return B.loadAt(W, Idx);
+    };
+    auto BiasAt = [&](Expr M) {
+      return Bias ? B.loadAt(Bias, {add(FirstOut, M)}) : constant(DT, 0);
+    };
+    auto In = [&](Expr K, Expr J) {
       if (Direct)
-        return Product;
-      Stmt Cols = im2col(B, T, Col, Axes, S.Cg,
-                         [&](Expr C, const std::vector<Expr> &In) {
-                           return B.loadAt(X, Prefixed(NV, add(FirstIn, C), In));
-                         });
-      return seq({Cols, Product});
+        return B.loadAt(
+            X, Prefixed(NV, add(FirstIn, K), unflatten(J, S.OutSpatial)));
+      return load(Col, DT, add(Base, add(affine(K, Count, 0), J)));
+    };
+    auto Out = [&](Expr M, Expr J, Expr V) {
+      return B.storeResult(Prefixed(NV, add(FirstOut, M),
+                                    unflatten(add(First, J), S.OutSpatial)),
+                           V);
+    };
+    Product P;
+    P.Depth = Depth;
+    if (Transposed) {
+      P.Rows = Count;
+      P.Cols = S.Mg;
+      P.A = [&](Expr J, Expr K) { return In(K, J); };
+      P.PackedB = Packed;
+      P.Init = [&](Expr, Expr M) { return BiasAt(M); };
+      P.Store = [&](Expr J, Expr M, Expr V) { return Out(M, J, V); };
+    } else {
+      P.Rows = S.Mg;
+      P.Cols = Count;
+      P.A = Weight;
+      if (WData)
+        P.PackedA = Packed;
+      P.B = In;
+      P.Init = [&](Expr M, Expr) { return BiasAt(M); };
+      P.Store = Out;
+    }
+    Stmt Product = tiledProduct(B, T, P, Tile);
+    if (Direct)
+      return Product;
+    Stmt Cols = im2col(
+        B, T, Col, Base, Axes, S.Cg,
+        [&](Expr C, const std::vector<Expr> &In) {
+          return B.loadAt(X, Prefixed(NV, add(FirstIn, C), In));
+        },
+        Rows);
+    return seq({Cols, Product});
+  };
+  // Every image and group, with Body(n, g) inside.
+  auto EachImageGroup = [&](const std::function<Stmt(Expr, Expr)> &Body) {
+    return loopOver(B, "n", S.Batch, [&](Expr NV) {
+      return loopOver(B, "g", S.Groups, [&](Expr G) { return Body(NV, G); });
     });
+  };
+  if (!Chunk)
+    return EachImageGroup([&](Expr NV, Expr G) {
+      return ImageGroup(NV, G, intImm(0), Positions, intImm(0), std::nullopt);
+    });
+  // The chunk of Rows output rows from Row.
+  auto ChunkAt = [&](Expr Row, int64_t Rows) {
+    Expr First = affine(Row, RowPositions, 0);
+    Expr Base = affine(Row, RowPositions * Depth, 0);
+    return EachImageGroup([&](Expr NV, Expr G) {
+      return ImageGroup(NV, G, First, Rows * RowPositions, Base,
+                        OutputRows{Row, Rows});
+    });
+  };
+  int64_t Full = S.OutSpatial[0] / Chunk, Rest = S.OutSpatial[0] % Chunk;
+  Stmt Chunks = loopOver(B, "chunk", Full, [&](Expr C) {
+    return ChunkAt(affine(C, Chunk, 0), Chunk);
   });
+  if (!Rest)
+    return Chunks;
+  return seq({Chunks, ChunkAt(intImm(Full * Chunk), Rest)});
 }
 
 //===----------------------------------------------------------------------===//
@@ -294,13 +420,36 @@ Stmt productRow(KernelBuilder &B, ScalarType T, int64_t K, int64_t Cols,
   return allocate(Acc.Name, T, Width, Body);
 }
 
+/// The operand B of a matrix product (K x Cols): a constant packed in the
+/// panels the product's tiles read, when the target has a tile for T and
+/// BM is a constant whose element (k, j) is at At(k, j); else BM itself.
+/// Declares the kernel parameter and returns its name and whether it is
+/// packed.
+std::pair<std::string, bool>
+productOperandB(KernelBuilder &B, ScalarType T, const Value *BM, int64_t K,
+                int64_t Cols,
+                const std::function<int64_t(int64_t, int64_t)> &At) {
+  auto Tile = registerTile(B.options(), T);
+  const Tensor *Data = BM->constantData();
+  if (!Tile || !Data)
+    return {B.buffer(BM), false};
+  PanelLayout L{Cols, K, Tile->columns()};
+  Tensor Packed = packPanels(*Data, 1, L, [&](int64_t, int64_t J, int64_t KV) {
+    return At(KV, J);
+  });
+  return {B.derivedConstant(BM->Name + "_panels", std::move(Packed)), true};
+}
+
 /// Res[i, j] = sum over k < K of LoadA(i, k) * LoadB(k, j), for i < Rows
 /// and j < Cols, each element handed to Store(i, j, value): register-tiled
 /// where the target has a tile for T, else one row at a time (productRow).
+/// PackedB, when not empty, is B packed by productOperandB (LoadB is then
+/// not used).
 Stmt matrixProduct(KernelBuilder &B, ScalarType T, int64_t Rows, int64_t K,
                    int64_t Cols, const std::function<Expr(Expr, Expr)> &LoadA,
                    const std::function<Expr(Expr, Expr)> &LoadB,
-                   const std::function<Stmt(Expr, Expr, Expr)> &Store) {
+                   const std::function<Stmt(Expr, Expr, Expr)> &Store,
+                   const std::string &PackedB = "") {
   if (auto Tile = registerTile(B.options(), T)) {
     Product P;
     P.Rows = Rows;
@@ -308,7 +457,9 @@ Stmt matrixProduct(KernelBuilder &B, ScalarType T, int64_t Rows, int64_t K,
     P.Depth = K;
     P.A = LoadA;
     P.B = LoadB;
-    P.Init = [&](Expr) { return constant(DataType(T), 0); };
+    if (!PackedB.empty())
+      P.PackedB = [&](Expr I) { return load(PackedB, DataType(T), I); };
+    P.Init = [&](Expr, Expr) { return constant(DataType(T), 0); };
     P.Store = Store;
     return tiledProduct(B, T, P, *Tile);
   }
@@ -347,13 +498,13 @@ llvm::Expected<Stmt> lower::lowerConv(const Node &N, KernelBuilder &B) {
   if (!Axes)
     return Axes.takeError();
   ScalarType T = elemOf(N.result());
-  declareOperands(B, {N.Operands[0], N.Operands[1], optionalOperand(N, 2)});
   // Every convolution, depthwise ones included, is a register-tiled product
   // per group on the CPUs: even a one-row product (depthwise) vectorizes
   // along all output positions at once, where the row nest below could only
   // use an output row (5 wide in kws_dscnn; 5x faster tiled).
   if (auto Tile = registerTile(B.options(), T))
     return convTiled(B, N, *S, *Axes, T, *Tile);
+  declareOperands(B, {N.Operands[0], N.Operands[1], optionalOperand(N, 2)});
   bool Plane = isPointwise(*Axes) && product(S->OutSpatial) <= MaxAccElems;
   return loopOver(B, "n", S->Batch, [&](Expr NV) {
     return loopOver(B, "g", S->Groups, [&](Expr G) {
@@ -400,7 +551,13 @@ llvm::Expected<Stmt> lower::lowerGemm(const Node &N, KernelBuilder &B) {
     return nodeError(N, "alpha and beta other than 1 are not supported for "
                         "element type " +
                             elemTypeName(Y->Type.Elem));
-  declareOperands(B, {A, BM, C});
+  B.buffer(A);
+  std::pair<std::string, bool> BOp =
+      productOperandB(B, T, BM, K, Cols, [&](int64_t KV, int64_t J) {
+        return TransB ? J * K + KV : KV * Cols + J;
+      });
+  if (C)
+    B.buffer(C);
   auto LoadA = [&](Expr I, Expr KV) {
     return B.loadAt(A, TransA ? std::vector<Expr>{KV, I}
                               : std::vector<Expr>{I, KV});
@@ -417,7 +574,8 @@ llvm::Expected<Stmt> lower::lowerGemm(const Node &N, KernelBuilder &B) {
     }
     return B.storeResult({I, J}, V);
   };
-  return matrixProduct(B, T, M, K, Cols, LoadA, LoadB, Store);
+  return matrixProduct(B, T, M, K, Cols, LoadA, LoadB, Store,
+                       BOp.second ? BOp.first : "");
 }
 
 llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
@@ -452,7 +610,14 @@ llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
     return nodeError(N, "shapes " + A->Type.str() + " and " + BM->Type.str() +
                             " do not multiply to " + Y->Type.str());
   ScalarType T = elemOf(Y);
-  declareOperands(B, {A, BM});
+  B.buffer(A);
+  // A constant B without batch axes is packed once for every batch.
+  std::pair<std::string, bool> BOp =
+      BS.size() == 2 ? productOperandB(B, T, BM, K, Cols,
+                                       [&](int64_t KV, int64_t J) {
+                                         return KV * Cols + J;
+                                       })
+                     : std::make_pair(B.buffer(BM), false);
   return loopBlock(B, Batch, "b", [&](const std::vector<Expr> &BV, Expr) {
     auto LoadA = [&](Expr I, Expr KV) {
       std::vector<Expr> Idx = batchIndex(BatchA, BV);
@@ -476,6 +641,7 @@ llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
         Idx.push_back(J);
       return B.storeResult(Idx, Acc);
     };
-    return matrixProduct(B, T, M, K, Cols, LoadA, LoadB, Store);
+    return matrixProduct(B, T, M, K, Cols, LoadA, LoadB, Store,
+                         BOp.second ? BOp.first : "");
   });
 }

@@ -14,7 +14,9 @@
 // or a graph output), because the kernel stores only its final result.
 //
 // Constant nodes give no kernel: the constants that kernels read are laid out
-// in the weights section in graph order, each 64-byte aligned. Graph inputs
+// in the weights section in graph order, each 64-byte aligned, followed by
+// the constants the lowerings made (KernelBuilder::derivedConstant: weights
+// packed in the layout their kernel reads), in kernel order. Graph inputs
 // and outputs are bound to the user's buffers, every other value to its own
 // temporary (plan-memory packs them later), and so is every scratch buffer a
 // lowering asks for (KernelBuilder::scratch). A graph output that is a graph
@@ -149,6 +151,8 @@ llvm::Error checkEpilogueNode(const Node &N) {
 struct LoweredKernel {
   Kernel K;
   std::vector<const Value *> ParamValues;
+  /// The constants the lowering made (KernelBuilder::derivedConstant).
+  std::vector<std::unique_ptr<Node>> Derived;
 };
 
 llvm::Expected<LoweredKernel> lowerChain(const Chain &C, size_t Index,
@@ -167,7 +171,7 @@ llvm::Expected<LoweredKernel> lowerChain(const Chain &C, size_t Index,
   auto Body = lowerNode(Anchor, B);
   if (!Body)
     return Body.takeError();
-  return LoweredKernel{B.finish(*Body), B.paramValues()};
+  return LoweredKernel{B.finish(*Body), B.paramValues(), B.takeDerived()};
 }
 
 /// Assigns every kernel argument its storage.
@@ -183,21 +187,20 @@ public:
   /// Binds V to the K-th output regardless of what it is (copy results).
   void bindOutput(const Value *V, size_t K) { Outputs[V] = K; }
 
-  /// Lays out the constants that the kernels read, in graph order.
+  /// Lays out the constants that the kernels read: the graph's in graph
+  /// order, then those the lowerings made, in kernel order.
   void layOutWeights(const std::vector<LoweredKernel> &Kernels) {
     std::set<const Value *> Used;
     for (const LoweredKernel &L : Kernels)
       for (const Value *V : L.ParamValues)
         if (V && V->constantData())
           Used.insert(V);
-    for (const auto &N : G.Nodes) {
-      if (N->Kind != OpKind::Constant || !Used.count(N->result()))
-        continue;
-      const Tensor &T = *N->result()->constantData();
-      P.Weights.resize((P.Weights.size() + 63) / 64 * 64, 0);
-      WeightOffsets[N->result()] = P.Weights.size();
-      P.Weights.insert(P.Weights.end(), T.Bytes.begin(), T.Bytes.end());
-    }
+    for (const auto &N : G.Nodes)
+      if (N->Kind == OpKind::Constant && Used.count(N->result()))
+        layOut(N->result());
+    for (const LoweredKernel &L : Kernels)
+      for (const auto &N : L.Derived)
+        layOut(N->result());
   }
 
   /// A new temporary for a kernel's scratch parameter D.
@@ -220,6 +223,14 @@ public:
   }
 
 private:
+  /// Appends constant V to the weights, 64-byte aligned.
+  void layOut(const Value *V) {
+    const Tensor &T = *V->constantData();
+    P.Weights.resize((P.Weights.size() + 63) / 64 * 64, 0);
+    WeightOffsets[V] = P.Weights.size();
+    P.Weights.insert(P.Weights.end(), T.Bytes.begin(), T.Bytes.end());
+  }
+
   const Graph &G;
   Program &P;
   std::map<const Value *, size_t> Inputs, Outputs, Temps;

@@ -45,6 +45,17 @@ public:
   /// buffer never lives on the stack, which firmware keeps small). Its
   /// paramValues() entry is null.
   std::string scratch(llvm::StringRef Hint, ScalarType Elem, int64_t Elems);
+  /// A read-only parameter holding T, a constant that the lowering made at
+  /// compile time from the model's constants (a weight in the layout its
+  /// kernel reads fastest). lower-to-loops lays it out in the weights
+  /// section like the model's own constants. Its paramValues() entry is the
+  /// result of a Constant node outside the graph, owned by the builder until
+  /// takeDerived().
+  const std::string &derivedConstant(llvm::StringRef Hint, Tensor T);
+  /// The Constant nodes of derivedConstant(), in the order they were made.
+  std::vector<std::unique_ptr<Node>> takeDerived() {
+    return std::move(Derived);
+  }
   /// Loads V at a multi-dimensional index, one i64 expression per dimension
   /// of V's shape (none for a scalar).
   Expr loadAt(const Value *V, const std::vector<Expr> &Idx);
@@ -83,6 +94,7 @@ private:
   std::vector<const Value *> ParamValues;
   std::map<const Value *, unsigned> ParamIndex;
   std::map<std::string, unsigned> NameCounts;
+  std::vector<std::unique_ptr<Node>> Derived;
 };
 
 /// The error of a node the lowering cannot compute (a type or shape it does

@@ -3,7 +3,7 @@
 // See RegisterTile.h. A tile of R rows and W columns is
 //
 //   allocate acc[R*W]:
-//     acc[r*W + c] = Init(m0 + r)                        (every r, c)
+//     acc[r*W + c] = Init(m0 + r, j0 + c)                (every r, c)
 //     for k:  let a_r = A(m0 + r, k):                    (every r)
 //               acc[r*W + c] = fma(a_r, B(k, j0 + c), acc[r*W + c])
 //     Store(m0 + r, j0 + c, acc[r*W + c])                (every r, c)
@@ -19,6 +19,7 @@
 
 #include "passes/lower/RegisterTile.h"
 #include <algorithm>
+#include <cstring>
 
 using namespace tidal;
 using namespace tidal::lower;
@@ -72,19 +73,25 @@ Stmt emitTile(KernelBuilder &B, ScalarType T, const Product &P, Expr M0,
         }));
     return seq(Stmts);
   };
-  Stmt Init = OverTile([&](int64_t R, Expr I, Expr) {
-    return Acc.set(I, P.Init(add(M0, intImm(R))));
+  Stmt Init = OverTile([&](int64_t R, Expr I, Expr J) {
+    return Acc.set(I, P.Init(add(M0, intImm(R)), J));
   });
   Stmt Update = loopOver(B, "k", P.Depth, [&](Expr K) {
     std::vector<Stmt> PerRow;
     for (int64_t R = 0; R < Rows; ++R) {
       std::string A = B.freshName("a");
-      Expr AV = P.A(add(M0, intImm(R)), K);
+      // Panel element (k, r) of the panel from row M0, Rows wide.
+      Expr AV = P.PackedA
+                    ? P.PackedA(add(affine(M0, P.Depth, 0), affine(K, Rows, R)))
+                    : P.A(add(M0, intImm(R)), K);
       std::vector<Stmt> Row;
       for (const Piece &Pc : Pieces)
         Row.push_back(overLanes(B, Pc.Lanes, [&](Expr L) {
           Expr I = add(intImm(R * Width + Pc.Offset), L);
-          Expr BV = P.B(K, add(J0, add(intImm(Pc.Offset), L)));
+          Expr BV = P.PackedB
+                        ? P.PackedB(add(affine(J0, P.Depth, 0),
+                                        add(affine(K, Width, Pc.Offset), L)))
+                        : P.B(K, add(J0, add(intImm(Pc.Offset), L)));
           return Acc.set(I, call("fma", DT, {var(A, DT), BV, Acc.at(I)}));
         }));
       PerRow.push_back(letStmt(A, AV, seq(Row)));
@@ -133,10 +140,33 @@ static int64_t tileRows(int64_t M, int64_t MaxRows) {
   return MaxRows;
 }
 
+int64_t PanelLayout::offset(int64_t I, int64_t K) const {
+  int64_t First = I / Width * Width;
+  return First * Depth + K * std::min(Width, N - First) + (I - First);
+}
+
+Tensor lower::packPanels(
+    const Tensor &Src, int64_t Groups, const PanelLayout &L,
+    const std::function<int64_t(int64_t, int64_t, int64_t)> &SrcIndex) {
+  int64_t PerGroup = L.N * L.Depth;
+  Tensor R(TensorType(Src.Type.Elem, {Groups, PerGroup}));
+  size_t Size = Src.Bytes.size() / size_t(Src.Type.numElements());
+  for (int64_t G = 0; G < Groups; ++G)
+    for (int64_t I = 0; I < L.N; ++I)
+      for (int64_t K = 0; K < L.Depth; ++K)
+        std::memcpy(&R.Bytes[(G * PerGroup + L.offset(I, K)) * Size],
+                    &Src.Bytes[SrcIndex(G, I, K) * Size], Size);
+  return R;
+}
+
+int64_t lower::productTileRows(int64_t Rows, const RegisterTile &Tile) {
+  return tileRows(Rows, Tile.Rows);
+}
+
 Stmt lower::tiledProduct(KernelBuilder &B, ScalarType T, const Product &P,
                          const RegisterTile &MaxTile) {
   RegisterTile Tile = MaxTile;
-  Tile.Rows = tileRows(P.Rows, MaxTile.Rows);
+  Tile.Rows = productTileRows(P.Rows, MaxTile);
   int64_t Cols = Tile.columns();
   // Blocks along one dimension (full ones in a loop, then the edge block),
   // Inner(first index, size) inside each.
@@ -185,19 +215,23 @@ std::vector<Expr> lower::unflatten(Expr X, llvm::ArrayRef<int64_t> Shape) {
   return Idx;
 }
 
-Stmt lower::im2col(KernelBuilder &B, ScalarType T, const std::string &Col,
-                   const std::vector<WindowAxis> &Axes, int64_t Channels,
-                   const std::function<Expr(Expr, const std::vector<Expr> &)>
-                       &InputAt) {
+Stmt lower::im2col(
+    KernelBuilder &B, ScalarType T, const std::string &Col, Expr Base,
+    const std::vector<WindowAxis> &Axes, int64_t Channels,
+    const std::function<Expr(Expr, const std::vector<Expr> &)> &InputAt,
+    std::optional<OutputRows> Rows) {
   DataType DT(T);
+  if (Axes.size() < 2)
+    Rows.reset();
   std::vector<int64_t> OuterKernel, OuterOut;
   int64_t Taps = 1, Positions = 1;
   for (size_t A = 0; A < Axes.size(); ++A) {
+    int64_t Out = A == 0 && Rows ? Rows->Count : Axes[A].Out;
     Taps *= Axes[A].Kernel;
-    Positions *= Axes[A].Out;
+    Positions *= Out;
     if (A + 1 < Axes.size()) {
       OuterKernel.push_back(Axes[A].Kernel);
-      OuterOut.push_back(Axes[A].Out);
+      OuterOut.push_back(Out);
     }
   }
   const WindowAxis &Last = Axes.back();
@@ -216,7 +250,8 @@ Stmt lower::im2col(KernelBuilder &B, ScalarType T, const std::string &Col,
         Expr Inside;
         for (size_t A = 0; A < OO.size(); ++A) {
           const WindowAxis &W = Axes[A];
-          In.push_back(add(affine(OO[A], W.Stride, -W.PadBegin),
+          Expr O = A == 0 && Rows ? add(Rows->First, OO[A]) : OO[A];
+          In.push_back(add(affine(O, W.Stride, -W.PadBegin),
                            affine(TO[A], W.Dilation, 0)));
           Expr Ok = logicalAnd(ge(In.back(), intImm(0)),
                                lt(In.back(), intImm(W.In)));
@@ -227,8 +262,9 @@ Stmt lower::im2col(KernelBuilder &B, ScalarType T, const std::string &Col,
         // is O * Stride + Offset.
         auto RowOf = [&](Expr KV, Expr First, Expr End, Expr Offset) {
           Expr Tap = add(affine(TFlat, Last.Kernel, 0), KV);
-          Expr Row = add(affine(add(affine(C, Taps, 0), Tap), Positions, 0),
-                         affine(OFlat, Last.Out, 0));
+          Expr Row =
+              add(Base, add(affine(add(affine(C, Taps, 0), Tap), Positions, 0),
+                            affine(OFlat, Last.Out, 0)));
           Stmt Copy = loopOver(B, "p", First, minus(End, First), [&](Expr O) {
             std::vector<Expr> Idx = In;
             Idx.push_back(add(affine(O, Last.Stride, 0), Offset));
