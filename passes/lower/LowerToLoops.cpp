@@ -13,6 +13,12 @@
 // or where an intermediate result is needed outside the group (another user
 // or a graph output), because the kernel stores only its final result.
 //
+// A Reshape (Flatten, Squeeze, Unsqueeze and Identity are Reshapes after
+// import) gives no kernel either unless its result is a graph output: its
+// result is bound to its operand's storage, since row-major data does not
+// move when only the shape changes. Values are written once, by their
+// producer, so the two never disagree.
+//
 // Constant nodes give no kernel: the constants that kernels read are laid out
 // in the weights section in graph order, each 64-byte aligned, followed by
 // the constants the lowerings made (KernelBuilder::derivedConstant: weights
@@ -116,6 +122,18 @@ std::vector<Chain> formChains(const Graph &G, const GraphFacts &F) {
     return F.Position.at(A.back()) < F.Position.at(B.back());
   });
   return Chains;
+}
+
+/// Whether chain C is a Reshape alone whose result can be its operand's
+/// storage seen with another shape (row-major data does not move when the
+/// shape changes): not a graph output (the user's buffer, which a kernel
+/// must write) and not packed bits (which the lowering rejects).
+bool isView(const Chain &C, const GraphFacts &F) {
+  const Node *N = C.front();
+  return C.size() == 1 && N->Kind == OpKind::Reshape &&
+         !F.Outputs.count(N->result()) &&
+         N->Operands[0]->Type.Elem == N->result()->Type.Elem &&
+         N->result()->Type.Elem != ElemType::Bit;
 }
 
 std::string sanitize(llvm::StringRef S) {
@@ -277,11 +295,19 @@ llvm::Error tidal::lowerToLoops(Module &M, const PassOptions &Opts) {
 
   ErrorCollector Errors;
   std::vector<LoweredKernel> Kernels;
+  // A view's result -> the value whose storage it is.
+  std::map<const Value *, const Value *> Views;
   for (const Chain &C : Chains) {
     // Constants are weights; a group with an empty result writes nothing.
     if (C.front()->Kind == OpKind::Constant ||
         C.back()->result()->Type.numElements() == 0)
       continue;
+    if (isView(C, Facts)) {
+      const Value *Of = C.front()->Operands[0];
+      auto It = Views.find(Of);
+      Views[C.front()->result()] = It == Views.end() ? Of : It->second;
+      continue;
+    }
     auto L = lowerChain(C, Kernels.size(), Opts);
     if (!L) {
       Errors.add(L.takeError());
@@ -291,6 +317,10 @@ llvm::Error tidal::lowerToLoops(Module &M, const PassOptions &Opts) {
   }
   if (!Errors.empty())
     return Errors.take();
+  for (LoweredKernel &L : Kernels)
+    for (const Value *&V : L.ParamValues)
+      if (auto It = Views.find(V); It != Views.end())
+        V = It->second;
 
   auto P = std::make_unique<Program>();
   for (const auto &In : G.Inputs)
