@@ -8,6 +8,8 @@
   ...), each a median of --runs runs, and the median of the rounds is
   reported, with ratio = ort_ms / tidal_ms (above 1: Tidal is faster), the
   geometric mean per thread count, and the time `tidalc compile` takes.
+  On x86-64 each model is compiled, linked and checked once (tidalc run
+  --keep) and its driver timed in every round.
 - SGEMM 1024^3 on one thread: a MatMul model (A an input, B a constant)
   compiled by Tidal against numpy's OpenBLAS (OPENBLAS_CORETYPE unset,
   OPENBLAS_NUM_THREADS=1), both as GFLOP/s, and the measured fp32 FMA peak
@@ -97,10 +99,37 @@ def median_of(r, prefix):
     return None
 
 
-def tidal_ms(args, case, threads):
+def tidal_build(args, case, work):
+    """Compiles, links and checks case once (tidalc run --keep): the folder
+    holding its driver, or None. Only for the host's target (x86-64); other
+    targets' drivers run under qemu, which tidalc run sets up each time."""
+    if args.target != "x86-64":
+        return None
+    d = os.path.join(work, "run_" + os.path.basename(case))
     model, data = tt.case_files(case)
-    r = tt.run([args.tidalc, "run", model, "--inputs", data, "--repeat", str(args.runs),
-                "--threads", str(threads)] + tt.target_args(args), timeout=1800)
+    r = tt.run([args.tidalc, "run", model, "--inputs", data, "--keep", d]
+               + tt.target_args(args), timeout=1800)
+    return d if r.rc == 0 else None
+
+
+def numbered(folder, prefix):
+    """folder's files prefix_K.bin in the order of K."""
+    names = [n for n in os.listdir(folder) if re.fullmatch(prefix + r"_\d+\.bin", n)]
+    names.sort(key=lambda n: int(n[len(prefix) + 1:-4]))
+    return [os.path.join(folder, n) for n in names]
+
+
+def tidal_ms(args, case, threads, built):
+    """Median latency of --runs runs: the driver in folder built, or a whole
+    `tidalc run` when built is None."""
+    if built:
+        cmd = [os.path.join(built, "driver"), str(args.runs), str(threads)]
+        cmd += numbered(built, "input") + numbered(built, "output")
+    else:
+        model, data = tt.case_files(case)
+        cmd = [args.tidalc, "run", model, "--inputs", data, "--repeat", str(args.runs),
+               "--threads", str(threads)] + tt.target_args(args)
+    r = tt.run(cmd, timeout=1800)
     ms = median_of(r, "latency:") if r.rc == 0 else None
     if ms is None:
         print("  tidal failed on %s: %s" % (os.path.basename(case),
@@ -128,11 +157,11 @@ def compile_seconds(args, case, work):
     return time.perf_counter() - t0 if r.rc == 0 else None
 
 
-def interleaved(args, case, threads):
+def interleaved(args, case, threads, built):
     """Median over the rounds of (tidal, ort) medians, alternating."""
     ts, os_ = [], []
     for _ in range(args.rounds):
-        ts.append(tidal_ms(args, case, threads))
+        ts.append(tidal_ms(args, case, threads, built))
         os_.append(ort_ms(args, case, threads))
     good = lambda xs: [x for x in xs if x is not None]  # noqa: E731
     return (statistics.median(good(ts)) if good(ts) else None,
@@ -160,8 +189,9 @@ def bench_models(args, work):
     for name in tt.model_names(args):
         case = os.path.join(args.models_dir, name)
         compile_s = compile_seconds(args, case, work)
+        built = tidal_build(args, case, work)
         for threads in args.thread_counts:
-            t, o = interleaved(args, case, threads)
+            t, o = interleaved(args, case, threads, built)
             ratio = o / t if t and o else None
             rows.append((name, threads, t, o, ratio, compile_s))
             print("%-15s %8d %10s %10s %8s %10s" % (
@@ -242,7 +272,7 @@ def bench_kernels(args, work, rows):
     peak = core_peak(work)
     blas = openblas_gflops()
     case = sgemm_model(work)
-    t = tidal_ms(args, case, 1)
+    t = tidal_ms(args, case, 1, tidal_build(args, case, work))
     tidal = 2.0 * 1024 ** 3 / (t / 1e3) / 1e9 if t else None
     r50 = [r for r in rows if r[0] == "resnet50" and r[1] == 1]
     r50_gflops = None
