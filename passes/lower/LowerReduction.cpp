@@ -19,6 +19,13 @@
 //     for reduced...: for b: acc[b] = combine(acc[b], f(x[...]))
 //     for b: storeResult(out[...], finish(acc[b]))
 //
+// When the block is one element and the reduced elements of a row are
+// contiguous (a reduction over the innermost axes, Softmax over the last
+// one), the row is reduced in vector lanes instead: one partial result per
+// lane in a vectorized loop, the lanes joined at the end (laneReduce). The
+// order of a sum's additions changes with it (within rounding); a maximum
+// does not. On the CPUs from -O1 on; the GPU keeps one thread per row.
+//
 // It assumes the frontend's normalization (docs/ir.md): `axes` strictly
 // increasing in [0, rank) and listing exactly the reduced axes (the
 // frontend expands ONNX's "empty means all" and turns noop_with_empty_axes
@@ -147,6 +154,52 @@ Expr finish(Red K, Expr Acc, int64_t Count, Expr Shift) {
   }
 }
 
+/// The lanes of the target's vectors for reductions of T on the CPU: the
+/// reduction of a contiguous row then keeps one partial result per lane
+/// (laneReduce). 1 where rows stay scalar: the GPU (whose threads take
+/// rows), -O0, and bool (whose reductions are logical).
+int64_t reductionLanes(const KernelBuilder &B, ScalarType T) {
+  const PassOptions &Opts = B.options();
+  if (Opts.Target.isGPU() || Opts.OptLevel == 0 || T == ScalarType::Bool)
+    return 1;
+  return std::max<int64_t>(Opts.Target.VectorBits / scalarBits(T), 1);
+}
+
+/// Buf[Slot] = Update(Buf[Slot], Load(r)) for r < Count, with the updates
+/// spread over Lanes partial results (lane l takes r = l mod Lanes) in a
+/// vectorized loop, each starting from Identity, combined in lane order
+/// with Combine at the end; the last Count mod Lanes updates go straight to
+/// Buf[Slot]. For associative updates: a maximum is exactly the same, a sum
+/// the same within rounding (its order changes).
+Stmt laneReduce(KernelBuilder &B, ScalarType T, int64_t Count, int64_t Lanes,
+                Expr Identity, const LocalBuf &Buf, Expr Slot,
+                const std::function<Expr(Expr R)> &Load,
+                const std::function<Expr(Expr Acc, Expr X)> &Update,
+                const std::function<Expr(Expr, Expr)> &Combine) {
+  LocalBuf Part = newBuf(B, "part", T);
+  auto OverLanes = [&](const std::function<Stmt(Expr)> &Body) {
+    std::string L = B.freshName("l");
+    return forLoop(L, intImm(0), intImm(Lanes), ForKind::Vectorized,
+                   Body(var(L)));
+  };
+  Stmt Init = OverLanes([&](Expr L) { return Part.set(L, Identity); });
+  int64_t Full = Count / Lanes;
+  Stmt Main = loopOver(B, "r", Full, [&](Expr R0) {
+    return OverLanes([&](Expr L) {
+      return Part.set(L, Update(Part.at(L), Load(add(affine(R0, Lanes, 0), L))));
+    });
+  });
+  Stmt Tail = loopOver(B, "r", intImm(Full * Lanes), intImm(Count % Lanes),
+                       [&](Expr R) {
+                         return Buf.set(Slot, Update(Buf.at(Slot), Load(R)));
+                       });
+  Expr Total = Part.at(intImm(0));
+  for (int64_t L = 1; L < Lanes; ++L)
+    Total = Combine(Total, Part.at(intImm(L)));
+  Stmt Fold = Buf.set(Slot, Combine(Buf.at(Slot), Total));
+  return allocate(Part.Name, T, Lanes, seq({Init, Main, Tail, Fold}));
+}
+
 /// The nest of one reduction (see the file comment).
 class ReduceNest {
 public:
@@ -174,11 +227,14 @@ private:
     Body.push_back(overBlock([&](const std::vector<Expr> &, Expr F) {
       return Acc.set(F, initValue(K, T));
     }));
-    Body.push_back(accumulate(O, Acc, [&](Expr A, Expr XV, Expr F) {
-      if (K == Red::LogSumExp)
-        XV = XV - Max.at(F);
-      return combine(K, A, mapValue(K, XV));
-    }));
+    Body.push_back(accumulate(
+        O, Acc,
+        [&](Expr A, Expr XV, Expr F) {
+          if (K == Red::LogSumExp)
+            XV = XV - Max.at(F);
+          return combine(K, A, mapValue(K, XV));
+        },
+        initValue(K, T), [&](Expr A, Expr V) { return combine(K, A, V); }));
     Body.push_back(overBlock([&](const std::vector<Expr> &Blk, Expr F) {
       Expr Shift = K == Red::LogSumExp ? Max.at(F) : nullptr;
       return B.storeResult(outIndex(O, Blk),
@@ -197,8 +253,10 @@ private:
     Stmt Init = overBlock([&](const std::vector<Expr> &, Expr F) {
       return Max.set(F, lowestValue(T));
     });
-    Stmt Reduce =
-        accumulate(O, Max, [](Expr A, Expr XV, Expr) { return max(A, XV); });
+    auto Max2 = [](Expr A, Expr XV) { return max(A, XV); };
+    Stmt Reduce = accumulate(
+        O, Max, [&](Expr A, Expr XV, Expr) { return Max2(A, XV); },
+        lowestValue(T), Max2);
     Stmt Finite = overBlock([&](const std::vector<Expr> &, Expr F) {
       Expr M = Max.at(F), Zero = constant(DataType(T), 0);
       Expr Inf = floatImm(INFINITY, DataType(T));
@@ -208,10 +266,23 @@ private:
   }
 
   /// Buf[b] = Update(Buf[b], x, b) over the reduced axes, for each block b.
+  /// A contiguous row (one block element, the reduced axes innermost) is
+  /// reduced in vector lanes (laneReduce) from Identity, the lanes joined
+  /// with Combine.
   Stmt accumulate(const std::vector<Expr> &O, const LocalBuf &Buf,
-                  const UpdateFn &Update) {
+                  const UpdateFn &Update, Expr Identity,
+                  const std::function<Expr(Expr, Expr)> &Combine) {
     if (Count == 0) // An empty set: nothing to read.
       return seq({});
+    int64_t Lanes = reductionLanes(B, T);
+    if (Lanes > 1 && Count >= 2 * Lanes && contiguousRows())
+      return laneReduce(
+          B, T, Count, Lanes, Identity, Buf, intImm(0),
+          [&](Expr R) {
+            return B.loadAt(X, Split.inputIndex(
+                                   O, unflatten(R, Split.reducedShape()), {}));
+          },
+          [&](Expr A, Expr XV) { return Update(A, XV, intImm(0)); }, Combine);
     return loopBlock(
         B, Split.reducedShape(), "r", [&](const std::vector<Expr> &R, Expr) {
           return overBlock([&](const std::vector<Expr> &Blk, Expr F) {
@@ -223,6 +294,18 @@ private:
 
   Stmt overBlock(const BlockFn &F) {
     return loopBlock(B, Split.blockShape(), "j", F);
+  }
+
+  /// Whether the reduced elements of one outer index are contiguous: every
+  /// axis from the first reduced one on is reduced or of size 1.
+  bool contiguousRows() const {
+    const std::vector<int64_t> &Shape = X->Type.Shape;
+    size_t First = std::find(Reduced.begin(), Reduced.end(), true) -
+                   Reduced.begin();
+    for (size_t A = First; A < Shape.size(); ++A)
+      if (!Reduced[A] && Shape[A] != 1)
+        return false;
+    return true;
   }
 
   /// The result index of outer index O and block index Blk.
@@ -320,6 +403,9 @@ llvm::Expected<Stmt> lowerSoftmaxLike(const Node &N, KernelBuilder &B,
   AxisSplit Split = splitAround(In, *Axis);
   std::vector<int64_t> BlockShape = Split.blockShape();
   LocalBuf Max = newBuf(B, "max", T), Sum = newBuf(B, "sum", T);
+  int64_t Lanes = reductionLanes(B, T);
+  bool LaneRows =
+      product(BlockShape) == 1 && Lanes > 1 && In[*Axis] >= 2 * Lanes;
 
   return loopBlock(
       B, Split.outerShape(), "i", [&](const std::vector<Expr> &O, Expr) {
@@ -341,19 +427,39 @@ llvm::Expected<Stmt> lowerSoftmaxLike(const Node &N, KernelBuilder &B,
               B, BlockShape, "j",
               [&](const std::vector<Expr> &, Expr F) { return Visit(F); });
         };
+        // Buf[F] = Update(Buf[F], x, F) over the axis for each block
+        // element F; a contiguous row (one block element, F = 0) in vector
+        // lanes from Identity, joined with Combine.
+        auto Reduce = [&](const LocalBuf &Buf, Expr Identity,
+                          const std::function<Expr(Expr, Expr, Expr)> &Update,
+                          const std::function<Expr(Expr, Expr)> &Combine) {
+          if (!LaneRows)
+            return OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &) {
+              return Buf.set(F, Update(Buf.at(F), XV, F));
+            });
+          std::vector<Expr> Blk(BlockShape.size(), intImm(0));
+          return laneReduce(
+              B, T, In[*Axis], Lanes, Identity, Buf, intImm(0),
+              [&](Expr R) { return B.loadAt(X, Split.inputIndex(O, {R}, Blk)); },
+              [&](Expr A, Expr XV) { return Update(A, XV, intImm(0)); },
+              Combine);
+        };
+        auto Max2 = [](Expr A, Expr V) { return max(A, V); };
+        auto Add2 = [](Expr A, Expr V) { return A + V; };
         std::vector<Stmt> Body;
         Body.push_back(
             OverBlock([&](Expr F) { return Max.set(F, lowestValue(T)); }));
-        Body.push_back(
-            OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &) {
-              return Max.set(F, max(Max.at(F), XV));
-            }));
+        Body.push_back(Reduce(
+            Max, lowestValue(T),
+            [&](Expr A, Expr XV, Expr) { return Max2(A, XV); }, Max2));
         Body.push_back(
             OverBlock([&](Expr F) { return Sum.set(F, constant(DT, 0)); }));
-        Body.push_back(
-            OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &) {
-              return Sum.set(F, Sum.at(F) + call("exp", DT, {XV - Max.at(F)}));
-            }));
+        Body.push_back(Reduce(
+            Sum, constant(DT, 0),
+            [&](Expr A, Expr XV, Expr F) {
+              return A + call("exp", DT, {XV - Max.at(F)});
+            },
+            Add2));
         if (Log) {
           Body.push_back(OverBlock([&](Expr F) {
             return Sum.set(F, Max.at(F) + call("log", DT, {Sum.at(F)}));

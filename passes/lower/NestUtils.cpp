@@ -360,3 +360,24 @@ std::pair<Expr, Expr> nest::kernelSpan(const WindowAxis &A, Expr O, int64_t Lo,
 Expr nest::windowCount(const WindowAxis &A, Expr O, int64_t Lo, int64_t Hi) {
   return kernelSpan(A, O, Lo, Hi).second;
 }
+
+std::vector<Expr> nest::unflatten(Expr X, llvm::ArrayRef<int64_t> Shape) {
+  std::vector<Expr> Idx(Shape.size());
+  for (size_t D = Shape.size(); D-- > 0;) {
+    if (Shape[D] == 1) {
+      Idx[D] = intImm(0);
+      continue;
+    }
+    // The outermost axis that is not size 1 takes the whole quotient.
+    bool Outermost = true;
+    for (size_t E = 0; E < D; ++E)
+      Outermost &= Shape[E] == 1;
+    if (Outermost) {
+      Idx[D] = X;
+      continue;
+    }
+    Idx[D] = X % Shape[D];
+    X = X / Shape[D];
+  }
+  return Idx;
+}

@@ -65,6 +65,10 @@ struct LocalBuf {
 /// A fresh LocalBuf named from Hint.
 LocalBuf newBuf(KernelBuilder &B, llvm::StringRef Hint, ScalarType Elem);
 
+/// The index of position X (0 <= X < product(Shape)) in Shape, row-major:
+/// KernelBuilder::flatIndex joins it back into X.
+std::vector<Expr> unflatten(Expr X, llvm::ArrayRef<int64_t> Shape);
+
 /// The number of elements of Shape (1 for rank 0).
 int64_t product(llvm::ArrayRef<int64_t> Shape);
 /// Row-major flat index of Idx in Shape; the constant 0 for rank 0.

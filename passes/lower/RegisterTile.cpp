@@ -194,27 +194,6 @@ Stmt lower::tiledProduct(KernelBuilder &B, ScalarType T, const Product &P,
   });
 }
 
-std::vector<Expr> lower::unflatten(Expr X, llvm::ArrayRef<int64_t> Shape) {
-  std::vector<Expr> Idx(Shape.size());
-  for (size_t D = Shape.size(); D-- > 0;) {
-    if (Shape[D] == 1) {
-      Idx[D] = intImm(0);
-      continue;
-    }
-    // The outermost axis that is not size 1 takes the whole quotient.
-    bool Outermost = true;
-    for (size_t E = 0; E < D; ++E)
-      Outermost &= Shape[E] == 1;
-    if (Outermost) {
-      Idx[D] = X;
-      continue;
-    }
-    Idx[D] = X % Shape[D];
-    X = X / Shape[D];
-  }
-  return Idx;
-}
-
 Stmt lower::im2col(
     KernelBuilder &B, ScalarType T, const std::string &Col, Expr Base,
     const std::vector<WindowAxis> &Axes, int64_t Channels,

@@ -88,10 +88,6 @@ int64_t productTileRows(int64_t Rows, const RegisterTile &Tile);
 Stmt tiledProduct(KernelBuilder &B, ScalarType T, const Product &P,
                   const RegisterTile &Tile);
 
-/// The index of position X (0 <= X < product(Shape)) in Shape, row-major:
-/// KernelBuilder::flatIndex joins it back into X.
-std::vector<Expr> unflatten(Expr X, llvm::ArrayRef<int64_t> Shape);
-
 /// The outputs of the outermost spatial axis whose im2col columns a call
 /// of im2col() writes: Count of them from First.
 struct OutputRows {
