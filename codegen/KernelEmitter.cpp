@@ -10,8 +10,9 @@
 //
 // Vector memory accesses: a Ramp index with stride 1 is one vector load or
 // store (element alignment only: user buffers promise no more); a Broadcast
-// index is a scalar load splatted; any other vector index is a masked
-// gather or scatter with every lane enabled.
+// index is a scalar load splatted; a load at a Ramp of constant stride 2 to
+// 4 is one dense load of exactly the span of its lanes and a shuffle; any
+// other vector index is a masked gather or scatter with every lane enabled.
 //
 //===----------------------------------------------------------------------===//
 
@@ -267,6 +268,34 @@ llvm::Value *KernelEmitter::address(const Buffer &Buf, const Expr &Index,
                      emitExpr(Dense ? Index->Operands[0] : Index));
 }
 
+/// The stride of a ramp index of constant stride 2 to MaxStridedLoad, or 0.
+/// Such loads are one dense load of the span the lanes cover and a shuffle
+/// picking every stride-th element (stridedLoad), not a gather: pooling and
+/// im2col read every second input element of a stride-2 window.
+static int64_t smallStride(const ExprNode &Index) {
+  constexpr int64_t MaxStridedLoad = 4;
+  if (Index.Kind != ExprKind::Ramp ||
+      Index.Operands[1]->Kind != ExprKind::IntImm)
+    return 0;
+  int64_t S = Index.Operands[1]->IntValue;
+  return S >= 2 && S <= MaxStridedLoad ? S : 0;
+}
+
+llvm::Value *KernelEmitter::stridedLoad(const Buffer &Buf, const Expr &Index,
+                                        unsigned Lanes, int64_t Stride) {
+  llvm::Type *Elem = memoryType(Buf.Elem, Ctx);
+  // Exactly the elements from the first lane's to the last lane's: nothing
+  // outside what a gather would read.
+  unsigned Span = unsigned((Lanes - 1) * Stride + 1);
+  Value *Addr = B.CreateGEP(Elem, Buf.Ptr, emitExpr(Index->Operands[0]));
+  Value *Wide = B.CreateAlignedLoad(llvm::FixedVectorType::get(Elem, Span),
+                                    Addr, llvm::Align(elementBytes(Buf.Elem)));
+  llvm::SmallVector<int, 64> Mask;
+  for (unsigned L = 0; L < Lanes; ++L)
+    Mask.push_back(int(L * Stride));
+  return B.CreateShuffleVector(Wide, Mask);
+}
+
 void KernelEmitter::emitStore(const StmtNode &S) {
   const Buffer *Buf = lookupBuffer(S.Name);
   if (!Buf) {
@@ -390,6 +419,8 @@ llvm::Value *KernelEmitter::emitLoad(const ExprNode &E) {
     V = B.CreateAlignedLoad(Elem, Addr, A);
   else if (Dense)
     V = B.CreateAlignedLoad(llvm::FixedVectorType::get(Elem, Lanes), Addr, A);
+  else if (int64_t S = smallStride(*Index))
+    V = stridedLoad(*Buf, Index, Lanes, S);
   else
     V = B.CreateMaskedGather(llvm::FixedVectorType::get(Elem, Lanes), Addr, A);
   return fromMemory(V, Buf->Elem);

@@ -80,6 +80,10 @@ private:
                          ScalarType T);
   llvm::Value *emitRamp(const ExprNode &E);
   llvm::Value *address(const Buffer &B, const Expr &Index, bool &Dense);
+  /// A load of Lanes elements of Buf at a ramp Index of constant Stride:
+  /// one dense load of the span and a shuffle.
+  llvm::Value *stridedLoad(const Buffer &Buf, const Expr &Index,
+                           unsigned Lanes, int64_t Stride);
 
   // Casts, f16 and intrinsics (KernelMath.cpp).
   llvm::Value *emitCast(llvm::Value *V, DataType From, DataType To);

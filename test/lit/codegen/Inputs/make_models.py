@@ -1,0 +1,21 @@
+#!/usr/bin/python3
+"""Writes the small ONNX models of the codegen lit tests (run it here to
+regenerate them; the .onnx files are checked in).
+
+maxpool_s2.onnx: x f32[1,1,4,64] -> y = MaxPool(x, kernel 1x2, stride 1x2)
+f32[1,1,4,32]: each output row reads every second input element, twice
+(offsets 0 and 1).
+"""
+import onnx
+from onnx import TensorProto, helper
+
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 64])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 4, 32])
+graph = helper.make_graph(
+    [helper.make_node("MaxPool", ["x"], ["y"], name="pool",
+                      kernel_shape=[1, 2], strides=[1, 2])],
+    "maxpool_s2", [x], [y])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+model.ir_version = 7
+onnx.checker.check_model(model)
+onnx.save(model, "maxpool_s2.onnx")
