@@ -279,8 +279,10 @@ private:
       return laneReduce(
           B, T, Count, Lanes, Identity, Buf, intImm(0),
           [&](Expr R) {
+            // The block is size-1 axes only: index 0 on each.
+            std::vector<Expr> Blk(Split.blockShape().size(), intImm(0));
             return B.loadAt(X, Split.inputIndex(
-                                   O, unflatten(R, Split.reducedShape()), {}));
+                                   O, unflatten(R, Split.reducedShape()), Blk));
           },
           [&](Expr A, Expr XV) { return Update(A, XV, intImm(0)); }, Combine);
     return loopBlock(
