@@ -31,12 +31,6 @@ static std::string sanitize(llvm::StringRef Hint) {
   return S;
 }
 
-/// The group's final result.
-static const Value *finalResult(const Node &Anchor,
-                                const std::vector<const Node *> &Epilogue) {
-  return Epilogue.empty() ? Anchor.result() : Epilogue.back()->result();
-}
-
 KernelBuilder::KernelBuilder(std::string KernelName, const Node &Anchor,
                              std::vector<const Node *> Epilogue,
                              const PassOptions &Opts)
@@ -61,7 +55,8 @@ const std::string &KernelBuilder::buffer(const Value *V) {
   auto It = ParamIndex.find(V);
   if (It != ParamIndex.end())
     return Params[It->second].Name;
-  const Value *Final = finalResult(Anchor, Epilogue);
+  const Value *Final =
+      Epilogue.empty() ? Anchor.result() : Epilogue.back()->result();
   BufferDecl D;
   D.Name = freshName(V->Name);
   D.Elem = scalarTypeOf(V->Type.Elem);

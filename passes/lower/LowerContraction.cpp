@@ -420,24 +420,25 @@ Stmt productRow(KernelBuilder &B, ScalarType T, int64_t K, int64_t Cols,
   return allocate(Acc.Name, T, Width, Body);
 }
 
-/// The operand B of a matrix product (K x Cols): a constant packed in the
-/// panels the product's tiles read, when the target has a tile for T and
-/// BM is a constant whose element (k, j) is at At(k, j); else BM itself.
-/// Declares the kernel parameter and returns its name and whether it is
-/// packed.
-std::pair<std::string, bool>
+/// Declares the operand B of a matrix product (K x Cols): a constant packed
+/// in the panels the product's tiles read, when the target has a tile for T
+/// and BM is a constant whose element (k, j) is at At(k, j), whose name it
+/// returns; else BM itself, and the empty string.
+std::string
 productOperandB(KernelBuilder &B, ScalarType T, const Value *BM, int64_t K,
                 int64_t Cols,
                 const std::function<int64_t(int64_t, int64_t)> &At) {
   auto Tile = registerTile(B.options(), T);
   const Tensor *Data = BM->constantData();
-  if (!Tile || !Data)
-    return {B.buffer(BM), false};
+  if (!Tile || !Data) {
+    B.buffer(BM);
+    return "";
+  }
   PanelLayout L{Cols, K, Tile->columns()};
   Tensor Packed = packPanels(*Data, 1, L, [&](int64_t, int64_t J, int64_t KV) {
     return At(KV, J);
   });
-  return {B.derivedConstant(BM->Name + "_panels", std::move(Packed)), true};
+  return B.derivedConstant(BM->Name + "_panels", std::move(Packed));
 }
 
 /// Res[i, j] = sum over k < K of LoadA(i, k) * LoadB(k, j), for i < Rows
@@ -552,7 +553,7 @@ llvm::Expected<Stmt> lower::lowerGemm(const Node &N, KernelBuilder &B) {
                         "element type " +
                             elemTypeName(Y->Type.Elem));
   B.buffer(A);
-  std::pair<std::string, bool> BOp =
+  std::string PackedB =
       productOperandB(B, T, BM, K, Cols, [&](int64_t KV, int64_t J) {
         return TransB ? J * K + KV : KV * Cols + J;
       });
@@ -574,8 +575,7 @@ llvm::Expected<Stmt> lower::lowerGemm(const Node &N, KernelBuilder &B) {
     }
     return B.storeResult({I, J}, V);
   };
-  return matrixProduct(B, T, M, K, Cols, LoadA, LoadB, Store,
-                       BOp.second ? BOp.first : "");
+  return matrixProduct(B, T, M, K, Cols, LoadA, LoadB, Store, PackedB);
 }
 
 llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
@@ -612,12 +612,13 @@ llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
   ScalarType T = elemOf(Y);
   B.buffer(A);
   // A constant B without batch axes is packed once for every batch.
-  std::pair<std::string, bool> BOp =
-      BS.size() == 2 ? productOperandB(B, T, BM, K, Cols,
-                                       [&](int64_t KV, int64_t J) {
-                                         return KV * Cols + J;
-                                       })
-                     : std::make_pair(B.buffer(BM), false);
+  std::string PackedB;
+  if (BS.size() == 2)
+    PackedB = productOperandB(B, T, BM, K, Cols, [&](int64_t KV, int64_t J) {
+      return KV * Cols + J;
+    });
+  else
+    B.buffer(BM);
   return loopBlock(B, Batch, "b", [&](const std::vector<Expr> &BV, Expr) {
     auto LoadA = [&](Expr I, Expr KV) {
       std::vector<Expr> Idx = batchIndex(BatchA, BV);
@@ -641,7 +642,6 @@ llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
         Idx.push_back(J);
       return B.storeResult(Idx, Acc);
     };
-    return matrixProduct(B, T, M, K, Cols, LoadA, LoadB, Store,
-                         BOp.second ? BOp.first : "");
+    return matrixProduct(B, T, M, K, Cols, LoadA, LoadB, Store, PackedB);
   });
 }

@@ -154,15 +154,16 @@ Expr finish(Red K, Expr Acc, int64_t Count, Expr Shift) {
   }
 }
 
-/// The lanes of the target's vectors for reductions of T on the CPU: the
-/// reduction of a contiguous row then keeps one partial result per lane
-/// (laneReduce). 1 where rows stay scalar: the GPU (whose threads take
-/// rows), -O0, and bool (whose reductions are logical).
-int64_t reductionLanes(const KernelBuilder &B, ScalarType T) {
+/// The lanes in which a contiguous row of Count elements of T is reduced
+/// (laneReduce): the target's vector lanes on the CPU for rows of at least
+/// two vectors. 1 where rows stay scalar: shorter rows, the GPU (whose
+/// threads take rows), -O0, and bool (whose reductions are logical).
+int64_t rowLanes(const KernelBuilder &B, ScalarType T, int64_t Count) {
   const PassOptions &Opts = B.options();
   if (Opts.Target.isGPU() || Opts.OptLevel == 0 || T == ScalarType::Bool)
     return 1;
-  return std::max<int64_t>(Opts.Target.VectorBits / scalarBits(T), 1);
+  int64_t Lanes = Opts.Target.VectorBits / scalarBits(T);
+  return Lanes > 1 && Count >= 2 * Lanes ? Lanes : 1;
 }
 
 /// Buf[Slot] = Update(Buf[Slot], Load(r)) for r < Count, with the updates
@@ -177,15 +178,11 @@ Stmt laneReduce(KernelBuilder &B, ScalarType T, int64_t Count, int64_t Lanes,
                 const std::function<Expr(Expr Acc, Expr X)> &Update,
                 const std::function<Expr(Expr, Expr)> &Combine) {
   LocalBuf Part = newBuf(B, "part", T);
-  auto OverLanes = [&](const std::function<Stmt(Expr)> &Body) {
-    std::string L = B.freshName("l");
-    return forLoop(L, intImm(0), intImm(Lanes), ForKind::Vectorized,
-                   Body(var(L)));
-  };
-  Stmt Init = OverLanes([&](Expr L) { return Part.set(L, Identity); });
+  Stmt Init =
+      overLanes(B, Lanes, [&](Expr L) { return Part.set(L, Identity); });
   int64_t Full = Count / Lanes;
   Stmt Main = loopOver(B, "r", Full, [&](Expr R0) {
-    return OverLanes([&](Expr L) {
+    return overLanes(B, Lanes, [&](Expr L) {
       return Part.set(L, Update(Part.at(L), Load(add(affine(R0, Lanes, 0), L))));
     });
   });
@@ -274,8 +271,8 @@ private:
                   const std::function<Expr(Expr, Expr)> &Combine) {
     if (Count == 0) // An empty set: nothing to read.
       return seq({});
-    int64_t Lanes = reductionLanes(B, T);
-    if (Lanes > 1 && Count >= 2 * Lanes && contiguousRows())
+    int64_t Lanes = rowLanes(B, T, Count);
+    if (Lanes > 1 && contiguousRows())
       return laneReduce(
           B, T, Count, Lanes, Identity, Buf, intImm(0),
           [&](Expr R) {
@@ -405,9 +402,8 @@ llvm::Expected<Stmt> lowerSoftmaxLike(const Node &N, KernelBuilder &B,
   AxisSplit Split = splitAround(In, *Axis);
   std::vector<int64_t> BlockShape = Split.blockShape();
   LocalBuf Max = newBuf(B, "max", T), Sum = newBuf(B, "sum", T);
-  int64_t Lanes = reductionLanes(B, T);
-  bool LaneRows =
-      product(BlockShape) == 1 && Lanes > 1 && In[*Axis] >= 2 * Lanes;
+  int64_t Lanes = rowLanes(B, T, In[*Axis]);
+  bool LaneRows = product(BlockShape) == 1 && Lanes > 1;
 
   return loopBlock(
       B, Split.outerShape(), "i", [&](const std::vector<Expr> &O, Expr) {

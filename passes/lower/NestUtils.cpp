@@ -381,3 +381,12 @@ std::vector<Expr> nest::unflatten(Expr X, llvm::ArrayRef<int64_t> Shape) {
   }
   return Idx;
 }
+
+Stmt nest::overLanes(KernelBuilder &B, int64_t Lanes,
+                     const std::function<Stmt(Expr)> &Body) {
+  if (Lanes == 1)
+    return Body(intImm(0));
+  std::string Name = B.freshName("l");
+  return forLoop(Name, intImm(0), intImm(Lanes), ForKind::Vectorized,
+                 Body(var(Name)));
+}

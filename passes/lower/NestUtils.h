@@ -135,6 +135,10 @@ Stmt loopOver(KernelBuilder &B, llvm::StringRef Hint, Expr Min, Expr Extent,
               const std::function<Stmt(Expr)> &Body);
 Stmt loopOver(KernelBuilder &B, llvm::StringRef Hint, int64_t Extent,
               const std::function<Stmt(Expr)> &Body);
+/// Body(lane) in a loop of Lanes lanes that the lowering marks vectorized
+/// itself (no loop for one lane).
+Stmt overLanes(KernelBuilder &B, int64_t Lanes,
+               const std::function<Stmt(Expr)> &Body);
 /// Loops over every index of Shape (KernelBuilder::loopNest: size-1 axes
 /// make no loop); Body also gets the flat row-major index.
 Stmt loopBlock(

@@ -44,16 +44,6 @@ Expr minus(Expr A, Expr B) {
   return A - B;
 }
 
-/// Body(lane) in a vectorized loop over Lanes lanes (no loop for one).
-Stmt overLanes(KernelBuilder &B, int64_t Lanes,
-               const std::function<Stmt(Expr)> &Body) {
-  if (Lanes == 1)
-    return Body(intImm(0));
-  std::string Name = B.freshName("l");
-  return forLoop(Name, intImm(0), intImm(Lanes), ForKind::Vectorized,
-                 Body(var(Name)));
-}
-
 /// One tile: Rows rows from M0, Width columns from J0.
 Stmt emitTile(KernelBuilder &B, ScalarType T, const Product &P, Expr M0,
               int64_t Rows, Expr J0, int64_t Width, int64_t Lanes) {
