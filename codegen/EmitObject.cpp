@@ -29,6 +29,11 @@ buildOptimizedModule(const Program &P, const CodegenOptions &Opts,
                      const TargetSetup &T, llvm::LLVMContext &Ctx) {
   if (llvm::Error E = checkOptLevel(Opts))
     return std::move(E);
+  for (const Kernel &K : P.Kernels)
+    if (hasMultiDimAccess(K.Body))
+      return makeError("kernel '" + K.Name +
+                       "': accesses indexed per dimension reach codegen "
+                       "(the flatten pass did not run)");
   auto M = T.isCPU() ? buildModule(P, T, Ctx)
                      : buildDeviceModule(P, T, Opts.DeviceLibPath, Ctx);
   if (!M)

@@ -309,7 +309,7 @@ void KernelEmitter::emitStore(const StmtNode &S) {
   }
   Value *V = toMemory(emitExpr(S.Value), Buf->Elem);
   bool Dense;
-  Value *Addr = address(*Buf, S.Index, Dense);
+  Value *Addr = address(*Buf, S.index(), Dense);
   if (Failed)
     return;
   llvm::Align A(elementBytes(Buf->Elem));

@@ -171,6 +171,18 @@ Expr tidal::load(const std::string &Buffer, DataType T, Expr Index) {
   return N;
 }
 
+Expr tidal::load(const std::string &Buffer, DataType T,
+                 std::vector<Expr> Indices) {
+  assert(Indices.size() >= 2 && "a multi-dimensional load has 2+ indices");
+  assert(!T.isVector() && "multi-dimensional loads are scalar");
+  for ([[maybe_unused]] const Expr &I : Indices)
+    assert(I->Type == DataType(ScalarType::I64) && "index is not scalar i64");
+  auto N = node(ExprKind::Load, T);
+  N->Name = Buffer;
+  N->Operands = std::move(Indices);
+  return N;
+}
+
 Expr tidal::cast(DataType T, Expr A) {
   if (A->Type == T)
     return A;
@@ -254,7 +266,20 @@ Stmt tidal::store(const std::string &Buffer, Expr Index, Expr Value) {
   assert(Index->Type.Lanes == Value->Type.Lanes && "index and value lanes differ");
   auto N = stmt(StmtKind::Store);
   N->Name = Buffer;
-  N->Index = std::move(Index);
+  N->Indices = {std::move(Index)};
+  N->Value = std::move(Value);
+  return N;
+}
+
+Stmt tidal::store(const std::string &Buffer, std::vector<Expr> Indices,
+                  Expr Value) {
+  assert(Indices.size() >= 2 && "a multi-dimensional store has 2+ indices");
+  assert(!Value->Type.isVector() && "multi-dimensional stores are scalar");
+  for ([[maybe_unused]] const Expr &I : Indices)
+    assert(I->Type == DataType(ScalarType::I64) && "index is not scalar i64");
+  auto N = stmt(StmtKind::Store);
+  N->Name = Buffer;
+  N->Indices = std::move(Indices);
   N->Value = std::move(Value);
   return N;
 }
@@ -301,4 +326,32 @@ Stmt tidal::seq(std::vector<Stmt> Stmts) {
   auto N = stmt(StmtKind::Seq);
   N->Stmts = std::move(Flat);
   return N;
+}
+
+static bool hasMultiDimLoad(const Expr &E) {
+  if (!E)
+    return false;
+  if (E->Kind == ExprKind::Load && E->Operands.size() > 1)
+    return true;
+  for (const Expr &Op : E->Operands)
+    if (hasMultiDimLoad(Op))
+      return true;
+  return false;
+}
+
+bool tidal::hasMultiDimAccess(const Stmt &S) {
+  if (!S)
+    return false;
+  if (S->Indices.size() > 1)
+    return true;
+  for (const Expr &E : {S->Min, S->Extent, S->Value, S->Cond})
+    if (hasMultiDimLoad(E))
+      return true;
+  for (const Expr &I : S->Indices)
+    if (hasMultiDimLoad(I))
+      return true;
+  for (const Stmt &X : S->Stmts)
+    if (hasMultiDimAccess(X))
+      return true;
+  return hasMultiDimAccess(S->Body) || hasMultiDimAccess(S->Else);
 }

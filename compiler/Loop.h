@@ -1,14 +1,23 @@
 //===- Loop.h - The loop IR -------------------------------------*- C++ -*-===//
 //
 // The loop IR: one Kernel per fused group of graph operations, written as
-// statements over flat buffers, and a Program that says in which order the
+// statements over buffers, and a Program that says in which order the
 // kernels run and where each of their buffers lives (a graph input or
 // output, the weights section, or the workspace).
 //
 // Expressions and statements are immutable trees shared by pointer (as in
 // Halide): passes build new trees rather than editing old ones. Every
 // expression has a DataType (scalar type and lane count); index arithmetic
-// is i64. Buffers are addressed by a flat element index.
+// is i64.
+//
+// A buffer carries its shape. Lowering writes the canonical definition of
+// a kernel: loads and stores with one index per dimension of the buffer
+// (`%x[%n, %c, %h, %w]`), so that schedules see the algorithm's axes; the
+// flatten pass (passes/loop/Flatten.cpp) later rewrites every access to one
+// row-major element index, the only form vectorize and codegen accept. An
+// access with a single index is flat on any buffer: lowerings that compute
+// their own addressing (packed panels, im2col) write flat accesses
+// directly.
 //
 // Both levels print as text and parse back (LoopPrinter.cpp, LoopParser.cpp);
 // verifyKernel()/verifyProgram() check scoping and types.
@@ -19,6 +28,7 @@
 
 #include "compiler/Types.h"
 #include "llvm/Support/Error.h"
+#include <cassert>
 #include <memory>
 #include <string>
 #include <vector>
@@ -80,7 +90,8 @@ using Expr = std::shared_ptr<const ExprNode>;
 ///   IntImm     IntValue              FloatImm  FloatValue
 ///   Var        Name                  Binary    Op, Operands[0..1]
 ///   Not        Operands[0]           Select    Operands = {cond, then, else}
-///   Load       Name (buffer), Operands[0] = index (scalar i64 or a Ramp)
+///   Load       Name (buffer), Operands = indices: one flat index (scalar i64
+///              or a Ramp), or one scalar i64 per dimension of the buffer
 ///   Cast       Operands[0], converted to Type
 ///   Call       Name (intrinsic, see below), Operands = arguments
 ///   Ramp       Operands = {base, stride}, Type.Lanes lanes
@@ -110,6 +121,8 @@ Expr binary(BinaryOp Op, Expr A, Expr B);
 Expr logicalNot(Expr A);
 Expr select(Expr Cond, Expr Then, Expr Else);
 Expr load(const std::string &Buffer, DataType T, Expr Index);
+/// A load at one scalar index per dimension of the buffer (two or more).
+Expr load(const std::string &Buffer, DataType T, std::vector<Expr> Indices);
 Expr cast(DataType T, Expr A);
 Expr call(const std::string &Intrinsic, DataType T, std::vector<Expr> Args);
 Expr ramp(Expr Base, Expr Stride, unsigned Lanes);
@@ -151,7 +164,7 @@ using Stmt = std::shared_ptr<const StmtNode>;
 
 /// One statement node. Fields by Kind:
 ///   For       Name (loop var, i64), Min, Extent, Loop, Body
-///   Store     Name (buffer), Index, Value
+///   Store     Name (buffer), Indices (as a Load's), Value
 ///   Let       Name (var), Value, Body    (the var is Value's type)
 ///   Allocate  Name (buffer), Elem, Size (elements), Body: a local buffer
 ///   If        Cond, Body (then), Else (may be null)
@@ -162,15 +175,25 @@ struct StmtNode {
   ForKind Loop = ForKind::Serial;
   ScalarType Elem = ScalarType::F32;
   int64_t Size = 0;
-  Expr Min, Extent, Index, Value, Cond;
+  Expr Min, Extent, Value, Cond;
+  std::vector<Expr> Indices;
   Stmt Body, Else;
   std::vector<Stmt> Stmts;
+
+  /// A flat store's element index.
+  const Expr &index() const {
+    assert(Kind == StmtKind::Store && Indices.size() == 1 &&
+           "not a flat store");
+    return Indices[0];
+  }
 };
 
 Stmt forLoop(const std::string &Var, Expr Min, Expr Extent, ForKind K, Stmt Body);
 /// A serial loop from 0 to Extent.
 Stmt forRange(const std::string &Var, int64_t Extent, Stmt Body);
 Stmt store(const std::string &Buffer, Expr Index, Expr Value);
+/// A store at one scalar index per dimension of the buffer (two or more).
+Stmt store(const std::string &Buffer, std::vector<Expr> Indices, Expr Value);
 Stmt letStmt(const std::string &Var, Expr Value, Stmt Body);
 Stmt allocate(const std::string &Buffer, ScalarType Elem, int64_t Size, Stmt Body);
 Stmt ifThen(Expr Cond, Stmt Then, Stmt Else = nullptr);
@@ -178,13 +201,16 @@ Stmt ifThen(Expr Cond, Stmt Then, Stmt Else = nullptr);
 /// returned as is.
 Stmt seq(std::vector<Stmt> Stmts);
 
-/// A kernel parameter: a flat buffer of Size elements.
+/// A kernel parameter: a buffer of Size elements.
 struct BufferDecl {
   std::string Name;
   ScalarType Elem = ScalarType::F32;
   int64_t Size = 0;
   /// Inputs are read-only; codegen marks them noalias/readonly.
   bool ReadOnly = true;
+  /// Its dimensions, row-major, when it has two or more (their product is
+  /// Size); empty for a buffer that is only ever addressed flat.
+  std::vector<int64_t> Shape;
   /// Bytes of its storage (a Bool is one byte).
   int64_t sizeInBytes() const { return Size * int64_t(scalarBits(Elem) / 8); }
 };
@@ -217,6 +243,11 @@ using Schedule = std::vector<Directive>;
 /// A kernel: a function of its buffers.
 struct Kernel {
   std::string Name;
+  /// What it computes, from its anchor operation (kernelFamily() in
+  /// passes/lower): conv2d, depthwise, gemm, pool, reduce, softmax,
+  /// elementwise, ... Default schedules choose by it. Printed after the
+  /// parameters; empty for a hand-written kernel that names none.
+  std::string Family;
   std::vector<BufferDecl> Params;
   Stmt Body;
   /// The schedule waiting to be applied by the schedule pass (cleared then).
@@ -269,6 +300,9 @@ struct Program {
 
   const Kernel *findKernel(llvm::StringRef Name) const;
 };
+
+/// Whether S holds an access indexed per dimension (not yet flattened).
+bool hasMultiDimAccess(const Stmt &S);
 
 llvm::Error verifyKernel(const Kernel &K);
 llvm::Error verifyProgram(const Program &P);

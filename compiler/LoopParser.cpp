@@ -280,6 +280,13 @@ bool Parser::parseKernel(Program &P) {
   if (!parseName(Tok::At, K.Name) || !expectPunct('(') ||
       !parseList(')', [&] { return parseParam(K); }))
     return false;
+  if (isWord("family")) {
+    consume();
+    if (Cur.Kind != Tok::Ident)
+      return fail("expected a kernel family after 'family'");
+    K.Family = Cur.Text;
+    consume();
+  }
   K.Body = parseBlock();
   if (!K.Body)
     return false;
@@ -289,13 +296,30 @@ bool Parser::parseKernel(Program &P) {
   return true;
 }
 
-/// `%x: f32[192]`, optionally `readonly`.
+/// `%x: f32[192]` (flat) or `%x: f32[2,3,32]` (its shape), optionally
+/// `readonly`.
 bool Parser::parseParam(Kernel &K) {
   BufferDecl B;
   if (!parseName(Tok::Percent, B.Name) || !expectPunct(':') ||
-      !parseScalar(B.Elem) || !expectPunct('[') || !parseInt(B.Size) ||
-      !expectPunct(']'))
+      !parseScalar(B.Elem) || !expectPunct('[') ||
+      !parseList(']', [&] {
+        int64_t D = 0;
+        if (!parseInt(D))
+          return false;
+        B.Shape.push_back(D);
+        return true;
+      }))
     return false;
+  if (B.Shape.empty())
+    return fail("buffer '%" + B.Name + "' has no size");
+  B.Size = 1;
+  for (int64_t D : B.Shape) {
+    if (D < 0 || (D && B.Size > INT64_MAX / D))
+      return fail("buffer '%" + B.Name + "' has a bad size");
+    B.Size *= D;
+  }
+  if (B.Shape.size() == 1)
+    B.Shape.clear();
   B.ReadOnly = isWord("readonly");
   if (B.ReadOnly)
     consume();
@@ -510,26 +534,56 @@ Stmt Parser::parseIf() {
   return ifThen(Cond, Then, Else);
 }
 
-/// `%buf[INDEX] = VALUE`.
+/// `%buf[INDEX] = VALUE` or `%buf[I, J, ...] = VALUE`.
 Stmt Parser::parseStore() {
   std::string Name = Cur.Text;
   consume();
-  if (!expectPunct('['))
-    return nullptr;
-  Token At = Cur;
-  Expr Index = parseExpr();
-  if (!Index || !expectPunct(']') || !expectPunct('='))
+  Token At;
+  std::vector<Expr> Indices;
+  if (!parseIndices(Indices, &At) || !expectPunct('='))
     return nullptr;
   Expr Value = parseExpr();
-  if (!Value)
+  if (!Value || !checkIndices(At, Indices, Value->Type, "store"))
     return nullptr;
-  if (Index->Type != DataType(ScalarType::I64, Value->Type.Lanes)) {
-    failAt(At, "store index must be i64 with the value's " +
-                   llvm::Twine(Value->Type.Lanes) + " lanes, not " +
-                   Index->Type.str());
-    return nullptr;
+  if (Indices.size() == 1)
+    return store(Name, Indices[0], Value);
+  return store(Name, std::move(Indices), Value);
+}
+
+/// `[INDEX]` or `[I, J, ...]`; First gets the first index's token.
+bool Parser::parseIndices(std::vector<Expr> &Indices, Token *First) {
+  if (!expectPunct('['))
+    return false;
+  if (First)
+    *First = Cur;
+  return parseList(']', [&] {
+           Expr I = parseExpr();
+           if (I)
+             Indices.push_back(I);
+           return I != nullptr;
+         });
+}
+
+/// One index with the value's lanes, or several scalar ones.
+bool Parser::checkIndices(const Token &At, const std::vector<Expr> &Indices,
+                          DataType Value, llvm::StringRef What) {
+  if (Indices.empty())
+    return failAt(At, What + " without an index");
+  if (Indices.size() == 1) {
+    if (Indices[0]->Type == DataType(ScalarType::I64, Value.Lanes))
+      return true;
+    return failAt(At, What + " index must be i64 with the " +
+                          (What == "load" ? "result" : "value") + "'s " +
+                          llvm::Twine(Value.Lanes) + " lanes, not " +
+                          Indices[0]->Type.str());
   }
-  return store(Name, Index, Value);
+  if (Value.isVector())
+    return failAt(At, "a multi-dimensional " + What + " must be scalar");
+  for (const Expr &I : Indices)
+    if (I->Type != DataType(ScalarType::I64))
+      return failAt(At, What + " indices must be scalar i64, not " +
+                            I->Type.str());
+  return true;
 }
 
 

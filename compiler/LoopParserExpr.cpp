@@ -205,24 +205,20 @@ Expr Parser::parseSelect() {
   return select(Args[0], Args[1], Args[2]);
 }
 
-/// `load %buf[INDEX]:TYPE`.
+/// `load %buf[INDEX]:TYPE` or `load %buf[I, J, ...]:TYPE`.
 Expr Parser::parseLoad() {
   Token At = Cur;
   consume();
   std::string Name;
-  if (!parseName(Tok::Percent, Name) || !expectPunct('['))
-    return nullptr;
-  Expr Index = parseExpr();
+  std::vector<Expr> Indices;
   DataType T;
-  if (!Index || !expectPunct(']') ||
-      !parseSuffix(T, DataType(ScalarType::I64)))
+  if (!parseName(Tok::Percent, Name) || !parseIndices(Indices) ||
+      !parseSuffix(T, DataType(ScalarType::I64)) ||
+      !checkIndices(At, Indices, T, "load"))
     return nullptr;
-  if (Index->Type != DataType(ScalarType::I64, T.Lanes)) {
-    failAt(At, "load index must be i64 with the result's " +
-                   llvm::Twine(T.Lanes) + " lanes, not " + Index->Type.str());
-    return nullptr;
-  }
-  return load(Name, T, Index);
+  if (Indices.size() == 1)
+    return load(Name, T, Indices[0]);
+  return load(Name, T, std::move(Indices));
 }
 
 /// `cast(A):TYPE`. Built directly: cast() would drop a same-type cast.

@@ -111,6 +111,9 @@ private:
   Stmt parseAllocate();
   Stmt parseIf();
   Stmt parseStore();
+  bool parseIndices(std::vector<Expr> &Indices, Token *First = nullptr);
+  bool checkIndices(const Token &At, const std::vector<Expr> &Indices,
+                    DataType Value, llvm::StringRef What);
 
   // Expressions.
   Expr parseExpr();

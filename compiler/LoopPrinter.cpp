@@ -88,6 +88,17 @@ const char *infixSpelling(BinaryOp Op) {
   }
 }
 
+/// `[i]`, or `[i, j, ...]` for one index per dimension.
+void printIndices(const std::vector<Expr> &Indices, llvm::raw_ostream &OS) {
+  OS << '[';
+  for (size_t I = 0; I < Indices.size(); ++I) {
+    if (I)
+      OS << ", ";
+    printExpr(Indices[I], OS);
+  }
+  OS << ']';
+}
+
 void printOperands(const ExprNode &E, llvm::raw_ostream &OS) {
   OS << '(';
   for (size_t I = 0; I < E.Operands.size(); ++I) {
@@ -156,7 +167,12 @@ void printDirective(const Directive &D, llvm::raw_ostream &OS) {
 
 void printParam(const BufferDecl &B, llvm::raw_ostream &OS) {
   printName('%', B.Name, OS);
-  OS << ": " << scalarTypeName(B.Elem) << '[' << B.Size << ']';
+  OS << ": " << scalarTypeName(B.Elem) << '[';
+  if (B.Shape.empty())
+    OS << B.Size;
+  for (size_t I = 0; I < B.Shape.size(); ++I)
+    OS << (I ? "," : "") << B.Shape[I];
+  OS << ']';
   if (B.ReadOnly)
     OS << " readonly";
 }
@@ -172,6 +188,8 @@ void printKernelAt(const Kernel &K, llvm::raw_ostream &OS, unsigned Indent) {
     printParam(K.Params[I], OS);
   }
   OS << ") ";
+  if (!K.Family.empty())
+    OS << "family " << K.Family << ' ';
   printBlock(K.Body, OS, Indent);
   if (!K.Sched.empty()) {
     OS << " schedule {\n";
@@ -262,9 +280,7 @@ void tidal::printExpr(const Expr &EP, llvm::raw_ostream &OS) {
   case ExprKind::Load:
     OS << "load ";
     printName('%', E.Name, OS);
-    OS << '[';
-    printExpr(E.Operands.empty() ? nullptr : E.Operands[0], OS);
-    OS << ']';
+    printIndices(E.Operands, OS);
     printTypeSuffix(E.Type, OS);
     return;
   case ExprKind::Cast:
@@ -310,9 +326,8 @@ void tidal::printStmt(const Stmt &SP, llvm::raw_ostream &OS, unsigned Indent) {
     break;
   case StmtKind::Store:
     printName('%', S.Name, OS);
-    OS << '[';
-    printExpr(S.Index, OS);
-    OS << "] = ";
+    printIndices(S.Indices, OS);
+    OS << " = ";
     printExpr(S.Value, OS);
     break;
   case StmtKind::Let:

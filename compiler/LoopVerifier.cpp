@@ -35,6 +35,7 @@ private:
     ScalarType Elem;
     int64_t Size;
     bool ReadOnly;
+    std::vector<int64_t> Shape;
   };
 
   bool fail(const llvm::Twine &Msg) {
@@ -65,6 +66,8 @@ private:
   bool checkBroadcast(const ExprNode &E);
   bool checkIndex(const BufferInfo &B, const Expr &Index, DataType Value,
                   llvm::StringRef What);
+  bool checkIndices(const BufferInfo &B, const std::vector<Expr> &Indices,
+                    DataType Value, llvm::StringRef What);
 
   const Kernel &K;
   std::vector<VarBinding> Vars;
@@ -102,7 +105,16 @@ llvm::Error KernelVerifier::run() {
       fail("parameter '%" + B.Name + "' declared twice");
     if (B.Size < 0)
       fail("parameter '%" + B.Name + "' has a negative size");
-    Buffers.push_back({B.Name, B.Elem, B.Size, B.ReadOnly});
+    if (B.Shape.size() == 1)
+      fail("parameter '%" + B.Name + "' has a shape of rank 1 (flat)");
+    int64_t Elems = 1;
+    for (int64_t D : B.Shape)
+      Elems = D < 0 ? -1 : Elems * D;
+    if (!B.Shape.empty() && Elems != B.Size)
+      fail("parameter '%" + B.Name + "' has a shape of " +
+           llvm::Twine(Elems) + " elements, not its size " +
+           llvm::Twine(B.Size));
+    Buffers.push_back({B.Name, B.Elem, B.Size, B.ReadOnly, B.Shape});
   }
   if (!K.Body)
     fail("no body");
@@ -165,13 +177,16 @@ bool KernelVerifier::checkStore(const StmtNode &S) {
     return fail("store to unknown buffer '%" + S.Name + "'");
   if (B->ReadOnly)
     return fail("store to read-only buffer '%" + S.Name + "'");
-  if (!checkExpr(S.Index) || !checkExpr(S.Value))
+  for (const Expr &I : S.Indices)
+    if (!checkExpr(I))
+      return false;
+  if (!checkExpr(S.Value))
     return false;
   DataType Want(B->Elem, S.Value->Type.Lanes);
   if (S.Value->Type != Want)
     return fail("store of " + S.Value->Type.str() + " to '%" + S.Name +
                 "' of " + scalarTypeName(B->Elem));
-  return checkIndex(*B, S.Index, S.Value->Type, "store to");
+  return checkIndices(*B, S.Indices, S.Value->Type, "store to");
 }
 
 bool KernelVerifier::checkLet(const StmtNode &S) {
@@ -314,12 +329,42 @@ bool KernelVerifier::checkLoad(const ExprNode &E) {
   const BufferInfo *B = findBuffer(E.Name);
   if (!B)
     return fail("load from unknown buffer '%" + E.Name + "'");
-  if (!checkOperands(E, 1))
-    return false;
+  for (const Expr &I : E.Operands)
+    if (!checkExpr(I))
+      return false;
   if (E.Type.Scalar != B->Elem)
     return fail("load of " + E.Type.str() + " from '%" + E.Name + "' of " +
                 scalarTypeName(B->Elem));
-  return checkIndex(*B, E.Operands[0], E.Type, "load from");
+  return checkIndices(*B, E.Operands, E.Type, "load from");
+}
+
+/// One flat index (checkIndex), or one scalar i64 per dimension of B's
+/// shape, each inside its dimension when constant.
+bool KernelVerifier::checkIndices(const BufferInfo &B,
+                                  const std::vector<Expr> &Indices,
+                                  DataType Value, llvm::StringRef What) {
+  if (Indices.size() == 1)
+    return checkIndex(B, Indices[0], Value, What);
+  if (Indices.size() != B.Shape.size())
+    return fail(What + " '%" + B.Name + "': " + llvm::Twine(Indices.size()) +
+                " indices for a buffer of rank " +
+                llvm::Twine(B.Shape.size() > 1 ? B.Shape.size() : 1));
+  if (Value.isVector())
+    return fail(What + " '%" + B.Name + "': a multi-dimensional access of " +
+                Value.str() + " (only scalars are indexed per dimension)");
+  for (size_t D = 0; D < Indices.size(); ++D) {
+    const Expr &I = Indices[D];
+    if (I->Type != DataType(ScalarType::I64))
+      return fail(What + " '%" + B.Name + "': index must be i64, not " +
+                  I->Type.str());
+    if (I->Kind == ExprKind::IntImm &&
+        (I->IntValue < 0 || I->IntValue >= B.Shape[D]))
+      return fail(What + " '%" + B.Name + "': constant index " +
+                  llvm::Twine(I->IntValue) + " out of range [0, " +
+                  llvm::Twine(B.Shape[D]) + ") in dimension " +
+                  llvm::Twine(D));
+  }
+  return true;
 }
 
 /// The index is i64 with the value's lanes; a constant index, or a ramp

@@ -116,8 +116,8 @@ class Applier {
 public:
   /// ParamsMayAlias: some call binds two of the kernel's parameters, one of
   /// them written, to overlapping storage (nothing may run in parallel).
-  Applier(Stmt Body, bool ParamsMayAlias)
-      : Body(std::move(Body)), ParamsMayAlias(ParamsMayAlias) {
+  Applier(const Kernel &K, bool ParamsMayAlias)
+      : Body(K.Body), Params(K.Params), ParamsMayAlias(ParamsMayAlias) {
     collectLoopNames(this->Body, Names);
   }
   /// Returns an empty string on success, else what is wrong.
@@ -140,6 +140,7 @@ private:
                                std::string &Err);
 
   std::set<std::string> Names;
+  const std::vector<BufferDecl> &Params;
   bool ParamsMayAlias;
 };
 
@@ -468,7 +469,9 @@ std::string Applier::parallel(const std::string &Loop) {
            "storage";
   if (!constInt(L->Min) || !constInt(L->Extent))
     return "loop '%" + Loop + "' has no constant bounds";
-  if (parallelPrefix({L}) != 1)
+  // Addresses are judged flat, as codegen will see them.
+  Stmt Flat = flattenAccesses(Params, std::make_shared<StmtNode>(*L));
+  if (parallelPrefix({Flat.get()}) != 1)
     return "cannot prove that iterations of loop '%" + Loop +
            "' write different elements";
   return setKind(Loop, ForKind::Parallel, false);
@@ -478,7 +481,7 @@ std::string Applier::parallel(const std::string &Loop) {
 /// directive K is unchanged and the error names the kernel and directive.
 llvm::Error applyKernelSchedule(const Program &P, Kernel &K,
                                 const Schedule &Sched) {
-  Applier A(K.Body, writtenParamMayAlias(P, K));
+  Applier A(K, writtenParamMayAlias(P, K));
   for (size_t I = 0; I < Sched.size(); ++I) {
     std::string Err = A.apply(Sched[I]);
     if (!Err.empty())

@@ -289,15 +289,21 @@ llvm::Error tidal::defaultSchedule(Module &M, const PassOptions &Opts) {
   for (Kernel &K : M.P->Kernels) {
     if (!K.Sched.empty())
       continue;
+    // The schedule names loops, which flattening keeps; the tests of what
+    // may be vectorized or run in parallel read addresses, so they look at
+    // the kernel flattened, as codegen will see it.
+    Kernel Flat = K;
+    Flat.Body = flattenAccesses(K.Params, K.Body);
     if (Opts.Target.isGPU()) {
-      K.Sched = gpuSchedule(*M.P, K);
+      K.Sched = gpuSchedule(*M.P, Flat);
       continue;
     }
-    Scheduler S(K, Opts.Target.VectorBits);
-    S.visit(K.Body);
-    K.Sched = std::move(S.Sched);
+    Scheduler S(Flat, Opts.Target.VectorBits);
+    S.visit(Flat.Body);
+    Flat.Sched = std::move(S.Sched);
     if (!writtenParamMayAlias(*M.P, K))
-      addParallelLoops(K, S.SplitOuter, S.Vectorized);
+      addParallelLoops(Flat, S.SplitOuter, S.Vectorized);
+    K.Sched = std::move(Flat.Sched);
   }
   return llvm::Error::success();
 }

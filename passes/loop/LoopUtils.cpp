@@ -43,7 +43,8 @@ Stmt IRMutator::mutateChildren(const Stmt &S) {
   };
   MutE(N->Min);
   MutE(N->Extent);
-  MutE(N->Index);
+  for (Expr &I : N->Indices)
+    MutE(I);
   MutE(N->Value);
   MutE(N->Cond);
   MutS(N->Body);
@@ -80,9 +81,11 @@ bool loop::usesVar(const Stmt &S, llvm::StringRef Name) {
   if (!S)
     return false;
   if (usesVar(S->Min, Name) || usesVar(S->Extent, Name) ||
-      usesVar(S->Index, Name) || usesVar(S->Value, Name) ||
-      usesVar(S->Cond, Name))
+      usesVar(S->Value, Name) || usesVar(S->Cond, Name))
     return true;
+  for (const Expr &I : S->Indices)
+    if (usesVar(I, Name))
+      return true;
   bool Binds = (S->Kind == StmtKind::For || S->Kind == StmtKind::Let) &&
                S->Name == Name;
   if (!Binds && usesVar(S->Body, Name))
@@ -291,6 +294,8 @@ std::optional<int64_t> VectorLegality::stride(const Expr &E) const {
 bool VectorLegality::checkExpr(const Expr &E) {
   if (E->Type.isVector())
     return fail("the body already holds vector values");
+  if (E->Kind == ExprKind::Load && E->Operands.size() != 1)
+    return fail("'%" + E->Name + "' is loaded at a multi-dimensional index");
   if (E->Kind == ExprKind::Load)
     Loads.push_back({E->Name, E->Operands[0]});
   for (const Expr &Op : E->Operands)
@@ -318,14 +323,16 @@ bool VectorLegality::check(const Stmt &S) {
     return check(S->Body);
   }
   case StmtKind::Store: {
-    if (!checkExpr(S->Index) || !checkExpr(S->Value))
+    if (S->Indices.size() != 1)
+      return fail("'%" + S->Name + "' is stored at a multi-dimensional index");
+    if (!checkExpr(S->index()) || !checkExpr(S->Value))
       return false;
-    auto St = stride(S->Index);
+    auto St = stride(S->index());
     if (!St || *St == 0)
       return fail("store to '%" + S->Name +
                   "' is not at an affine index of non-zero stride");
-    auto [It, New] = StoreIndex.insert({S->Name, S->Index});
-    if (!New && !exprEqual(It->second, S->Index))
+    auto [It, New] = StoreIndex.insert({S->Name, S->index()});
+    if (!New && !exprEqual(It->second, S->index()))
       return fail("'%" + S->Name + "' is stored at two different indices");
     return true;
   }

@@ -10,6 +10,7 @@
 #define TIDAL_PASSES_LOOP_LOOPUTILS_H
 
 #include "compiler/Loop.h"
+#include "llvm/ADT/ArrayRef.h"
 #include <optional>
 #include <set>
 #include <string>
@@ -58,6 +59,17 @@ Stmt renameLoops(const Stmt &S, llvm::StringRef Suffix,
 /// stride, and each buffer it stores to is accessed at one index only.
 /// On failure Why says what stands in the way.
 bool canVectorizeLoop(const StmtNode &L, std::string *Why = nullptr);
+
+/// The flat row-major index of Idx in Shape (Flatten.cpp): size-1
+/// dimensions and zero terms left out, and adjacent indices `X / S`,
+/// `X % S` (S the inner extent) joined back into X, so that an index a
+/// lowering unflattened is affine again (truncating division and remainder
+/// satisfy (X / S) * S + X % S == X for every X).
+Expr rowMajorIndex(llvm::ArrayRef<int64_t> Shape, llvm::ArrayRef<Expr> Idx);
+/// S with every access indexed per dimension of a buffer in Params
+/// rewritten to its flat row-major index: what the flatten pass does to a
+/// kernel, and the view in which legality tests read addresses.
+Stmt flattenAccesses(const std::vector<BufferDecl> &Params, const Stmt &S);
 
 } // namespace loop
 } // namespace tidal

@@ -189,6 +189,11 @@ public:
 
 private:
   Form form(const Expr &E);
+  /// The form of a flat access; unknown for one indexed per dimension
+  /// (callers test flattened statements, loop::flattenAccesses).
+  Form flatForm(const std::vector<Expr> &Indices) {
+    return Indices.size() == 1 ? form(Indices[0]) : Form();
+  }
   Form formOfVar(const std::string &Name);
   Form binaryForm(const ExprNode &E);
   void loads(const Expr &E);
@@ -286,7 +291,7 @@ void AccessCollector::loads(const Expr &E) {
   if (!E)
     return;
   if (E->Kind == ExprKind::Load && !isLocal(E->Name))
-    Accesses.push_back({E->Name, form(E->Operands[0]), false});
+    Accesses.push_back({E->Name, flatForm(E->Operands), false});
   for (const Expr &Op : E->Operands)
     loads(Op);
 }
@@ -319,10 +324,11 @@ void AccessCollector::visit(const Stmt &S) {
   case StmtKind::For:
     return visitFor(*S);
   case StmtKind::Store:
-    loads(S->Index);
+    for (const Expr &I : S->Indices)
+      loads(I);
     loads(S->Value);
     if (!isLocal(S->Name))
-      Accesses.push_back({S->Name, form(S->Index), true});
+      Accesses.push_back({S->Name, flatForm(S->Indices), true});
     return;
   case StmtKind::Let:
     loads(S->Value);

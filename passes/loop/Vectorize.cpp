@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Diagnostics.h"
 #include "passes/PassRegistry.h"
 #include "passes/loop/LoopUtils.h"
 #include <map>
@@ -178,7 +179,7 @@ Stmt Lifter::lift(const Stmt &S) {
     return seq(std::move(Out));
   }
   case StmtKind::Store:
-    return store(S->Name, lift(S->Index), widen(lift(S->Value)));
+    return store(S->Name, lift(S->index()), widen(lift(S->Value)));
   case StmtKind::Let: {
     Expr V = lift(S->Value);
     if (!V->Type.isVector()) {
@@ -217,7 +218,12 @@ public:
 llvm::Error tidal::vectorize(Module &M, const PassOptions &) {
   if (!M.P)
     return llvm::Error::success();
-  for (Kernel &K : M.P->Kernels)
+  for (Kernel &K : M.P->Kernels) {
+    if (hasMultiDimAccess(K.Body))
+      return makeError("kernel '" + K.Name +
+                       "': accesses indexed per dimension; run flatten "
+                       "before vectorize");
     K.Body = Vectorizer().mutate(K.Body);
+  }
   return llvm::Error::success();
 }

@@ -61,6 +61,8 @@ const std::string &KernelBuilder::buffer(const Value *V) {
   D.Name = freshName(V->Name);
   D.Elem = scalarTypeOf(V->Type.Elem);
   D.Size = V->Type.numElements();
+  if (V->Type.rank() >= 2)
+    D.Shape = V->Type.Shape;
   D.ReadOnly = V != Final;
   ParamIndex[V] = Params.size();
   Params.push_back(D);
@@ -90,65 +92,21 @@ const std::string &KernelBuilder::derivedConstant(llvm::StringRef Hint,
   return buffer(Derived.back()->result());
 }
 
-/// If A is `X / S` and B is `X % S` (S a constant), X.
-static Expr joinedSplit(const Expr &A, const Expr &B, int64_t S) {
-  auto IsOp = [&](const Expr &E, BinaryOp Op) {
-    return E->Kind == ExprKind::Binary && E->Op == Op &&
-           E->Operands[1]->Kind == ExprKind::IntImm &&
-           E->Operands[1]->IntValue == S;
-  };
-  if (IsOp(A, BinaryOp::Div) && IsOp(B, BinaryOp::Mod) &&
-      loop::exprEqual(A->Operands[0], B->Operands[0]))
-    return A->Operands[0];
-  return nullptr;
-}
-
-Expr KernelBuilder::flatIndex(const std::vector<int64_t> &Shape,
-                              const std::vector<Expr> &Idx) {
+/// The access of a buffer of Shape at Idx: one index per dimension when
+/// there are two or more, else the flat one.
+static std::vector<Expr> accessIndices(const std::vector<int64_t> &Shape,
+                                       const std::vector<Expr> &Idx) {
   assert(Shape.size() == Idx.size() && "index rank differs from shape rank");
-  // A size-1 dimension's index is always 0: leave it out. Then join split
-  // indices: dimension D's index then covers the extents of D and D+1 (and
-  // takes D+1's stride).
-  std::vector<Expr> Index;
-  std::vector<int64_t> Extent, Strides;
-  std::vector<int64_t> AllStrides = rowMajorStrides(Shape);
-  for (size_t D = 0; D < Shape.size(); ++D)
-    if (Shape[D] != 1) {
-      Index.push_back(Idx[D]);
-      Extent.push_back(Shape[D]);
-      Strides.push_back(AllStrides[D]);
-    }
-  for (size_t D = 0; D + 1 < Index.size();) {
-    Expr X = joinedSplit(Index[D], Index[D + 1], Extent[D + 1]);
-    if (!X) {
-      ++D;
-      continue;
-    }
-    Index[D] = X;
-    Extent[D] *= Extent[D + 1];
-    Strides[D] = Strides[D + 1];
-    Index.erase(Index.begin() + D + 1);
-    Extent.erase(Extent.begin() + D + 1);
-    Strides.erase(Strides.begin() + D + 1);
-    D = D ? D - 1 : 0; // the joined index may join the one before it
-  }
-  Expr Flat;
-  for (size_t D = 0; D < Index.size(); ++D) {
-    if (Index[D]->Kind == ExprKind::IntImm && Index[D]->IntValue == 0)
-      continue;
-    Expr Term = Strides[D] == 1 ? Index[D]
-                : Index[D]->Kind == ExprKind::IntImm
-                    ? intImm(Index[D]->IntValue * Strides[D])
-                    : Index[D] * Strides[D];
-    Flat = Flat ? Flat + Term : Term;
-  }
-  return Flat ? Flat : intImm(0);
+  if (Shape.size() >= 2)
+    return Idx;
+  return {loop::rowMajorIndex(Shape, Idx)};
 }
 
 Expr KernelBuilder::loadAt(const Value *V, const std::vector<Expr> &Idx) {
   const std::string &Buf = buffer(V);
-  return load(Buf, DataType(scalarTypeOf(V->Type.Elem)),
-              flatIndex(V->Type.Shape, Idx));
+  DataType T(scalarTypeOf(V->Type.Elem));
+  std::vector<Expr> At = accessIndices(V->Type.Shape, Idx);
+  return At.size() == 1 ? load(Buf, T, At[0]) : load(Buf, T, std::move(At));
 }
 
 Expr KernelBuilder::loadBroadcast(const Value *V,
@@ -213,7 +171,8 @@ Stmt KernelBuilder::storeResult(const std::vector<Expr> &Idx, Expr V) {
   assert(V->Type == DataType(scalarTypeOf(Prev->Type.Elem)) &&
          "stored value has another type than the result");
   const std::string &Buf = buffer(Prev);
-  Stmt S = store(Buf, flatIndex(Prev->Type.Shape, Idx), V);
+  std::vector<Expr> At = accessIndices(Prev->Type.Shape, Idx);
+  Stmt S = At.size() == 1 ? store(Buf, At[0], V) : store(Buf, std::move(At), V);
   for (size_t I = Lets.size(); I-- > 0;)
     S = letStmt(Lets[I].first, Lets[I].second, S);
   return S;

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/lower/Lowering.h"
+#include "passes/loop/LoopUtils.h"
 #include "llvm/Support/ErrorHandling.h"
 #include <cassert>
 
@@ -63,8 +64,9 @@ llvm::Expected<Stmt> lower::lowerReshape(const Node &N, KernelBuilder &B) {
   const Value *In = N.Operands[0];
   const std::vector<int64_t> &Shape = N.result()->Type.Shape;
   return B.loopNest(Shape, "i", [&](const std::vector<Expr> &Idx) {
+    // The operand's buffer has another shape: index it flat.
     Expr V =
-        load(B.buffer(In), elemType(In), KernelBuilder::flatIndex(Shape, Idx));
+        load(B.buffer(In), elemType(In), loop::rowMajorIndex(Shape, Idx));
     return B.storeResult(Idx, V);
   });
 }

@@ -173,6 +173,58 @@ struct LoweredKernel {
   std::vector<std::unique_ptr<Node>> Derived;
 };
 
+/// The family of the kernel anchored at N: what default schedules choose
+/// by (Kernel::Family).
+std::string kernelFamily(const Node &N) {
+  switch (N.Kind) {
+  case OpKind::Conv: {
+    size_t Spatial = N.Operands[0]->Type.rank() - 2;
+    int64_t Groups = N.getInt("group", 1);
+    if (Groups == 1)
+      return "conv" + std::to_string(Spatial) + "d";
+    bool Depthwise = Groups == N.Operands[0]->Type.Shape[1] &&
+                     Groups == N.result()->Type.Shape[1];
+    return Depthwise ? "depthwise" : "grouped_conv";
+  }
+  case OpKind::ConvTranspose:
+    return "conv_transpose";
+  case OpKind::Gemm:
+  case OpKind::MatMul:
+    return "gemm";
+  case OpKind::MaxPool:
+  case OpKind::AveragePool:
+  case OpKind::GlobalAveragePool:
+  case OpKind::GlobalMaxPool:
+    return "pool";
+  case OpKind::Softmax:
+  case OpKind::LogSoftmax:
+    return "softmax";
+  case OpKind::LRN:
+    return "lrn";
+  case OpKind::CumSum:
+  case OpKind::CumProd:
+    return "scan";
+  case OpKind::BatchNormalization:
+    return "norm";
+  default:
+    break;
+  }
+  switch (opCategory(N.Kind)) {
+  case OpCategory::Unary:
+  case OpCategory::Binary:
+  case OpCategory::Ternary:
+    return "elementwise";
+  case OpCategory::Injective:
+    return "injective";
+  case OpCategory::Reduction:
+    return "reduce";
+  case OpCategory::Source:
+    return "constant";
+  default:
+    return "opaque";
+  }
+}
+
 llvm::Expected<LoweredKernel> lowerChain(const Chain &C, size_t Index,
                                          const PassOptions &Opts) {
   const Node &Anchor = *C.front();
@@ -189,7 +241,9 @@ llvm::Expected<LoweredKernel> lowerChain(const Chain &C, size_t Index,
   auto Body = lowerNode(Anchor, B);
   if (!Body)
     return Body.takeError();
-  return LoweredKernel{B.finish(*Body), B.paramValues(), B.takeDerived()};
+  Kernel K = B.finish(*Body);
+  K.Family = kernelFamily(Anchor);
+  return LoweredKernel{std::move(K), B.paramValues(), B.takeDerived()};
 }
 
 /// Assigns every kernel argument its storage.

@@ -57,22 +57,16 @@ public:
     return std::move(Derived);
   }
   /// Loads V at a multi-dimensional index, one i64 expression per dimension
-  /// of V's shape (none for a scalar).
+  /// of V's shape (none for a scalar). The load keeps one index per
+  /// dimension (V's buffer carries its shape) when V has two or more; the
+  /// flatten pass makes it flat after scheduling.
   Expr loadAt(const Value *V, const std::vector<Expr> &Idx);
   /// Loads V broadcast numpy-style to a shape of rank Idx.size(): V's
   /// trailing dimensions align with Idx's, size-1 dimensions read index 0.
   Expr loadBroadcast(const Value *V, const std::vector<Expr> &Idx);
   /// Stores the anchor's result element at Idx (in the anchor's result
-  /// shape) after applying the epilogue.
+  /// shape) after applying the epilogue; indexed per dimension as loadAt.
   Stmt storeResult(const std::vector<Expr> &Idx, Expr Value);
-  /// The flat row-major index of Idx in Shape. Adjacent indices that split
-  /// one expression, `X / S` and then `X % S` with S the inner dimension,
-  /// are joined back into X, so that an index unflattened by a lowering
-  /// flattens to an affine one again (truncating division and remainder
-  /// satisfy (X / S) * S + X % S == X for every X).
-  static Expr flatIndex(const std::vector<int64_t> &Shape,
-                        const std::vector<Expr> &Idx);
-
   /// A variable name unique in this kernel, made from Hint.
   std::string freshName(llvm::StringRef Hint);
   /// Serial loops over every index of Shape (outermost first); Body gets

@@ -325,7 +325,7 @@ Stmt rawStore(const std::string &Buf, Expr Index, Expr Value) {
   auto N = std::make_shared<StmtNode>();
   N->Kind = StmtKind::Store;
   N->Name = Buf;
-  N->Index = Index;
+  N->Indices = {Index};
   N->Value = Value;
   return N;
 }

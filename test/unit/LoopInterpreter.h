@@ -396,9 +396,13 @@ inline void castLane(const Val &A, unsigned L, Val &R) {
 class Interpreter {
 public:
   /// Makes B the buffer the kernel calls Name (B must outlive the run).
-  void bind(const std::string &Name, Buffer &B) {
+  /// Shape: the dimensions a multi-dimensional access indexes (none for
+  /// a flat buffer).
+  void bind(const std::string &Name, Buffer &B,
+            std::vector<int64_t> Shape = {}) {
     TIDAL_LOOP_EXPECT(!Buffers.count(Name), "buffer %" << Name << " shadowed");
     Buffers[Name] = &B;
+    Shapes[Name] = std::move(Shape);
   }
 
   void run(const Stmt &S) {
@@ -518,7 +522,29 @@ public:
 
 private:
   std::map<std::string, Buffer *> Buffers;
+  std::map<std::string, std::vector<int64_t>> Shapes;
   std::map<std::string, Val> Vars;
+
+  /// The flat index of an access: its one index, or the row-major position
+  /// of one index per dimension, each checked against its dimension.
+  Val index(const std::string &Name, const std::vector<Expr> &Indices) {
+    if (Indices.size() == 1)
+      return eval(Indices[0]);
+    const std::vector<int64_t> &Shape = Shapes[Name];
+    TIDAL_LOOP_EXPECT(Shape.size() == Indices.size(),
+                      "%" << Name << " indexed by " << Indices.size()
+                          << " indices, not one per dimension");
+    int64_t At = 0;
+    for (size_t D = 0; D < Shape.size(); ++D) {
+      int64_t I = scalarInt(Indices[D]);
+      TIDAL_LOOP_EXPECT(I >= 0 && I < Shape[D], "%" << Name << " index " << I
+                                                    << " out of [0, "
+                                                    << Shape[D]
+                                                    << ") in dimension " << D);
+      At = At * Shape[D] + I;
+    }
+    return Val{DataType(ScalarType::I64), {}, {At}};
+  }
 
   Buffer &buffer(const std::string &Name) {
     auto It = Buffers.find(Name);
@@ -547,7 +573,7 @@ private:
   }
 
   Val load(const ExprNode &E) {
-    Val Index = eval(E.Operands[0]);
+    Val Index = index(E.Name, E.Operands);
     Buffer &B = buffer(E.Name);
     TIDAL_LOOP_EXPECT(B.Elem == E.Type.Scalar,
                       "load of another type from %" << E.Name);
@@ -566,7 +592,7 @@ private:
   }
 
   void store(const StmtNode &S) {
-    Val Index = eval(S.Index), V = eval(S.Value);
+    Val Index = index(S.Name, S.Indices), V = eval(S.Value);
     Buffer &B = buffer(S.Name);
     TIDAL_LOOP_EXPECT(B.Elem == V.Type.Scalar,
                       "store of another type to %" << S.Name);
@@ -630,7 +656,7 @@ inline void runKernel(const Kernel &K, const std::vector<Buffer *> &Args) {
     TIDAL_LOOP_EXPECT(Args[P]->Elem == D.Elem && Args[P]->size() == D.Size,
                       "parameter %" << D.Name << " of kernel @" << K.Name
                                     << " bound to a buffer of another type");
-    M.bind(D.Name, *Args[P]);
+    M.bind(D.Name, *Args[P], D.Shape);
   }
   M.run(K.Body);
 }
