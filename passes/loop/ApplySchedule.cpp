@@ -317,6 +317,28 @@ std::string findNest(const Stmt &Body, const std::vector<std::string> &Order,
   }
 }
 
+/// Appends the loops of S around Target (a statement inside S), outermost
+/// first; true when Target was found.
+bool enclosingLoops(const Stmt &S, const StmtNode *Target,
+                    std::vector<const StmtNode *> &Path) {
+  if (!S)
+    return false;
+  if (S.get() == Target)
+    return true;
+  bool IsLoop = S->Kind == StmtKind::For;
+  if (IsLoop)
+    Path.push_back(S.get());
+  for (const Stmt &X : S->Stmts)
+    if (enclosingLoops(X, Target, Path))
+      return true;
+  if (enclosingLoops(S->Body, Target, Path) ||
+      enclosingLoops(S->Else, Target, Path))
+    return true;
+  if (IsLoop)
+    Path.pop_back();
+  return false;
+}
+
 std::string Applier::reorder(const std::vector<std::string> &Order) {
   std::vector<const StmtNode *> Chain;
   std::string Err = findNest(Body, Order, Chain);
@@ -336,6 +358,22 @@ std::string Applier::reorder(const std::vector<std::string> &Order) {
         return "the bounds of loop '%" + L->Name + "' depend on loop '%" +
                O->Name + "'";
     }
+  std::vector<std::string> Old, New;
+  for (size_t I = 0; I < Chain.size(); ++I) {
+    Old.push_back(Chain[I]->Name);
+    New.push_back(NewChain[I]->Name);
+  }
+  if (Old != New) {
+    if (ParamsMayAlias)
+      return "a call binds a written parameter and another one to the same "
+             "storage";
+    std::vector<const StmtNode *> Enclosing;
+    enclosingLoops(Body, Chain.front(), Enclosing);
+    Stmt Flat = flattenAccesses(Params, std::make_shared<StmtNode>(*Chain.front()));
+    if (!reorderKeepsDependences(Enclosing, Flat, Old, New))
+      return "cannot prove that the new order keeps every dependence (each "
+             "element's reads and writes in the same order)";
+  }
   Stmt Inner = Chain.back()->Body;
   for (size_t I = NewChain.size(); I-- > 0;) {
     const StmtNode *L = NewChain[I];

@@ -486,6 +486,25 @@ bool prefixIsParallel(const std::vector<const StmtNode *> &Nest, unsigned K) {
   return true;
 }
 
+/// The loops among Loops that the form F (of some access) reads.
+std::set<std::string> loopsRead(const Form &F, const VarRanges &Loops) {
+  std::set<std::string> Read;
+  for (const auto &[Name, C] : F.Coef)
+    if (Loops.count(Name))
+      Read.insert(Name);
+  return Read;
+}
+
+/// Names, keeping only those not in Drop, in order.
+std::vector<std::string> without(const std::vector<std::string> &Names,
+                                 const std::set<std::string> &Drop) {
+  std::vector<std::string> Kept;
+  for (const std::string &N : Names)
+    if (!Drop.count(N))
+      Kept.push_back(N);
+  return Kept;
+}
+
 /// Whether two bindings may share bytes.
 bool mayOverlap(const BufferBinding &A, int64_t ABytes, const BufferBinding &B,
                 int64_t BBytes) {
@@ -532,4 +551,50 @@ unsigned loop::parallelPrefix(const std::vector<const StmtNode *> &Nest) {
     if (prefixIsParallel(Nest, K))
       return K;
   return 0;
+}
+
+bool loop::reorderKeepsDependences(
+    const std::vector<const StmtNode *> &Enclosing, const Stmt &Nest,
+    const std::vector<std::string> &Old, const std::vector<std::string> &New) {
+  // The enclosing loops and the nest's own are the candidates to test; the
+  // collector gives the nest's loops (and those inside) their ranges.
+  VarRanges Seed;
+  for (const StmtNode *L : Enclosing) {
+    std::optional<int64_t> Min = constInt(L->Min), Ext = constInt(L->Extent);
+    int64_t Last;
+    if (Min && Ext && *Ext >= 1 && !addOv(*Min, *Ext - 1, Last))
+      Seed[L->Name] = {*Min, Last};
+  }
+  AccessCollector C(Seed);
+  C.visit(Nest);
+  VarRanges Loops;
+  for (const auto &[Name, Range] : C.ranges())
+    if (Seed.count(Name) ||
+        std::find(Old.begin(), Old.end(), Name) != Old.end())
+      Loops[Name] = Range;
+  std::map<std::string, std::vector<const Access *>> ByBuffer;
+  for (const Access &A : C.Accesses)
+    ByBuffer[A.Buffer].push_back(&A);
+  for (const auto &[Buffer, List] : ByBuffer) {
+    if (std::none_of(List.begin(), List.end(),
+                     [](const Access *A) { return A->Store; }))
+      continue;
+    std::set<std::string> Read;
+    for (const Access *A : List) {
+      if (!A->Index.Known)
+        return false;
+      std::set<std::string> R = loopsRead(A->Index, Loops);
+      Read.insert(R.begin(), R.end());
+    }
+    // Distinct values of the loops the buffer is indexed by touch distinct
+    // elements, so only the loops it is not indexed by (its reductions)
+    // carry dependences, and those must keep their order.
+    VarRanges Tested;
+    for (const std::string &N : Read)
+      Tested[N] = Loops.at(N);
+    if (!disjoint(List, Tested, C.ranges()) ||
+        without(Old, Read) != without(New, Read))
+      return false;
+  }
+  return true;
 }

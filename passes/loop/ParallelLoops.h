@@ -13,6 +13,7 @@
 #define TIDAL_PASSES_LOOP_PARALLELLOOPS_H
 
 #include "compiler/Loop.h"
+#include <string>
 #include <vector>
 
 namespace tidal {
@@ -52,6 +53,20 @@ std::vector<const StmtNode *> constantPerfectNest(const Stmt &S);
 /// sure that no two parameters of the kernel share storage when one of them
 /// is written (then nothing may run in parallel).
 unsigned parallelPrefix(const std::vector<const StmtNode *> &Nest);
+
+/// Whether running the perfect nest Nest (whose loops, outermost first, are
+/// Old; Enclosing are the loops around it) with its loops in the order New
+/// keeps every dependence: for each buffer it stores to, distinct values
+/// of the loops (of Enclosing and the nest) that index the buffer must
+/// touch distinct elements (the rule of parallelPrefix), and the nest's
+/// loops that do not index it, which carry its dependences (a reduction's
+/// loops), must keep their relative order, so that every element sees its
+/// reads and writes in the same order. Buffers only loaded are
+/// unconstrained. Judged on flat addresses (loop::flattenAccesses).
+bool reorderKeepsDependences(const std::vector<const StmtNode *> &Enclosing,
+                             const Stmt &Nest,
+                             const std::vector<std::string> &Old,
+                             const std::vector<std::string> &New);
 
 /// Whether some call of K binds a written parameter and another parameter
 /// to storage that may overlap (then nothing of K may run in parallel).
