@@ -317,6 +317,11 @@ std::string findNest(const Stmt &Body, const std::vector<std::string> &Order,
   }
 }
 
+/// Why nothing may be reordered or run in parallel in a kernel whose
+/// written parameter may share storage with another one.
+const char *const AliasedParams =
+    "a call binds a written parameter and another one to the same storage";
+
 /// Appends the loops of S around Target (a statement inside S), outermost
 /// first; true when Target was found.
 bool enclosingLoops(const Stmt &S, const StmtNode *Target,
@@ -365,11 +370,11 @@ std::string Applier::reorder(const std::vector<std::string> &Order) {
   }
   if (Old != New) {
     if (ParamsMayAlias)
-      return "a call binds a written parameter and another one to the same "
-             "storage";
+      return AliasedParams;
     std::vector<const StmtNode *> Enclosing;
     enclosingLoops(Body, Chain.front(), Enclosing);
-    Stmt Flat = flattenAccesses(Params, std::make_shared<StmtNode>(*Chain.front()));
+    Stmt Flat =
+        flattenAccesses(Params, std::make_shared<StmtNode>(*Chain.front()));
     if (!reorderKeepsDependences(Enclosing, Flat, Old, New))
       return "cannot prove that the new order keeps every dependence (each "
              "element's reads and writes in the same order)";
@@ -503,8 +508,7 @@ std::string Applier::parallel(const std::string &Loop) {
   if (!L)
     return "unknown loop '%" + Loop + "'";
   if (ParamsMayAlias)
-    return "a call binds a written parameter and another one to the same "
-           "storage";
+    return AliasedParams;
   if (!constInt(L->Min) || !constInt(L->Extent))
     return "loop '%" + Loop + "' has no constant bounds";
   // Addresses are judged flat, as codegen will see them.
