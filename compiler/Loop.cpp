@@ -87,6 +87,15 @@ std::optional<ForKind> tidal::parseForKind(llvm::StringRef Name) {
 llvm::StringRef tidal::directiveName(Directive::KindT K) {
   return DirectiveNames[static_cast<unsigned>(K)];
 }
+static const char *const TailNames[] = {"loop", "guard", "shift"};
+llvm::StringRef tidal::tailName(Directive::TailT T) {
+  return TailNames[static_cast<unsigned>(T)];
+}
+std::optional<Directive::TailT> tidal::parseTailName(llvm::StringRef Name) {
+  if (auto I = lookup(TailNames, Name))
+    return static_cast<Directive::TailT>(*I);
+  return std::nullopt;
+}
 llvm::StringRef tidal::storageKindName(StorageKind K) {
   return StorageNames[static_cast<unsigned>(K)];
 }

@@ -216,7 +216,8 @@ struct BufferDecl {
 };
 
 /// One scheduling directive, keyed by loop name. Directives apply in order.
-///   Split      Loops = {loop, outer, inner}, Factor: inner extent
+///   Split      Loops = {loop, outer, inner}, Factor: inner extent; Tail
+///              says how an extent that is not a multiple is finished
 ///   Reorder    Loops = new order of the named loops (outermost first)
 ///   Tile       Loops = {x, y, xo, yo, xi, yi}, Factors = {fx, fy}
 ///   Vectorize  Loops = {loop}; the loop's extent is the lane count
@@ -236,8 +237,18 @@ struct Directive {
   } Kind;
   std::vector<std::string> Loops;
   std::vector<int64_t> Factors;
+  /// How a split finishes the iterations past the last whole block
+  /// (`split ... by F tail guard`):
+  ///   TailLoop   a separate loop after the blocks (the default)
+  ///   TailGuard  one more block, its body under `if (index < extent)`
+  ///   TailShift  one more block shifted inwards to end at the extent: it
+  ///              redoes some iterations, so apply-schedule accepts it only
+  ///              where that cannot change the result
+  enum TailT : uint8_t { TailLoop, TailGuard, TailShift } Tail = TailLoop;
 };
 llvm::StringRef directiveName(Directive::KindT K);
+llvm::StringRef tailName(Directive::TailT T);
+std::optional<Directive::TailT> parseTailName(llvm::StringRef Name);
 using Schedule = std::vector<Directive>;
 
 /// A kernel: a function of its buffers.

@@ -338,7 +338,8 @@ bool Parser::parseSchedule(Kernel &K) {
   return true;
 }
 
-/// `split %i, %i.o, %i.i by 8`: a directive name, loop names, and factors.
+/// `split %i, %i.o, %i.i by 8 [tail guard]`: a directive name, loop
+/// names, factors and a split's tail.
 /// The arity is the schedule pass's to check.
 bool Parser::parseDirective(Kernel &K) {
   Directive D;
@@ -372,6 +373,16 @@ bool Parser::parseDirective(Kernel &K) {
         return false;
       D.Factors.push_back(F);
     } while (isPunct(','));
+  }
+  if (isWord("tail")) {
+    consume();
+    std::optional<Directive::TailT> T;
+    if (Cur.Kind == Tok::Ident)
+      T = parseTailName(Cur.Text);
+    if (!T)
+      return fail("expected loop, guard or shift after 'tail'");
+    D.Tail = *T;
+    consume();
   }
   K.Sched.push_back(std::move(D));
   return true;

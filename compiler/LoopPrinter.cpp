@@ -163,6 +163,8 @@ void printDirective(const Directive &D, llvm::raw_ostream &OS) {
     for (size_t I = 0; I < D.Factors.size(); ++I)
       OS << (I ? ", " : "") << D.Factors[I];
   }
+  if (D.Tail != Directive::TailLoop)
+    OS << " tail " << tailName(D.Tail);
 }
 
 void printParam(const BufferDecl &B, llvm::raw_ostream &OS) {

@@ -9,9 +9,23 @@
 //                             remaining E%F iterations after the main nest;
 //                             loops inside the tail's copy of the body are
 //                             renamed (suffix `.t`) to keep names unique.
+//   split ... by F tail guard %xo runs ceil(E/F) blocks and the body is
+//                             under `if (%xo*F + %xi) < E` (no tail loop).
+//   split ... by F tail shift %xo runs ceil(E/F) blocks, the last one
+//                             shifted inwards to end at E: %x = min +
+//                             min(%xo*F, E-F) + %xi. It redoes up to F-1
+//                             iterations, so it needs a constant E >= F and
+//                             a body that loads no buffer it stores to
+//                             (other than buffers it allocates): then
+//                             redoing an iteration stores the values it
+//                             stored before, and the last store to each
+//                             element is still the one of the last
+//                             iteration that writes it.
 //   reorder %a, %b, ...       the named loops of one perfect nest take the
 //                             listed order (outermost first); loops of the
-//                             nest that are not named keep their places.
+//                             nest that are not named keep their places;
+//                             the new order must keep every dependence
+//                             (reorderKeepsDependences in ParallelLoops.h).
 //   tile %x, %y, %xo, %yo, %xi, %yi by FX, FY
 //                             two splits, then the outer pieces are moved
 //                             above the inner ones (keeping x/y's order).
@@ -108,6 +122,8 @@ std::string describe(const Directive &D) {
     OS << (I ? ", %" : " %") << D.Loops[I];
   for (size_t I = 0; I < D.Factors.size(); ++I)
     OS << (I ? ", " : " by ") << D.Factors[I];
+  if (D.Tail != Directive::TailLoop)
+    OS << " tail " << tailName(D.Tail);
   return OS.str();
 }
 
@@ -127,7 +143,8 @@ public:
 private:
   std::string checkArity(const Directive &D);
   std::string split(const std::string &Loop, const std::string &Outer,
-                    const std::string &Inner, int64_t Factor);
+                    const std::string &Inner, int64_t Factor,
+                    Directive::TailT Tail = Directive::TailLoop);
   std::string reorder(const std::vector<std::string> &Order);
   std::string tile(const Directive &D);
   std::string fuse(const std::vector<std::string> &Loops);
@@ -179,6 +196,8 @@ std::string Applier::checkArity(const Directive &D) {
   for (int64_t F : D.Factors)
     if (F <= 0)
       return "factor " + std::to_string(F) + " is not positive";
+  if (D.Tail != Directive::TailLoop && D.Kind != Directive::Split)
+    return "only split takes a tail";
   return "";
 }
 
@@ -189,7 +208,7 @@ std::string Applier::apply(const Directive &D) {
   const std::vector<std::string> &L = D.Loops;
   switch (D.Kind) {
   case Directive::Split:
-    return split(L[0], L[1], L[2], D.Factors[0]);
+    return split(L[0], L[1], L[2], D.Factors[0], D.Tail);
   case Directive::Reorder:
     return reorder(L);
   case Directive::Tile:
@@ -251,34 +270,92 @@ Expr plusMin(Expr E, const Expr &Min) {
   return E + Min;
 }
 
+/// Whether S loads a buffer that it stores to, other than the buffers it
+/// allocates itself (what a shifted tail must not do).
+bool readsWhatItWrites(const Stmt &S) {
+  std::set<std::string> Stored, Loaded, Local;
+  std::function<void(const Expr &)> Loads = [&](const Expr &E) {
+    if (!E)
+      return;
+    if (E->Kind == ExprKind::Load)
+      Loaded.insert(E->Name);
+    for (const Expr &Op : E->Operands)
+      Loads(Op);
+  };
+  std::function<void(const Stmt &)> Walk = [&](const Stmt &X) {
+    if (!X)
+      return;
+    if (X->Kind == StmtKind::Store)
+      Stored.insert(X->Name);
+    if (X->Kind == StmtKind::Allocate)
+      Local.insert(X->Name);
+    for (const Expr &E : {X->Min, X->Extent, X->Value, X->Cond})
+      Loads(E);
+    for (const Expr &E : X->Indices)
+      Loads(E);
+    Walk(X->Body);
+    Walk(X->Else);
+    for (const Stmt &Y : X->Stmts)
+      Walk(Y);
+  };
+  Walk(S);
+  for (const std::string &B : Stored)
+    if (!Local.count(B) && Loaded.count(B))
+      return true;
+  return false;
+}
+
 std::string Applier::split(const std::string &Loop, const std::string &Outer,
-                           const std::string &Inner, int64_t Factor) {
+                           const std::string &Inner, int64_t Factor,
+                           Directive::TailT Tail) {
   std::string Err;
+  const StmtNode *Found = findLoop(Body, Loop);
+  if (Found && Tail == Directive::TailShift) {
+    std::optional<int64_t> E = constInt(Found->Extent);
+    if (!E || *E < Factor)
+      return "a shifted tail needs a constant extent of at least the factor";
+    if (readsWhatItWrites(Found->Body))
+      return "a shifted tail redoes iterations, but loop '%" + Loop +
+             "' loads a buffer it stores to";
+  }
   const StmtNode *L = replaceByTwo(Loop, Outer, Inner, "outer and inner", Err);
   if (!L)
     return Err;
   std::optional<int64_t> E = constInt(L->Extent);
   Expr F = intImm(Factor);
-  Expr MainExtent = E ? intImm(*E / Factor) : L->Extent / F;
   bool NeedTail = !E || *E % Factor != 0;
-  std::string TailName = NeedTail ? freshName(Loop + ".tail", Names) : "";
+  // With a guard or a shift, the blocks cover the tail: ceil(E / F) of them.
+  bool TailInBlocks = NeedTail && Tail != Directive::TailLoop;
+  Expr Blocks = E ? intImm(TailInBlocks ? (*E + Factor - 1) / Factor
+                                        : *E / Factor)
+                  : (TailInBlocks ? (L->Extent + (Factor - 1)) / F
+                                  : L->Extent / F);
+  std::string TailName = NeedTail && !TailInBlocks
+                             ? freshName(Loop + ".tail", Names)
+                             : "";
   Body = LoopReplacer(Loop, [&](const StmtNode &S) {
-           Expr Index = plusMin(var(Outer) * F + var(Inner), S.Min);
-           Stmt Main = forLoop(
-               Outer, intImm(0), MainExtent, S.Loop,
-               forLoop(Inner, intImm(0), F, ForKind::Serial,
-                       substitute(S.Body, Loop, Index)));
-           if (!NeedTail)
+           Expr Offset = var(Outer) * F;
+           if (TailInBlocks && Tail == Directive::TailShift)
+             Offset = min(Offset, intImm(*E - Factor));
+           Expr Index = plusMin(Offset + var(Inner), S.Min);
+           Stmt Inside = substitute(S.Body, Loop, Index);
+           if (TailInBlocks && Tail == Directive::TailGuard)
+             Inside = ifThen(lt(var(Outer) * F + var(Inner), S.Extent), Inside);
+           Stmt Main =
+               forLoop(Outer, intImm(0), Blocks, S.Loop,
+                       forLoop(Inner, intImm(0), F, ForKind::Serial, Inside));
+           if (TailName.empty())
              return Main;
            Expr TailExtent = E ? intImm(*E % Factor) : S.Extent % F;
-           Expr Start = plusMin(E ? intImm(*E / Factor * Factor) : MainExtent * F,
+           Expr Start = plusMin(E ? intImm(*E / Factor * Factor) : Blocks * F,
                                 S.Min);
            Stmt Copy = renameLoops(S.Body, ".t", Names);
            Expr TailIndex = constInt(Start) == 0 ? var(TailName)
                                                   : var(TailName) + Start;
-           Stmt Tail = forLoop(TailName, intImm(0), TailExtent, ForKind::Serial,
-                               substitute(Copy, Loop, TailIndex));
-           return seq({Main, Tail});
+           Stmt TailLoop = forLoop(TailName, intImm(0), TailExtent,
+                                   ForKind::Serial,
+                                   substitute(Copy, Loop, TailIndex));
+           return seq({Main, TailLoop});
          }).mutate(Body);
   return "";
 }
