@@ -38,7 +38,10 @@
 //                             the loops and lets inside it and constants),
 //                             and no call of the kernel may bind a written
 //                             parameter and another to the same storage.
-//   compute_at                not supported yet (an error).
+//   compute_at %p, %c         the top-level stage whose outer loop is %p is
+//                             computed at the top of %c's body, for the
+//                             region %c reads (ComputeAt.cpp: bounds
+//                             inference and when it is legal).
 //   fuse %a, %b, ..., %f      the perfect nest %a { %b { ... } } (two or more
 //                             loops, outermost first, constant mins and
 //                             extents) becomes one loop %f from 0 with the
@@ -71,9 +74,11 @@
 #include "compiler/Diagnostics.h"
 #include "passes/PassRegistry.h"
 #include "passes/loop/LoopUtils.h"
+#include "passes/loop/ComputeAt.h"
 #include "passes/loop/ParallelLoops.h"
 #include "llvm/Support/raw_ostream.h"
 #include <functional>
+#include <map>
 
 using namespace tidal;
 using namespace tidal::loop;
@@ -132,8 +137,11 @@ class Applier {
 public:
   /// ParamsMayAlias: some call binds two of the kernel's parameters, one of
   /// them written, to overlapping storage (nothing may run in parallel).
-  Applier(const Kernel &K, bool ParamsMayAlias)
-      : Body(K.Body), Params(K.Params), ParamsMayAlias(ParamsMayAlias) {
+  /// Private: the parameters no other kernel or graph output sees.
+  Applier(const Kernel &K, bool ParamsMayAlias,
+          std::set<std::string> Private)
+      : Body(K.Body), Params(K.Params), ParamsMayAlias(ParamsMayAlias),
+        Private(std::move(Private)) {
     collectLoopNames(this->Body, Names);
   }
   /// Returns an empty string on success, else what is wrong.
@@ -159,6 +167,7 @@ private:
   std::set<std::string> Names;
   const std::vector<BufferDecl> &Params;
   bool ParamsMayAlias;
+  std::set<std::string> Private;
 };
 
 std::string Applier::checkArity(const Directive &D) {
@@ -224,7 +233,9 @@ std::string Applier::apply(const Directive &D) {
   case Directive::GpuThread:
     return setKind(L[0], ForKind::GpuThread, false);
   case Directive::ComputeAt:
-    return "compute_at is not supported yet";
+    return computeAt(Body, Params, L[0], L[1], [&](const std::string &B) {
+      return Private.count(B) != 0;
+    });
   case Directive::Fuse:
     return fuse(L);
   case Directive::GpuSplit:
@@ -596,11 +607,35 @@ std::string Applier::parallel(const std::string &Loop) {
   return setKind(Loop, ForKind::Parallel, false);
 }
 
+/// The parameters of K that every call binds to a temporary that nothing
+/// else binds: scratch space no other kernel and no graph output sees.
+std::set<std::string> privateParams(const Program &P, const Kernel &K) {
+  std::map<int64_t, int> TempUses;
+  for (const KernelCall &C : P.Calls)
+    for (const BufferBinding &B : C.Args)
+      if (B.Storage == StorageKind::Temp)
+        ++TempUses[B.Index];
+  std::set<std::string> Private;
+  bool Called = false;
+  for (size_t I = 0; I < K.Params.size(); ++I)
+    Private.insert(K.Params[I].Name);
+  for (const KernelCall &C : P.Calls) {
+    if (C.Kernel != K.Name || C.Args.size() != K.Params.size())
+      continue;
+    Called = true;
+    for (size_t I = 0; I < C.Args.size(); ++I)
+      if (C.Args[I].Storage != StorageKind::Temp ||
+          TempUses[C.Args[I].Index] != 1)
+        Private.erase(K.Params[I].Name);
+  }
+  return Called ? Private : std::set<std::string>();
+}
+
 /// Applies Sched to K's body; on success K takes the result, on an illegal
 /// directive K is unchanged and the error names the kernel and directive.
 llvm::Error applyKernelSchedule(const Program &P, Kernel &K,
                                 const Schedule &Sched) {
-  Applier A(K, writtenParamMayAlias(P, K));
+  Applier A(K, writtenParamMayAlias(P, K), privateParams(P, K));
   for (size_t I = 0; I < Sched.size(); ++I) {
     std::string Err = A.apply(Sched[I]);
     if (!Err.empty())

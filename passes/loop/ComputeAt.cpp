@@ -1,0 +1,440 @@
+//===- ComputeAt.cpp - compute_at with bounds inference ------------------===//
+//
+// `compute_at %p, %c`: the stage whose outermost loop is %p (a statement at
+// the top of the kernel) is computed at the top of the body of loop %c (in
+// a later top-level statement), for only the elements one iteration of %c
+// reads, as Halide's compute_at does. A kernel whose stages are written
+// one after the other (a producer filling a scratch buffer, a consumer
+// reading it) thereby becomes one that produces each piece just before it
+// is used, while it is still in cache.
+//
+// Bounds inference: the region of the produced buffer that the body of %c
+// reads is an interval per dimension, found from the consumer's indices by
+// interval arithmetic over the loops and lets inside %c (+, -, * by a
+// constant, min, max); its ends are expressions of %c and the loops around
+// it. The producer's loops that index those dimensions are clamped to it.
+//
+// Legality, each answered with an error naming what stands in the way:
+// - the producer is a perfect nest whose every store goes to one buffer B
+//   at one index per dimension, each a distinct loop of the nest (so the
+//   clamped loops produce exactly the region); it does not read B (a
+//   region produced again for a later iteration of %c overlaps earlier
+//   ones, so recomputing must not depend on B);
+// - nothing but the consumer's loop %c reads B, nothing writes it but the
+//   producer, and B is private to the kernel (an elements never read is
+//   never computed);
+// - nothing from the producer's old place to the consumer writes a buffer
+//   the producer reads, so it still reads the same values;
+// - neither %c nor a loop around it runs in parallel or on the GPU (the
+//   pieces of B would be written by several threads at once).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/loop/ComputeAt.h"
+#include "passes/loop/LoopUtils.h"
+#include <functional>
+#include <map>
+
+using namespace tidal;
+using namespace tidal::loop;
+
+namespace {
+
+/// A + B, folding constants, so that inferred bounds stay readable.
+Expr plus(const Expr &A, const Expr &B) {
+  std::optional<int64_t> X = constInt(A), Y = constInt(B);
+  if (X && Y)
+    return intImm(*X + *Y);
+  if (Y && *Y == 0)
+    return A;
+  if (X && *X == 0)
+    return B;
+  if (Y && A->Kind == ExprKind::Binary && A->Op == BinaryOp::Add)
+    if (std::optional<int64_t> Z = constInt(A->Operands[1]))
+      return plus(A->Operands[0], intImm(*Z + *Y));
+  return A + B;
+}
+Expr minus(const Expr &A, const Expr &B) {
+  std::optional<int64_t> Y = constInt(B);
+  return Y ? plus(A, intImm(-*Y)) : A - B;
+}
+Expr times(const Expr &A, int64_t C) {
+  std::optional<int64_t> X = constInt(A);
+  return X ? intImm(*X * C) : C == 1 ? A : A * C;
+}
+
+/// C when B is A + C (C a constant), for picking the smaller or larger of
+/// two bounds without a min or max.
+std::optional<int64_t> offset(const Expr &A, const Expr &B) {
+  std::optional<int64_t> X = constInt(A), Y = constInt(B);
+  if (X && Y)
+    return *Y - *X;
+  if (exprEqual(A, B))
+    return 0;
+  if (B->Kind == ExprKind::Binary && B->Op == BinaryOp::Add &&
+      exprEqual(B->Operands[0], A))
+    return constInt(B->Operands[1]);
+  if (A->Kind == ExprKind::Binary && A->Op == BinaryOp::Add &&
+      exprEqual(A->Operands[0], B))
+    if (std::optional<int64_t> C = constInt(A->Operands[1]))
+      return -*C;
+  return std::nullopt;
+}
+Expr lower(const Expr &A, const Expr &B) {
+  std::optional<int64_t> D = offset(A, B);
+  return D ? (*D >= 0 ? A : B) : min(A, B);
+}
+Expr upper(const Expr &A, const Expr &B) {
+  std::optional<int64_t> D = offset(A, B);
+  return D ? (*D >= 0 ? B : A) : max(A, B);
+}
+
+/// An inclusive range of i64 values, its ends as expressions.
+struct Interval {
+  Expr Lo, Hi;
+};
+using Ranges = std::map<std::string, Interval>;
+
+/// The values E can take when the variables of R range over their
+/// intervals (other variables stay themselves); none when E is not built
+/// from what interval arithmetic handles.
+std::optional<Interval> bounds(const Expr &E, const Ranges &R) {
+  if (E->Type != DataType(ScalarType::I64))
+    return std::nullopt;
+  if (E->Kind == ExprKind::IntImm)
+    return Interval{E, E};
+  if (E->Kind == ExprKind::Var) {
+    auto It = R.find(E->Name);
+    return It == R.end() ? Interval{E, E} : It->second;
+  }
+  if (E->Kind != ExprKind::Binary)
+    return std::nullopt;
+  auto A = bounds(E->Operands[0], R), B = bounds(E->Operands[1], R);
+  if (!A || !B)
+    return std::nullopt;
+  switch (E->Op) {
+  case BinaryOp::Add:
+    return Interval{plus(A->Lo, B->Lo), plus(A->Hi, B->Hi)};
+  case BinaryOp::Sub:
+    return Interval{minus(A->Lo, B->Hi), minus(A->Hi, B->Lo)};
+  case BinaryOp::Mul: {
+    std::optional<int64_t> C = constInt(E->Operands[1]);
+    Interval X = *A;
+    if (!C) {
+      C = constInt(E->Operands[0]);
+      X = *B;
+    }
+    if (!C)
+      return std::nullopt;
+    return *C >= 0 ? Interval{times(X.Lo, *C), times(X.Hi, *C)}
+                   : Interval{times(X.Hi, *C), times(X.Lo, *C)};
+  }
+  case BinaryOp::Min:
+    return Interval{lower(A->Lo, B->Lo), lower(A->Hi, B->Hi)};
+  case BinaryOp::Max:
+    return Interval{upper(A->Lo, B->Lo), upper(A->Hi, B->Hi)};
+  default:
+    return std::nullopt;
+  }
+}
+
+/// The region of buffer Buf (one interval per dimension) that the loads in
+/// a statement read, with the loops and lets inside it ranging.
+class RegionFinder {
+public:
+  RegionFinder(std::string Buf, size_t Rank) : Buf(std::move(Buf)), Rank(Rank) {}
+  bool visit(const Stmt &S);
+  std::vector<Interval> Region;
+  std::string Why;
+
+private:
+  bool expr(const Expr &E);
+  bool fail(const std::string &Msg) {
+    if (Why.empty())
+      Why = Msg;
+    return false;
+  }
+  std::string Buf;
+  size_t Rank;
+  Ranges R;
+};
+
+bool RegionFinder::expr(const Expr &E) {
+  if (!E)
+    return true;
+  for (const Expr &Op : E->Operands)
+    if (!expr(Op))
+      return false;
+  if (E->Kind != ExprKind::Load || E->Name != Buf)
+    return true;
+  if (E->Operands.size() != Rank)
+    return fail("it is read at a flat index, not one per dimension");
+  for (size_t D = 0; D < Rank; ++D) {
+    std::optional<Interval> I = bounds(E->Operands[D], R);
+    if (!I)
+      return fail("its index in dimension " + std::to_string(D) +
+                  " is not built from +, -, * by a constant, min and max");
+    if (Region.size() <= D)
+      Region.push_back(*I);
+    else
+      Region[D] = {lower(Region[D].Lo, I->Lo), upper(Region[D].Hi, I->Hi)};
+  }
+  return true;
+}
+
+bool RegionFinder::visit(const Stmt &S) {
+  if (!S)
+    return true;
+  switch (S->Kind) {
+  case StmtKind::For: {
+    if (!expr(S->Min) || !expr(S->Extent))
+      return false;
+    auto Lo = bounds(S->Min, R), Ext = bounds(S->Extent, R);
+    if (!Lo || !Ext)
+      return fail("the bounds of loop '%" + S->Name + "' are not affine");
+    R[S->Name] = {Lo->Lo, plus(Lo->Hi, minus(Ext->Hi, intImm(1)))};
+    bool Ok = visit(S->Body);
+    R.erase(S->Name);
+    return Ok;
+  }
+  case StmtKind::Let: {
+    if (!expr(S->Value))
+      return false;
+    bool IsIndex = S->Value->Type == DataType(ScalarType::I64);
+    auto V = IsIndex ? bounds(S->Value, R) : std::nullopt;
+    if (IsIndex && !V)
+      return fail("let '%" + S->Name + "' is not affine");
+    if (V)
+      R[S->Name] = *V;
+    bool Ok = visit(S->Body);
+    R.erase(S->Name);
+    return Ok;
+  }
+  case StmtKind::Store:
+    if (S->Name == Buf)
+      return fail("the consumer writes it");
+    for (const Expr &I : S->Indices)
+      if (!expr(I))
+        return false;
+    return expr(S->Value);
+  case StmtKind::If:
+    return expr(S->Cond) && visit(S->Body) && visit(S->Else);
+  case StmtKind::Allocate:
+    return visit(S->Body);
+  case StmtKind::Seq:
+    for (const Stmt &X : S->Stmts)
+      if (!visit(X))
+        return false;
+    return true;
+  }
+  return true;
+}
+
+/// The buffers S loads from and stores to.
+void accesses(const Stmt &S, std::set<std::string> &Loaded,
+              std::set<std::string> &Stored) {
+  std::function<void(const Expr &)> Loads = [&](const Expr &E) {
+    if (!E)
+      return;
+    if (E->Kind == ExprKind::Load)
+      Loaded.insert(E->Name);
+    for (const Expr &Op : E->Operands)
+      Loads(Op);
+  };
+  std::function<void(const Stmt &)> Walk = [&](const Stmt &X) {
+    if (!X)
+      return;
+    if (X->Kind == StmtKind::Store)
+      Stored.insert(X->Name);
+    for (const Expr &E : {X->Min, X->Extent, X->Value, X->Cond})
+      Loads(E);
+    for (const Expr &E : X->Indices)
+      Loads(E);
+    Walk(X->Body);
+    Walk(X->Else);
+    for (const Stmt &Y : X->Stmts)
+      Walk(Y);
+  };
+  Walk(S);
+}
+
+/// The path of loops from S down to the loop named Name (inclusive), or
+/// empty.
+std::vector<const StmtNode *> pathTo(const Stmt &S, const std::string &Name) {
+  if (!S)
+    return {};
+  if (S->Kind == StmtKind::For && S->Name == Name)
+    return {S.get()};
+  std::vector<const Stmt *> Subs = {&S->Body, &S->Else};
+  for (const Stmt &X : S->Stmts)
+    Subs.push_back(&X);
+  for (const Stmt *X : Subs) {
+    std::vector<const StmtNode *> P = pathTo(*X, Name);
+    if (P.empty())
+      continue;
+    if (S->Kind == StmtKind::For)
+      P.insert(P.begin(), S.get());
+    return P;
+  }
+  return {};
+}
+
+/// The one buffer the producer nest stores to and, per dimension, the
+/// loop of the nest that indexes it; an error message otherwise.
+std::string producedBuffer(const std::vector<const StmtNode *> &Chain,
+                           std::string &Buf, std::vector<std::string> &Dims) {
+  std::string Err;
+  std::function<void(const Stmt &)> Walk = [&](const Stmt &S) {
+    if (!S || !Err.empty())
+      return;
+    if (S->Kind == StmtKind::Allocate)
+      return; // a local of the producer: private to each of its iterations
+    if (S->Kind == StmtKind::Store) {
+      std::vector<std::string> Idx;
+      for (const Expr &I : S->Indices)
+        Idx.push_back(I->Kind == ExprKind::Var ? I->Name : "");
+      if (!Buf.empty() && (S->Name != Buf || Idx != Dims)) {
+        Err = "the producer stores to more than one buffer or index";
+        return;
+      }
+      Buf = S->Name;
+      Dims = Idx;
+      return;
+    }
+    Walk(S->Body);
+    Walk(S->Else);
+    for (const Stmt &X : S->Stmts)
+      Walk(X);
+  };
+  Walk(Chain.back()->Body);
+  if (!Err.empty())
+    return Err;
+  if (Buf.empty())
+    return "the producer stores nothing";
+  std::set<std::string> Seen;
+  for (const std::string &D : Dims) {
+    bool InChain = std::any_of(Chain.begin(), Chain.end(),
+                               [&](const StmtNode *L) { return L->Name == D; });
+    if (D.empty() || !InChain || !Seen.insert(D).second)
+      return "the producer's store to '%" + Buf +
+             "' is not indexed by one of its loops per dimension";
+  }
+  return "";
+}
+
+} // namespace
+
+std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
+                            const std::string &Producer,
+                            const std::string &Consumer,
+                            const std::function<bool(const std::string &)>
+                                &IsPrivate) {
+  std::vector<Stmt> Top =
+      Body->Kind == StmtKind::Seq ? Body->Stmts : std::vector<Stmt>{Body};
+  size_t P = Top.size(), C = Top.size();
+  std::vector<const StmtNode *> Path;
+  for (size_t I = 0; I < Top.size(); ++I) {
+    if (Top[I]->Kind == StmtKind::For && Top[I]->Name == Producer)
+      P = I;
+    std::vector<const StmtNode *> Found = pathTo(Top[I], Consumer);
+    if (!Found.empty()) {
+      C = I;
+      Path = Found;
+    }
+  }
+  if (P == Top.size())
+    return "loop '%" + Producer + "' is not a statement at the top of the kernel";
+  if (C == Top.size())
+    return "unknown loop '%" + Consumer + "'";
+  if (C <= P)
+    return "loop '%" + Consumer + "' does not come after the producer";
+  for (const StmtNode *L : Path)
+    if (L->Loop != ForKind::Serial && L->Loop != ForKind::Unrolled &&
+        L->Loop != ForKind::Vectorized)
+      return "loop '%" + L->Name + "' runs " + forKindName(L->Loop).str() +
+             ": the produced pieces would be shared between threads";
+
+  // The producer: a perfect nest storing one buffer, one loop per dimension.
+  std::vector<const StmtNode *> Chain = {Top[P].get()};
+  while (Chain.back()->Body && Chain.back()->Body->Kind == StmtKind::For)
+    Chain.push_back(Chain.back()->Body.get());
+  std::string Buf;
+  std::vector<std::string> Dims;
+  std::string Err = producedBuffer(Chain, Buf, Dims);
+  if (!Err.empty())
+    return Err;
+  auto Decl = std::find_if(Params.begin(), Params.end(),
+                           [&](const BufferDecl &B) { return B.Name == Buf; });
+  if (Decl == Params.end() || !IsPrivate(Buf))
+    return "'%" + Buf + "' is not a buffer private to this kernel";
+
+  // Who else touches what.
+  std::set<std::string> ProducerLoads, ProducerStores;
+  accesses(Top[P], ProducerLoads, ProducerStores);
+  if (ProducerLoads.count(Buf))
+    return "the producer reads '%" + Buf + "', which it writes";
+  for (size_t I = 0; I < Top.size(); ++I) {
+    if (I == P)
+      continue;
+    std::set<std::string> Loaded, Stored;
+    accesses(I == C ? Path.back()->Body : Top[I], Loaded, Stored);
+    if (I != C && (Loaded.count(Buf) || Stored.count(Buf)))
+      return "statement " + std::to_string(I) + " of the kernel uses '%" +
+             Buf + "'";
+    if (I > P && I <= C)
+      for (const std::string &B : ProducerLoads)
+        if (Stored.count(B))
+          return "'%" + B + "', which the producer reads, is written before "
+                 "loop '%" + Consumer + "'";
+  }
+  std::set<std::string> InStmt, Unused;
+  accesses(Top[C], InStmt, Unused);
+  std::set<std::string> InLoop;
+  accesses(Path.back()->Body, InLoop, Unused);
+  if (InStmt.count(Buf) && !InLoop.count(Buf))
+    return "'%" + Buf + "' is read outside loop '%" + Consumer + "'";
+
+  // Bounds inference: what one iteration of the consumer reads.
+  size_t Rank = Dims.size();
+  RegionFinder F(Buf, Rank);
+  if (!F.visit(Path.back()->Body))
+    return "cannot infer the region of '%" + Buf + "' that loop '%" +
+           Consumer + "' reads: " + F.Why;
+  if (F.Region.empty())
+    return "loop '%" + Consumer + "' does not read '%" + Buf + "'";
+
+  // The producer, its loops clamped to the region, at the top of %c.
+  Stmt Inner = Chain.back()->Body;
+  for (size_t I = Chain.size(); I-- > 0;) {
+    const StmtNode *L = Chain[I];
+    Expr Min = L->Min, Extent = L->Extent;
+    auto D = std::find(Dims.begin(), Dims.end(), L->Name);
+    if (D != Dims.end()) {
+      const Interval &R = F.Region[D - Dims.begin()];
+      // The producer's range, clamped (left out where the region cannot
+      // pass it).
+      Expr End = plus(L->Min, L->Extent);
+      Min = upper(L->Min, R.Lo);
+      Extent = minus(lower(End, plus(R.Hi, intImm(1))), Min);
+    }
+    Inner = forLoop(L->Name, Min, Extent, L->Loop, Inner);
+  }
+  Stmt Produce = Inner;
+  struct Placer : IRMutator {
+    const std::string &Name;
+    Stmt Produce;
+    Placer(const std::string &Name, Stmt Produce)
+        : Name(Name), Produce(std::move(Produce)) {}
+    using IRMutator::mutate;
+    Stmt mutate(const Stmt &S) override {
+      if (!S || S->Kind != StmtKind::For || S->Name != Name)
+        return IRMutator::mutate(S);
+      return forLoop(S->Name, S->Min, S->Extent, S->Loop,
+                     seq({Produce, S->Body}));
+    }
+  };
+  Top[C] = Placer(Consumer, Produce).mutate(Top[C]);
+  Top.erase(Top.begin() + P);
+  Body = seq(std::move(Top));
+  return "";
+}
