@@ -230,10 +230,14 @@ struct BufferDecl {
 ///   GpuSplit   Loops = {loop, block, thread}, Factor: threads per block; a
 ///              split whose outer loop is GpuBlock and inner loop GpuThread,
 ///              with a guard instead of a tail loop
+///   Pack       Loops = {buffer}, Factors = {dimension, factor}: a constant
+///              parameter's dimension is blocked by factor, the block's
+///              offset moved innermost (a layout such as NCHW16c or
+///              weight panels), its bytes rearranged at compile time
 struct Directive {
   enum KindT : uint8_t {
     Split, Reorder, Tile, Vectorize, Unroll, Parallel, GpuBlock, GpuThread,
-    ComputeAt, Fuse, GpuSplit
+    ComputeAt, Fuse, GpuSplit, Pack
   } Kind;
   std::vector<std::string> Loops;
   std::vector<int64_t> Factors;

@@ -75,6 +75,7 @@
 #include "passes/PassRegistry.h"
 #include "passes/loop/LoopUtils.h"
 #include "passes/loop/ComputeAt.h"
+#include "passes/loop/Pack.h"
 #include "passes/loop/ParallelLoops.h"
 #include "llvm/Support/raw_ostream.h"
 #include <functional>
@@ -138,15 +139,25 @@ public:
   /// ParamsMayAlias: some call binds two of the kernel's parameters, one of
   /// them written, to overlapping storage (nothing may run in parallel).
   /// Private: the parameters no other kernel or graph output sees.
+  /// Constant: those every call binds to the weights.
   Applier(const Kernel &K, bool ParamsMayAlias,
-          std::set<std::string> Private)
+          std::set<std::string> Private, std::set<std::string> Constant)
       : Body(K.Body), Params(K.Params), ParamsMayAlias(ParamsMayAlias),
-        Private(std::move(Private)) {
+        Private(std::move(Private)), Constant(std::move(Constant)) {
     collectLoopNames(this->Body, Names);
   }
   /// Returns an empty string on success, else what is wrong.
   std::string apply(const Directive &D);
   Stmt Body;
+  /// The parameters, with the shapes packing gives them.
+  std::vector<BufferDecl> Params;
+  /// A pack to carry out on the weights when the schedule is accepted.
+  struct PendingPack {
+    size_t Param;
+    std::vector<int64_t> Shape;
+    int64_t Dim, Factor;
+  };
+  std::vector<PendingPack> Packs;
 
 private:
   std::string checkArity(const Directive &D);
@@ -164,10 +175,11 @@ private:
                                const std::string &B, const char *Pair,
                                std::string &Err);
 
+  std::string pack(const std::string &Buffer, int64_t Dim, int64_t Factor);
+
   std::set<std::string> Names;
-  const std::vector<BufferDecl> &Params;
   bool ParamsMayAlias;
-  std::set<std::string> Private;
+  std::set<std::string> Private, Constant;
 };
 
 std::string Applier::checkArity(const Directive &D) {
@@ -194,6 +206,11 @@ std::string Applier::checkArity(const Directive &D) {
   case Directive::GpuSplit:
     Loops = 3, Factors = 1;
     break;
+  case Directive::Pack:
+    if (D.Loops.size() != 1 || D.Factors.size() != 2 || D.Factors[0] < 0 ||
+        D.Factors[1] <= 0)
+      return "pack needs a buffer, a dimension and a positive factor";
+    return D.Tail == Directive::TailLoop ? "" : "only split takes a tail";
   default:
     break;
   }
@@ -240,6 +257,8 @@ std::string Applier::apply(const Directive &D) {
     return fuse(L);
   case Directive::GpuSplit:
     return gpuSplit(L[0], L[1], L[2], D.Factors[0]);
+  case Directive::Pack:
+    return pack(L[0], D.Factors[0], D.Factors[1]);
   }
   return "unknown directive";
 }
@@ -591,6 +610,21 @@ std::string Applier::setKind(const std::string &Loop, ForKind K,
   return "";
 }
 
+std::string Applier::pack(const std::string &Buffer, int64_t Dim,
+                          int64_t Factor) {
+  auto It = std::find_if(Params.begin(), Params.end(),
+                         [&](const BufferDecl &B) { return B.Name == Buffer; });
+  if (It == Params.end())
+    return "unknown parameter '%" + Buffer + "'";
+  if (!Constant.count(Buffer))
+    return "'%" + Buffer + "' is not bound to the weights by every call";
+  std::vector<int64_t> Shape = It->Shape;
+  std::string Err = packAccesses(Body, *It, Dim, Factor);
+  if (Err.empty())
+    Packs.push_back({size_t(It - Params.begin()), Shape, Dim, Factor});
+  return Err;
+}
+
 std::string Applier::parallel(const std::string &Loop) {
   const StmtNode *L = findLoop(Body, Loop);
   if (!L)
@@ -633,9 +667,13 @@ std::set<std::string> privateParams(const Program &P, const Kernel &K) {
 
 /// Applies Sched to K's body; on success K takes the result, on an illegal
 /// directive K is unchanged and the error names the kernel and directive.
-llvm::Error applyKernelSchedule(const Program &P, Kernel &K,
+llvm::Error applyKernelSchedule(Program &P, Kernel &K,
                                 const Schedule &Sched) {
-  Applier A(K, writtenParamMayAlias(P, K), privateParams(P, K));
+  std::set<std::string> Constant;
+  for (size_t I = 0; I < K.Params.size(); ++I)
+    if (packBindable(P, K.Name, I))
+      Constant.insert(K.Params[I].Name);
+  Applier A(K, writtenParamMayAlias(P, K), privateParams(P, K), Constant);
   for (size_t I = 0; I < Sched.size(); ++I) {
     std::string Err = A.apply(Sched[I]);
     if (!Err.empty())
@@ -644,6 +682,10 @@ llvm::Error applyKernelSchedule(const Program &P, Kernel &K,
                        "): " + Err);
   }
   K.Body = A.Body;
+  K.Params = A.Params;
+  for (const Applier::PendingPack &Pk : A.Packs)
+    packWeights(P, K.Name, Pk.Param, K.Params[Pk.Param].Elem, Pk.Shape,
+                Pk.Dim, Pk.Factor);
   return llvm::Error::success();
 }
 
@@ -653,6 +695,12 @@ llvm::Error tidal::applySchedule(Module &M, const PassOptions &Opts) {
   if (!M.P)
     return llvm::Error::success();
   std::set<std::string> Used;
+  bool Packed = false; // the weights then hold originals nothing reads
+  auto Packs = [](const Schedule &S) {
+    return std::any_of(S.begin(), S.end(), [](const Directive &D) {
+      return D.Kind == Directive::Pack;
+    });
+  };
   for (Kernel &K : M.P->Kernels) {
     const KernelSchedule *User = nullptr;
     for (const KernelSchedule &S : Opts.UserSchedules)
@@ -662,6 +710,7 @@ llvm::Error tidal::applySchedule(Module &M, const PassOptions &Opts) {
       Used.insert(K.Name);
       llvm::Error E = applyKernelSchedule(*M.P, K, User->Sched);
       if (!E) {
+        Packed |= Packs(User->Sched);
         K.Sched.clear();
         continue;
       }
@@ -670,8 +719,11 @@ llvm::Error tidal::applySchedule(Module &M, const PassOptions &Opts) {
     }
     if (llvm::Error E = applyKernelSchedule(*M.P, K, K.Sched))
       return E;
+    Packed |= Packs(K.Sched);
     K.Sched.clear();
   }
+  if (Packed)
+    compactWeights(*M.P);
   for (const KernelSchedule &S : Opts.UserSchedules)
     if (!Used.count(S.Kernel))
       M.Warnings.push_back("schedule for kernel '" + S.Kernel +
