@@ -234,10 +234,12 @@ struct BufferDecl {
 ///              parameter's dimension is blocked by factor, the block's
 ///              offset moved innermost (a layout such as NCHW16c or
 ///              weight panels), its bytes rearranged at compile time
+///   CacheWrite Loops = {buffer, loop}: the loop's body works on a local
+///              copy of the region of the buffer one iteration touches
 struct Directive {
   enum KindT : uint8_t {
     Split, Reorder, Tile, Vectorize, Unroll, Parallel, GpuBlock, GpuThread,
-    ComputeAt, Fuse, GpuSplit, Pack
+    ComputeAt, Fuse, GpuSplit, Pack, CacheWrite
   } Kind;
   std::vector<std::string> Loops;
   std::vector<int64_t> Factors;

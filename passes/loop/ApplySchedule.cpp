@@ -38,6 +38,10 @@
 //                             the loops and lets inside it and constants),
 //                             and no call of the kernel may bind a written
 //                             parameter and another to the same storage.
+//   cache_write %y, %l        %l's body works on a local copy of the region
+//                             of %y one iteration touches (CacheWrite.cpp).
+//   pack %w by D, F           a constant parameter's dimension D blocked by
+//                             F at compile time (Pack.h).
 //   compute_at %p, %c         the top-level stage whose outer loop is %p is
 //                             computed at the top of %c's body, for the
 //                             region %c reads (ComputeAt.cpp: bounds
@@ -74,6 +78,7 @@
 #include "compiler/Diagnostics.h"
 #include "passes/PassRegistry.h"
 #include "passes/loop/LoopUtils.h"
+#include "passes/loop/CacheWrite.h"
 #include "passes/loop/ComputeAt.h"
 #include "passes/loop/Pack.h"
 #include "passes/loop/ParallelLoops.h"
@@ -133,6 +138,11 @@ std::string describe(const Directive &D) {
   return OS.str();
 }
 
+/// Why nothing may be reordered, cached or run in parallel in a kernel whose
+/// written parameter may share storage with another one.
+const char *const AliasedParams =
+    "a call binds a written parameter and another one to the same storage";
+
 /// Applies directives to a copy of one kernel's body.
 class Applier {
 public:
@@ -145,6 +155,8 @@ public:
       : Body(K.Body), Params(K.Params), ParamsMayAlias(ParamsMayAlias),
         Private(std::move(Private)), Constant(std::move(Constant)) {
     collectLoopNames(this->Body, Names);
+    for (const BufferDecl &B : this->Params)
+      Names.insert(B.Name);
   }
   /// Returns an empty string on success, else what is wrong.
   std::string apply(const Directive &D);
@@ -196,6 +208,7 @@ std::string Applier::checkArity(const Directive &D) {
       return "reorder needs two or more loops and no factors";
     return "";
   case Directive::ComputeAt:
+  case Directive::CacheWrite:
     Loops = 2;
     break;
   case Directive::Fuse:
@@ -259,6 +272,10 @@ std::string Applier::apply(const Directive &D) {
     return gpuSplit(L[0], L[1], L[2], D.Factors[0]);
   case Directive::Pack:
     return pack(L[0], D.Factors[0], D.Factors[1]);
+  case Directive::CacheWrite:
+    if (ParamsMayAlias)
+      return AliasedParams;
+    return cacheWrite(Body, Params, L[0], L[1], Names);
   }
   return "unknown directive";
 }
@@ -423,11 +440,6 @@ std::string findNest(const Stmt &Body, const std::vector<std::string> &Order,
              "' holds more than one loop)";
   }
 }
-
-/// Why nothing may be reordered or run in parallel in a kernel whose
-/// written parameter may share storage with another one.
-const char *const AliasedParams =
-    "a call binds a written parameter and another one to the same storage";
 
 /// Appends the loops of S around Target (a statement inside S), outermost
 /// first; true when Target was found.

@@ -11,31 +11,7 @@
 using namespace tidal;
 using namespace tidal::loop;
 
-Expr loop::plus(const Expr &A, const Expr &B) {
-  std::optional<int64_t> X = constInt(A), Y = constInt(B);
-  if (X && Y)
-    return intImm(*X + *Y);
-  if (Y && *Y == 0)
-    return A;
-  if (X && *X == 0)
-    return B;
-  if (Y && A->Kind == ExprKind::Binary && A->Op == BinaryOp::Add)
-    if (std::optional<int64_t> Z = constInt(A->Operands[1]))
-      return plus(A->Operands[0], intImm(*Z + *Y));
-  return A + B;
-}
-Expr loop::minus(const Expr &A, const Expr &B) {
-  std::optional<int64_t> Y = constInt(B);
-  return Y ? plus(A, intImm(-*Y)) : A - B;
-}
-Expr loop::times(const Expr &A, int64_t C) {
-  std::optional<int64_t> X = constInt(A);
-  return X ? intImm(*X * C) : C == 1 ? A : A * C;
-}
-
-/// C when B is A + C (C a constant), for picking the smaller or larger of
-/// two bounds without a min or max.
-static std::optional<int64_t> offset(const Expr &A, const Expr &B) {
+std::optional<int64_t> loop::difference(const Expr &A, const Expr &B) {
   std::optional<int64_t> X = constInt(A), Y = constInt(B);
   if (X && Y)
     return *Y - *X;
@@ -50,12 +26,42 @@ static std::optional<int64_t> offset(const Expr &A, const Expr &B) {
       return -*C;
   return std::nullopt;
 }
+Expr loop::plus(const Expr &A, const Expr &B) {
+  std::optional<int64_t> X = constInt(A), Y = constInt(B);
+  if (X && Y)
+    return intImm(*X + *Y);
+  if (Y && *Y == 0)
+    return A;
+  if (X && *X == 0)
+    return B;
+  if (Y && A->Kind == ExprKind::Binary && A->Op == BinaryOp::Add)
+    if (std::optional<int64_t> Z = constInt(A->Operands[1]))
+      return plus(A->Operands[0], intImm(*Z + *Y));
+  return A + B;
+}
+Expr loop::minus(const Expr &A, const Expr &B) {
+  if (std::optional<int64_t> D = difference(B, A))
+    return intImm(*D);
+  std::optional<int64_t> Y = constInt(B);
+  if (Y)
+    return plus(A, intImm(-*Y));
+  // (B + X) - B is X.
+  if (A->Kind == ExprKind::Binary && A->Op == BinaryOp::Add &&
+      exprEqual(A->Operands[0], B))
+    return A->Operands[1];
+  return A - B;
+}
+Expr loop::times(const Expr &A, int64_t C) {
+  std::optional<int64_t> X = constInt(A);
+  return X ? intImm(*X * C) : C == 1 ? A : A * C;
+}
+
 Expr loop::lower(const Expr &A, const Expr &B) {
-  std::optional<int64_t> D = offset(A, B);
+  std::optional<int64_t> D = difference(A, B);
   return D ? (*D >= 0 ? A : B) : min(A, B);
 }
 Expr loop::upper(const Expr &A, const Expr &B) {
-  std::optional<int64_t> D = offset(A, B);
+  std::optional<int64_t> D = difference(A, B);
   return D ? (*D >= 0 ? B : A) : max(A, B);
 }
 
@@ -99,3 +105,120 @@ std::optional<Interval> loop::bounds(const Expr &E, const Ranges &R) {
   }
 }
 
+namespace {
+
+/// The region of buffer Buf (one interval per dimension) that a statement
+/// reads (and, with Stores, writes), with the loops and lets inside it
+/// ranging.
+class RegionFinder {
+public:
+  RegionFinder(std::string Buf, size_t Rank, bool Stores)
+      : Buf(std::move(Buf)), Rank(Rank), Stores(Stores) {}
+  bool visit(const Stmt &S);
+  std::vector<Interval> Region;
+  std::string Why;
+
+private:
+  bool expr(const Expr &E);
+  bool fail(const std::string &Msg) {
+    if (Why.empty())
+      Why = Msg;
+    return false;
+  }
+  bool note(const std::vector<Expr> &Indices);
+  std::string Buf;
+  size_t Rank;
+  bool Stores;
+  Ranges R;
+};
+
+bool RegionFinder::expr(const Expr &E) {
+  if (!E)
+    return true;
+  for (const Expr &Op : E->Operands)
+    if (!expr(Op))
+      return false;
+  if (E->Kind != ExprKind::Load || E->Name != Buf)
+    return true;
+  return note(E->Operands);
+}
+
+/// Adds the interval of one access's indices to the region.
+bool RegionFinder::note(const std::vector<Expr> &Indices) {
+  if (Indices.size() != Rank)
+    return fail("it is accessed at a flat index, not one per dimension");
+  for (size_t D = 0; D < Rank; ++D) {
+    std::optional<Interval> I = bounds(Indices[D], R);
+    if (!I)
+      return fail("its index in dimension " + std::to_string(D) +
+                  " is not built from +, -, * by a constant, min and max");
+    if (Region.size() <= D)
+      Region.push_back(*I);
+    else
+      Region[D] = {lower(Region[D].Lo, I->Lo), upper(Region[D].Hi, I->Hi)};
+  }
+  return true;
+}
+
+bool RegionFinder::visit(const Stmt &S) {
+  if (!S)
+    return true;
+  switch (S->Kind) {
+  case StmtKind::For: {
+    if (!expr(S->Min) || !expr(S->Extent))
+      return false;
+    auto Lo = bounds(S->Min, R), Ext = bounds(S->Extent, R);
+    if (!Lo || !Ext)
+      return fail("the bounds of loop '%" + S->Name + "' are not affine");
+    R[S->Name] = {Lo->Lo, plus(Lo->Hi, minus(Ext->Hi, intImm(1)))};
+    bool Ok = visit(S->Body);
+    R.erase(S->Name);
+    return Ok;
+  }
+  case StmtKind::Let: {
+    if (!expr(S->Value))
+      return false;
+    bool IsIndex = S->Value->Type == DataType(ScalarType::I64);
+    auto V = IsIndex ? bounds(S->Value, R) : std::nullopt;
+    if (IsIndex && !V)
+      return fail("let '%" + S->Name + "' is not affine");
+    if (V)
+      R[S->Name] = *V;
+    bool Ok = visit(S->Body);
+    R.erase(S->Name);
+    return Ok;
+  }
+  case StmtKind::Store:
+    for (const Expr &I : S->Indices)
+      if (!expr(I))
+        return false;
+    if (S->Name == Buf && !Stores)
+      return fail("it is written there");
+    if (S->Name == Buf && !note(S->Indices))
+      return false;
+    return expr(S->Value);
+  case StmtKind::If:
+    return expr(S->Cond) && visit(S->Body) && visit(S->Else);
+  case StmtKind::Allocate:
+    return visit(S->Body);
+  case StmtKind::Seq:
+    for (const Stmt &X : S->Stmts)
+      if (!visit(X))
+        return false;
+    return true;
+  }
+  return true;
+}
+
+} // namespace
+
+std::optional<std::vector<Interval>>
+loop::accessRegion(const Stmt &S, const std::string &Buf, size_t Rank,
+                   bool Stores, std::string &Why) {
+  RegionFinder F(Buf, Rank, Stores);
+  if (!F.visit(S)) {
+    Why = F.Why;
+    return std::nullopt;
+  }
+  return F.Region;
+}

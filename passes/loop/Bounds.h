@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tidal {
 namespace loop {
@@ -29,6 +30,21 @@ using Ranges = std::map<std::string, Interval>;
 /// none when E is not built from what interval arithmetic handles (+, -,
 /// * by a constant, min, max, variables and integer constants).
 std::optional<Interval> bounds(const Expr &E, const Ranges &R);
+
+/// The region of buffer Buf, of Rank dimensions, that S reads (and with
+/// Stores, also writes): per dimension, the interval its indices take over
+/// the loops and lets inside S (variables bound outside S stay themselves).
+/// Empty when S does not touch Buf; none, with Why, when an access is flat
+/// or an index is out of reach of interval arithmetic (or, without Stores,
+/// S writes Buf).
+std::optional<std::vector<Interval>> accessRegion(const Stmt &S,
+                                                  const std::string &Buf,
+                                                  size_t Rank, bool Stores,
+                                                  std::string &Why);
+
+/// B - A when it is a constant (B is A plus a constant, or both are
+/// constants).
+std::optional<int64_t> difference(const Expr &A, const Expr &B);
 
 /// A + B, A - B and A * C with constants folded, so that inferred bounds
 /// stay readable.

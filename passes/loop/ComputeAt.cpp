@@ -41,98 +41,6 @@ using namespace tidal::loop;
 
 namespace {
 
-/// The region of buffer Buf (one interval per dimension) that the loads in
-/// a statement read, with the loops and lets inside it ranging.
-class RegionFinder {
-public:
-  RegionFinder(std::string Buf, size_t Rank) : Buf(std::move(Buf)), Rank(Rank) {}
-  bool visit(const Stmt &S);
-  std::vector<Interval> Region;
-  std::string Why;
-
-private:
-  bool expr(const Expr &E);
-  bool fail(const std::string &Msg) {
-    if (Why.empty())
-      Why = Msg;
-    return false;
-  }
-  std::string Buf;
-  size_t Rank;
-  Ranges R;
-};
-
-bool RegionFinder::expr(const Expr &E) {
-  if (!E)
-    return true;
-  for (const Expr &Op : E->Operands)
-    if (!expr(Op))
-      return false;
-  if (E->Kind != ExprKind::Load || E->Name != Buf)
-    return true;
-  if (E->Operands.size() != Rank)
-    return fail("it is read at a flat index, not one per dimension");
-  for (size_t D = 0; D < Rank; ++D) {
-    std::optional<Interval> I = bounds(E->Operands[D], R);
-    if (!I)
-      return fail("its index in dimension " + std::to_string(D) +
-                  " is not built from +, -, * by a constant, min and max");
-    if (Region.size() <= D)
-      Region.push_back(*I);
-    else
-      Region[D] = {lower(Region[D].Lo, I->Lo), upper(Region[D].Hi, I->Hi)};
-  }
-  return true;
-}
-
-bool RegionFinder::visit(const Stmt &S) {
-  if (!S)
-    return true;
-  switch (S->Kind) {
-  case StmtKind::For: {
-    if (!expr(S->Min) || !expr(S->Extent))
-      return false;
-    auto Lo = bounds(S->Min, R), Ext = bounds(S->Extent, R);
-    if (!Lo || !Ext)
-      return fail("the bounds of loop '%" + S->Name + "' are not affine");
-    R[S->Name] = {Lo->Lo, plus(Lo->Hi, minus(Ext->Hi, intImm(1)))};
-    bool Ok = visit(S->Body);
-    R.erase(S->Name);
-    return Ok;
-  }
-  case StmtKind::Let: {
-    if (!expr(S->Value))
-      return false;
-    bool IsIndex = S->Value->Type == DataType(ScalarType::I64);
-    auto V = IsIndex ? bounds(S->Value, R) : std::nullopt;
-    if (IsIndex && !V)
-      return fail("let '%" + S->Name + "' is not affine");
-    if (V)
-      R[S->Name] = *V;
-    bool Ok = visit(S->Body);
-    R.erase(S->Name);
-    return Ok;
-  }
-  case StmtKind::Store:
-    if (S->Name == Buf)
-      return fail("the consumer writes it");
-    for (const Expr &I : S->Indices)
-      if (!expr(I))
-        return false;
-    return expr(S->Value);
-  case StmtKind::If:
-    return expr(S->Cond) && visit(S->Body) && visit(S->Else);
-  case StmtKind::Allocate:
-    return visit(S->Body);
-  case StmtKind::Seq:
-    for (const Stmt &X : S->Stmts)
-      if (!visit(X))
-        return false;
-    return true;
-  }
-  return true;
-}
-
 /// The buffers S loads from and stores to.
 void accesses(const Stmt &S, std::set<std::string> &Loaded,
               std::set<std::string> &Stored) {
@@ -298,12 +206,13 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
     return "'%" + Buf + "' is read outside loop '%" + Consumer + "'";
 
   // Bounds inference: what one iteration of the consumer reads.
-  size_t Rank = Dims.size();
-  RegionFinder F(Buf, Rank);
-  if (!F.visit(Path.back()->Body))
+  std::string Why;
+  std::optional<std::vector<Interval>> Region =
+      accessRegion(Path.back()->Body, Buf, Dims.size(), /*Stores=*/false, Why);
+  if (!Region)
     return "cannot infer the region of '%" + Buf + "' that loop '%" +
-           Consumer + "' reads: " + F.Why;
-  if (F.Region.empty())
+           Consumer + "' reads: " + Why;
+  if (Region->empty())
     return "loop '%" + Consumer + "' does not read '%" + Buf + "'";
 
   // The producer, its loops clamped to the region, at the top of %c.
@@ -313,7 +222,7 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
     Expr Min = L->Min, Extent = L->Extent;
     auto D = std::find(Dims.begin(), Dims.end(), L->Name);
     if (D != Dims.end()) {
-      const Interval &R = F.Region[D - Dims.begin()];
+      const Interval &R = (*Region)[D - Dims.begin()];
       // The producer's range, clamped (left out where the region cannot
       // pass it).
       Expr End = plus(L->Min, L->Extent);
