@@ -32,7 +32,7 @@ const char *ForKindNames[] = {"serial",   "parallel",  "vectorized",
 const char *DirectiveNames[] = {"split",    "reorder",   "tile",
                                 "vectorize", "unroll",   "parallel",
                                 "gpu_block", "gpu_thread", "compute_at",
-                                "fuse",     "gpu_split",  "pack",     "cache_write"};
+                                "fuse",     "gpu_split",  "pack",     "cache_write", "store_at"};
 const char *StorageNames[] = {"input", "output", "weights", "workspace", "temp"};
 
 template <size_t N>

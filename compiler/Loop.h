@@ -236,11 +236,14 @@ struct BufferDecl {
 ///              weight panels), its bytes rearranged at compile time
 ///   CacheWrite Loops = {buffer, loop}: the loop's body works on a local
 ///              copy of the region of the buffer one iteration touches
+///   StoreAt    Loops = {buffer, loop}: a buffer computed at the loop gets
+///              local storage there instead of its parameter
 struct Directive {
   enum KindT : uint8_t {
     Split, Reorder, Tile, Vectorize, Unroll, Parallel, GpuBlock, GpuThread,
-    ComputeAt, Fuse, GpuSplit, Pack, CacheWrite
+    ComputeAt, Fuse, GpuSplit, Pack, CacheWrite, StoreAt
   } Kind;
+  static constexpr KindT LastKind = StoreAt;
   std::vector<std::string> Loops;
   std::vector<int64_t> Factors;
   /// How a split finishes the iterations past the last whole block

@@ -344,7 +344,7 @@ bool Parser::parseSchedule(Kernel &K) {
 bool Parser::parseDirective(Kernel &K) {
   Directive D;
   bool Known = false;
-  for (unsigned I = 0; I <= Directive::CacheWrite && !Known; ++I) {
+  for (unsigned I = 0; I <= Directive::LastKind && !Known; ++I) {
     auto Kind = static_cast<Directive::KindT>(I);
     if (isWord(directiveName(Kind))) {
       D.Kind = Kind;

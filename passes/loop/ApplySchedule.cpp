@@ -38,6 +38,8 @@
 //                             the loops and lets inside it and constants),
 //                             and no call of the kernel may bind a written
 //                             parameter and another to the same storage.
+//   store_at %t, %l           %t, computed at %l or inside it, gets local
+//                             storage in %l's body (CacheWrite.cpp).
 //   cache_write %y, %l        %l's body works on a local copy of the region
 //                             of %y one iteration touches (CacheWrite.cpp).
 //   pack %w by D, F           a constant parameter's dimension D blocked by
@@ -163,9 +165,12 @@ public:
   Stmt Body;
   /// The parameters, with the shapes packing gives them.
   std::vector<BufferDecl> Params;
+  /// The parameters store_at made local (dropped from the kernel and its
+  /// calls when the schedule is accepted).
+  std::set<std::string> Dropped;
   /// A pack to carry out on the weights when the schedule is accepted.
   struct PendingPack {
-    size_t Param;
+    std::string Param;
     std::vector<int64_t> Shape;
     int64_t Dim, Factor;
   };
@@ -188,6 +193,10 @@ private:
                                std::string &Err);
 
   std::string pack(const std::string &Buffer, int64_t Dim, int64_t Factor);
+  std::string storeAt(const std::string &Buffer, const std::string &Loop);
+
+  /// The loop at which compute_at placed each buffer's producer.
+  std::map<std::string, std::string> ComputedAt;
 
   std::set<std::string> Names;
   bool ParamsMayAlias;
@@ -209,6 +218,7 @@ std::string Applier::checkArity(const Directive &D) {
     return "";
   case Directive::ComputeAt:
   case Directive::CacheWrite:
+  case Directive::StoreAt:
     Loops = 2;
     break;
   case Directive::Fuse:
@@ -262,10 +272,18 @@ std::string Applier::apply(const Directive &D) {
     return setKind(L[0], ForKind::GpuBlock, false);
   case Directive::GpuThread:
     return setKind(L[0], ForKind::GpuThread, false);
-  case Directive::ComputeAt:
-    return computeAt(Body, Params, L[0], L[1], [&](const std::string &B) {
-      return Private.count(B) != 0;
-    });
+  case Directive::ComputeAt: {
+    std::string Produced;
+    std::string Err =
+        computeAt(Body, Params, L[0], L[1],
+                  [&](const std::string &B) { return Private.count(B) != 0; },
+                  Produced);
+    if (Err.empty())
+      ComputedAt[Produced] = L[1];
+    return Err;
+  }
+  case Directive::StoreAt:
+    return storeAt(L[0], L[1]);
   case Directive::Fuse:
     return fuse(L);
   case Directive::GpuSplit:
@@ -633,8 +651,25 @@ std::string Applier::pack(const std::string &Buffer, int64_t Dim,
   std::vector<int64_t> Shape = It->Shape;
   std::string Err = packAccesses(Body, *It, Dim, Factor);
   if (Err.empty())
-    Packs.push_back({size_t(It - Params.begin()), Shape, Dim, Factor});
+    Packs.push_back({Buffer, Shape, Dim, Factor});
   return Err;
+}
+
+std::string Applier::storeAt(const std::string &Buffer,
+                             const std::string &Loop) {
+  auto It = ComputedAt.find(Buffer);
+  const StmtNode *L = findLoop(Body, Loop);
+  if (It == ComputedAt.end() || !L ||
+      (It->second != Loop && !findLoop(L->Body, It->second)))
+    return "store_at needs '%" + Buffer +
+           "' computed at loop '%" + Loop + "' or inside it (compute_at)";
+  std::string Err = loop::storeAt(Body, Params, Buffer, Loop, Names);
+  if (!Err.empty())
+    return Err;
+  Params.erase(std::find_if(Params.begin(), Params.end(),
+                            [&](const BufferDecl &B) { return B.Name == Buffer; }));
+  Dropped.insert(Buffer);
+  return "";
 }
 
 std::string Applier::parallel(const std::string &Loop) {
@@ -694,10 +729,18 @@ llvm::Error applyKernelSchedule(Program &P, Kernel &K,
                        "): " + Err);
   }
   K.Body = A.Body;
+  for (KernelCall &C : P.Calls)
+    if (C.Kernel == K.Name)
+      for (size_t I = K.Params.size(); I-- > 0;)
+        if (A.Dropped.count(K.Params[I].Name))
+          C.Args.erase(C.Args.begin() + I);
   K.Params = A.Params;
-  for (const Applier::PendingPack &Pk : A.Packs)
-    packWeights(P, K.Name, Pk.Param, K.Params[Pk.Param].Elem, Pk.Shape,
-                Pk.Dim, Pk.Factor);
+  for (const Applier::PendingPack &Pk : A.Packs) {
+    size_t I = 0;
+    while (K.Params[I].Name != Pk.Param)
+      ++I;
+    packWeights(P, K.Name, I, K.Params[I].Elem, Pk.Shape, Pk.Dim, Pk.Factor);
+  }
   return llvm::Error::success();
 }
 

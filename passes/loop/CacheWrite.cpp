@@ -1,4 +1,4 @@
-//===- CacheWrite.cpp - cache_write: accumulators in a local buffer -------===//
+//===- CacheWrite.cpp - Buffers in local storage --------------------------===//
 //
 // `cache_write %y, %l`: inside each iteration of loop %l, the accesses to
 // parameter %y go to a local buffer `%y_acc` that holds the region of %y the
@@ -18,6 +18,13 @@
 // %y and another parameter to overlapping storage (the body would read the
 // other name's stale copy), and inside loops that run in parallel or on the
 // GPU (neighbouring iterations' write-backs could overlap).
+//
+// `store_at %t, %l`: the scratch buffer %t, whose producer compute_at
+// placed at %l or inside it, gets local storage in %l's body sized to the
+// region one iteration touches, and no longer needs its parameter (the
+// kernel's workspace shrinks). No copies: each iteration writes what it
+// reads first. Allowed inside parallel loops, where the local storage is
+// private to each iteration. apply-schedule checks the compute_at.
 //
 //===----------------------------------------------------------------------===//
 
@@ -86,36 +93,49 @@ private:
   const std::vector<int64_t> &Extents;
 };
 
-} // namespace
 
-std::string loop::cacheWrite(Stmt &Body, const std::vector<BufferDecl> &Params,
-                             const std::string &Buf, const std::string &Loop,
-                             std::set<std::string> &Names) {
+/// The region of Buf that one iteration of loop Loop touches, for local
+/// storage: constant extents (at most MaxCached elements), and whether it
+/// provably lies inside the buffer.
+struct LocalRegion {
+  const BufferDecl *Decl = nullptr;
+  const StmtNode *L = nullptr;
+  std::vector<int64_t> Dims, Extents;
+  std::vector<Interval> Region;
+  int64_t Elems = 1;
+  bool Inside = true;
+};
+
+std::string localRegion(const Stmt &Body, const std::vector<BufferDecl> &Params,
+                        const std::string &Buf, const std::string &Loop,
+                        bool InParallel, LocalRegion &LR) {
   auto Decl = std::find_if(Params.begin(), Params.end(),
                            [&](const BufferDecl &B) { return B.Name == Buf; });
   if (Decl == Params.end())
     return "unknown parameter '%" + Buf + "'";
   if (Decl->ReadOnly)
     return "'%" + Buf + "' is read-only";
+  LR.Decl = &*Decl;
   std::vector<const StmtNode *> Path = loopsTo(Body, Loop);
   if (Path.empty())
     return "unknown loop '%" + Loop + "'";
   for (const StmtNode *L : Path)
-    if (L->Loop == ForKind::Parallel || L->Loop == ForKind::GpuBlock ||
-        L->Loop == ForKind::GpuThread)
+    if (!InParallel &&
+        (L->Loop == ForKind::Parallel || L->Loop == ForKind::GpuBlock ||
+         L->Loop == ForKind::GpuThread))
       return "loop '%" + L->Name + "' runs " + forKindName(L->Loop).str() +
              ": write-backs of its iterations could overlap";
-  std::vector<int64_t> Dims =
-      Decl->Shape.empty() ? std::vector<int64_t>{Decl->Size} : Decl->Shape;
+  LR.Dims = Decl->Shape.empty() ? std::vector<int64_t>{Decl->Size} : Decl->Shape;
   std::string Why;
-  const StmtNode &L = *Path.back();
+  LR.L = Path.back();
   std::optional<std::vector<Interval>> Region =
-      accessRegion(L.Body, Buf, Dims.size(), /*Stores=*/true, Why);
+      accessRegion(LR.L->Body, Buf, LR.Dims.size(), /*Stores=*/true, Why);
   if (!Region)
     return "cannot infer the region of '%" + Buf + "' in loop '%" + Loop +
            "': " + Why;
   if (Region->empty())
     return "loop '%" + Loop + "' does not access '%" + Buf + "'";
+  LR.Region = *Region;
   // The loops around the region's ends range over their bounds, to tell
   // whether the region lies inside the buffer.
   Ranges Around;
@@ -124,56 +144,27 @@ std::string loop::cacheWrite(Stmt &Body, const std::vector<BufferDecl> &Params,
     if (Min && Ext && *Ext > 0)
       Around[P->Name] = {intImm(*Min), intImm(*Min + *Ext - 1)};
   }
-  std::vector<int64_t> Extents;
-  int64_t Elems = 1;
-  bool Inside = true; // the region provably lies inside the buffer
-  for (size_t D = 0; D < Dims.size(); ++D) {
-    const Interval &R = (*Region)[D];
+  for (size_t D = 0; D < LR.Dims.size(); ++D) {
+    const Interval &R = LR.Region[D];
     std::optional<int64_t> E = difference(R.Lo, R.Hi);
     if (!E || *E < 0)
       return "the region of '%" + Buf + "' in loop '%" + Loop +
              "' has no constant size in dimension " + std::to_string(D);
-    Extents.push_back(*E + 1);
-    Elems *= *E + 1;
-    if (Elems > MaxCached)
+    LR.Extents.push_back(*E + 1);
+    LR.Elems *= *E + 1;
+    if (LR.Elems > MaxCached)
       return "the region of '%" + Buf + "' in loop '%" + Loop + "' holds " +
              "more than " + std::to_string(MaxCached) + " elements";
     std::optional<Interval> Lo = bounds(R.Lo, Around);
     std::optional<int64_t> First = Lo ? constInt(Lo->Lo) : std::nullopt;
     std::optional<int64_t> Last = Lo ? constInt(Lo->Hi) : std::nullopt;
-    Inside &= First && Last && *First >= 0 && *Last + *E < Dims[D];
+    LR.Inside &= First && Last && *First >= 0 && *Last + *E < LR.Dims[D];
   }
+  return "";
+}
 
-  std::string Acc = freshName(Buf + "_acc", Names);
-  Redirect Rd(Buf, Acc, *Region, Extents);
-  DataType T(Decl->Elem);
-  // Copies between the region of Buf and Acc, one loop per dimension.
-  auto Copy = [&](bool In) {
-    std::vector<std::string> Vars;
-    std::vector<Expr> Global, Rel;
-    Expr InBuffer;
-    for (size_t D = 0; D < Dims.size(); ++D) {
-      Vars.push_back(freshName(Buf + (In ? "_in" : "_out") + std::to_string(D),
-                               Names));
-      Rel.push_back(var(Vars.back()));
-      Global.push_back(plus((*Region)[D].Lo, Rel.back()));
-      Expr Ok = logicalAnd(ge(Global.back(), intImm(0)),
-                           lt(Global.back(), intImm(Dims[D])));
-      InBuffer = InBuffer ? logicalAnd(InBuffer, Ok) : Ok;
-    }
-    Expr At = rowMajorIndex(Extents, Rel);
-    Expr G = Global.size() == 1 ? Global[0] : nullptr;
-    Stmt S = In ? store(Acc, At, G ? load(Buf, T, G) : load(Buf, T, Global))
-                : (G ? store(Buf, G, load(Acc, T, At))
-                     : store(Buf, Global, load(Acc, T, At)));
-    if (!Inside)
-      S = ifThen(InBuffer, S);
-    for (size_t D = Dims.size(); D-- > 0;)
-      S = forRange(Vars[D], Extents[D], S);
-    return S;
-  };
-  Stmt NewBody = allocate(Acc, Decl->Elem, Elems,
-                          seq({Copy(true), Rd.mutate(L.Body), Copy(false)}));
+/// Body with loop Loop's body replaced by New.
+Stmt withLoopBody(const Stmt &Body, const std::string &Loop, Stmt New) {
   struct Replace : IRMutator {
     const std::string &Name;
     Stmt New;
@@ -185,6 +176,65 @@ std::string loop::cacheWrite(Stmt &Body, const std::vector<BufferDecl> &Params,
       return forLoop(S->Name, S->Min, S->Extent, S->Loop, New);
     }
   };
-  Body = Replace(Loop, NewBody).mutate(Body);
+  return Replace(Loop, std::move(New)).mutate(Body);
+}
+
+} // namespace
+
+std::string loop::cacheWrite(Stmt &Body, const std::vector<BufferDecl> &Params,
+                             const std::string &Buf, const std::string &Loop,
+                             std::set<std::string> &Names) {
+  LocalRegion LR;
+  std::string Err = localRegion(Body, Params, Buf, Loop, false, LR);
+  if (!Err.empty())
+    return Err;
+  const std::vector<int64_t> &Dims = LR.Dims, &Extents = LR.Extents;
+  std::string Acc = freshName(Buf + "_acc", Names);
+  Redirect Rd(Buf, Acc, LR.Region, Extents);
+  DataType T(LR.Decl->Elem);
+  // Copies between the region of Buf and Acc, one loop per dimension.
+  auto Copy = [&](bool In) {
+    std::vector<std::string> Vars;
+    std::vector<Expr> Global, Rel;
+    Expr InBuffer;
+    for (size_t D = 0; D < Dims.size(); ++D) {
+      Vars.push_back(freshName(Buf + (In ? "_in" : "_out") + std::to_string(D),
+                               Names));
+      Rel.push_back(var(Vars.back()));
+      Global.push_back(plus(LR.Region[D].Lo, Rel.back()));
+      Expr Ok = logicalAnd(ge(Global.back(), intImm(0)),
+                           lt(Global.back(), intImm(Dims[D])));
+      InBuffer = InBuffer ? logicalAnd(InBuffer, Ok) : Ok;
+    }
+    Expr At = rowMajorIndex(Extents, Rel);
+    Expr G = Global.size() == 1 ? Global[0] : nullptr;
+    Stmt S = In ? store(Acc, At, G ? load(Buf, T, G) : load(Buf, T, Global))
+                : (G ? store(Buf, G, load(Acc, T, At))
+                     : store(Buf, Global, load(Acc, T, At)));
+    if (!LR.Inside)
+      S = ifThen(InBuffer, S);
+    for (size_t D = Dims.size(); D-- > 0;)
+      S = forRange(Vars[D], Extents[D], S);
+    return S;
+  };
+  Body = withLoopBody(
+      Body, Loop,
+      allocate(Acc, LR.Decl->Elem, LR.Elems,
+               seq({Copy(true), Rd.mutate(LR.L->Body), Copy(false)})));
+  return "";
+}
+
+std::string loop::storeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
+                          const std::string &Buf, const std::string &Loop,
+                          std::set<std::string> &Names) {
+  LocalRegion LR;
+  std::string Err = localRegion(Body, Params, Buf, Loop, true, LR);
+  if (!Err.empty())
+    return Err;
+  std::string Local = freshName(Buf + "_local", Names);
+  Redirect Rd(Buf, Local, LR.Region, LR.Extents);
+  Body = withLoopBody(Body, Loop,
+                      allocate(Local, LR.Decl->Elem, LR.Elems,
+                               Rd.mutate(LR.L->Body)));
   return "";
 }

@@ -139,7 +139,8 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
                             const std::string &Producer,
                             const std::string &Consumer,
                             const std::function<bool(const std::string &)>
-                                &IsPrivate) {
+                                &IsPrivate,
+                            std::string &Produced) {
   std::vector<Stmt> Top =
       Body->Kind == StmtKind::Seq ? Body->Stmts : std::vector<Stmt>{Body};
   size_t P = Top.size(), C = Top.size();
@@ -215,6 +216,21 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
   if (Region->empty())
     return "loop '%" + Consumer + "' does not read '%" + Buf + "'";
 
+  // The loops from the consumer's statement down to %c, over their ranges.
+  Ranges Around;
+  for (const StmtNode *L : Path) {
+    std::optional<int64_t> Min = constInt(L->Min), Ext = constInt(L->Extent);
+    if (Min && Ext && *Ext > 0)
+      Around[L->Name] = {intImm(*Min), intImm(*Min + *Ext - 1)};
+  }
+  // Whether the constant V is at least (AtLeast) or at most the constant
+  // Bound.
+  auto within = [](const Expr &V, const Expr &Bound, bool AtLeast) {
+    std::optional<int64_t> X = V ? constInt(V) : std::nullopt,
+                           B = constInt(Bound);
+    return X && B && (AtLeast ? *X >= *B : *X <= *B);
+  };
+
   // The producer, its loops clamped to the region, at the top of %c.
   Stmt Inner = Chain.back()->Body;
   for (size_t I = Chain.size(); I-- > 0;) {
@@ -223,11 +239,18 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
     auto D = std::find(Dims.begin(), Dims.end(), L->Name);
     if (D != Dims.end()) {
       const Interval &R = (*Region)[D - Dims.begin()];
-      // The producer's range, clamped (left out where the region cannot
-      // pass it).
-      Expr End = plus(L->Min, L->Extent);
-      Min = upper(L->Min, R.Lo);
-      Extent = minus(lower(End, plus(R.Hi, intImm(1))), Min);
+      // The producer's range, clamped to the region; a clamp is left out
+      // where the region provably stays inside the range, over the loops
+      // around the consumer.
+      Expr End = plus(L->Min, L->Extent), RegionEnd = plus(R.Hi, intImm(1));
+      std::optional<Interval> Lo = bounds(R.Lo, Around),
+                              Hi = bounds(RegionEnd, Around);
+      Min = within(Lo ? Lo->Lo : nullptr, L->Min, true) ? R.Lo
+                                                        : upper(L->Min, R.Lo);
+      Expr Last = within(Hi ? Hi->Hi : nullptr, End, false)
+                      ? RegionEnd
+                      : lower(End, RegionEnd);
+      Extent = minus(Last, Min);
     }
     Inner = forLoop(L->Name, Min, Extent, L->Loop, Inner);
   }
@@ -248,5 +271,6 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
   Top[C] = Placer(Consumer, Produce).mutate(Top[C]);
   Top.erase(Top.begin() + P);
   Body = seq(std::move(Top));
+  Produced = Buf;
   return "";
 }

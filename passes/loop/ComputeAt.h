@@ -18,11 +18,12 @@ namespace loop {
 /// of the body of loop Consumer, clamped to the region of its buffer that
 /// one iteration of Consumer reads. IsPrivate says whether a parameter is
 /// private to the kernel (no other kernel and no graph output sees it).
-/// Returns an empty string on success (Body rewritten), else why not
-/// (Body unchanged).
+/// Returns an empty string on success (Body rewritten, Produced naming the
+/// stage's buffer), else why not (Body unchanged).
 std::string computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
                       const std::string &Producer, const std::string &Consumer,
-                      const std::function<bool(const std::string &)> &IsPrivate);
+                      const std::function<bool(const std::string &)> &IsPrivate,
+                      std::string &Produced);
 
 } // namespace loop
 } // namespace tidal
