@@ -338,32 +338,8 @@ Expr plusMin(Expr E, const Expr &Min) {
 /// Whether S loads a buffer that it stores to, other than the buffers it
 /// allocates itself (what a shifted tail must not do).
 bool readsWhatItWrites(const Stmt &S) {
-  std::set<std::string> Stored, Loaded, Local;
-  std::function<void(const Expr &)> Loads = [&](const Expr &E) {
-    if (!E)
-      return;
-    if (E->Kind == ExprKind::Load)
-      Loaded.insert(E->Name);
-    for (const Expr &Op : E->Operands)
-      Loads(Op);
-  };
-  std::function<void(const Stmt &)> Walk = [&](const Stmt &X) {
-    if (!X)
-      return;
-    if (X->Kind == StmtKind::Store)
-      Stored.insert(X->Name);
-    if (X->Kind == StmtKind::Allocate)
-      Local.insert(X->Name);
-    for (const Expr &E : {X->Min, X->Extent, X->Value, X->Cond})
-      Loads(E);
-    for (const Expr &E : X->Indices)
-      Loads(E);
-    Walk(X->Body);
-    Walk(X->Else);
-    for (const Stmt &Y : X->Stmts)
-      Walk(Y);
-  };
-  Walk(S);
+  std::set<std::string> Loaded, Stored, Local;
+  collectAccesses(S, Loaded, Stored, &Local);
   for (const std::string &B : Stored)
     if (!Local.count(B) && Loaded.count(B))
       return true;
@@ -459,28 +435,6 @@ std::string findNest(const Stmt &Body, const std::vector<std::string> &Order,
   }
 }
 
-/// Appends the loops of S around Target (a statement inside S), outermost
-/// first; true when Target was found.
-bool enclosingLoops(const Stmt &S, const StmtNode *Target,
-                    std::vector<const StmtNode *> &Path) {
-  if (!S)
-    return false;
-  if (S.get() == Target)
-    return true;
-  bool IsLoop = S->Kind == StmtKind::For;
-  if (IsLoop)
-    Path.push_back(S.get());
-  for (const Stmt &X : S->Stmts)
-    if (enclosingLoops(X, Target, Path))
-      return true;
-  if (enclosingLoops(S->Body, Target, Path) ||
-      enclosingLoops(S->Else, Target, Path))
-    return true;
-  if (IsLoop)
-    Path.pop_back();
-  return false;
-}
-
 std::string Applier::reorder(const std::vector<std::string> &Order) {
   std::vector<const StmtNode *> Chain;
   std::string Err = findNest(Body, Order, Chain);
@@ -508,8 +462,10 @@ std::string Applier::reorder(const std::vector<std::string> &Order) {
   if (Old != New) {
     if (ParamsMayAlias)
       return AliasedParams;
-    std::vector<const StmtNode *> Enclosing;
-    enclosingLoops(Body, Chain.front(), Enclosing);
+    // The loops around the nest (loopsTo ends with the nest's first loop).
+    std::vector<const StmtNode *> Enclosing =
+        loopsTo(Body, Chain.front()->Name);
+    Enclosing.pop_back();
     Stmt Flat =
         flattenAccesses(Params, std::make_shared<StmtNode>(*Chain.front()));
     if (!reorderKeepsDependences(Enclosing, Flat, Old, New))

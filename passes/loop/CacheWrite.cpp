@@ -40,26 +40,6 @@ namespace {
 /// The most elements a cached region may hold (it lives on the stack).
 constexpr int64_t MaxCached = 4096;
 
-/// The loops from S down to the loop named Name, or empty.
-std::vector<const StmtNode *> loopsTo(const Stmt &S, const std::string &Name) {
-  if (!S)
-    return {};
-  if (S->Kind == StmtKind::For && S->Name == Name)
-    return {S.get()};
-  std::vector<const Stmt *> Subs = {&S->Body, &S->Else};
-  for (const Stmt &X : S->Stmts)
-    Subs.push_back(&X);
-  for (const Stmt *X : Subs) {
-    std::vector<const StmtNode *> P = loopsTo(*X, Name);
-    if (P.empty())
-      continue;
-    if (S->Kind == StmtKind::For)
-      P.insert(P.begin(), S.get());
-    return P;
-  }
-  return {};
-}
-
 /// Redirects the accesses of Buf to the local Acc at index - Lo.
 class Redirect : public IRMutator {
 public:

@@ -34,61 +34,11 @@
 #include "passes/loop/Bounds.h"
 #include "passes/loop/LoopUtils.h"
 #include <functional>
-#include <map>
 
 using namespace tidal;
 using namespace tidal::loop;
 
 namespace {
-
-/// The buffers S loads from and stores to.
-void accesses(const Stmt &S, std::set<std::string> &Loaded,
-              std::set<std::string> &Stored) {
-  std::function<void(const Expr &)> Loads = [&](const Expr &E) {
-    if (!E)
-      return;
-    if (E->Kind == ExprKind::Load)
-      Loaded.insert(E->Name);
-    for (const Expr &Op : E->Operands)
-      Loads(Op);
-  };
-  std::function<void(const Stmt &)> Walk = [&](const Stmt &X) {
-    if (!X)
-      return;
-    if (X->Kind == StmtKind::Store)
-      Stored.insert(X->Name);
-    for (const Expr &E : {X->Min, X->Extent, X->Value, X->Cond})
-      Loads(E);
-    for (const Expr &E : X->Indices)
-      Loads(E);
-    Walk(X->Body);
-    Walk(X->Else);
-    for (const Stmt &Y : X->Stmts)
-      Walk(Y);
-  };
-  Walk(S);
-}
-
-/// The path of loops from S down to the loop named Name (inclusive), or
-/// empty.
-std::vector<const StmtNode *> pathTo(const Stmt &S, const std::string &Name) {
-  if (!S)
-    return {};
-  if (S->Kind == StmtKind::For && S->Name == Name)
-    return {S.get()};
-  std::vector<const Stmt *> Subs = {&S->Body, &S->Else};
-  for (const Stmt &X : S->Stmts)
-    Subs.push_back(&X);
-  for (const Stmt *X : Subs) {
-    std::vector<const StmtNode *> P = pathTo(*X, Name);
-    if (P.empty())
-      continue;
-    if (S->Kind == StmtKind::For)
-      P.insert(P.begin(), S.get());
-    return P;
-  }
-  return {};
-}
 
 /// The one buffer the producer nest stores to and, per dimension, the
 /// loop of the nest that indexes it; an error message otherwise.
@@ -148,7 +98,7 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
   for (size_t I = 0; I < Top.size(); ++I) {
     if (Top[I]->Kind == StmtKind::For && Top[I]->Name == Producer)
       P = I;
-    std::vector<const StmtNode *> Found = pathTo(Top[I], Consumer);
+    std::vector<const StmtNode *> Found = loopsTo(Top[I], Consumer);
     if (!Found.empty()) {
       C = I;
       Path = Found;
@@ -182,14 +132,14 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
 
   // Who else touches what.
   std::set<std::string> ProducerLoads, ProducerStores;
-  accesses(Top[P], ProducerLoads, ProducerStores);
+  collectAccesses(Top[P], ProducerLoads, ProducerStores);
   if (ProducerLoads.count(Buf))
     return "the producer reads '%" + Buf + "', which it writes";
   for (size_t I = 0; I < Top.size(); ++I) {
     if (I == P)
       continue;
     std::set<std::string> Loaded, Stored;
-    accesses(I == C ? Path.back()->Body : Top[I], Loaded, Stored);
+    collectAccesses(I == C ? Path.back()->Body : Top[I], Loaded, Stored);
     if (I != C && (Loaded.count(Buf) || Stored.count(Buf)))
       return "statement " + std::to_string(I) + " of the kernel uses '%" +
              Buf + "'";
@@ -200,9 +150,9 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
                  "loop '%" + Consumer + "'";
   }
   std::set<std::string> InStmt, Unused;
-  accesses(Top[C], InStmt, Unused);
+  collectAccesses(Top[C], InStmt, Unused);
   std::set<std::string> InLoop;
-  accesses(Path.back()->Body, InLoop, Unused);
+  collectAccesses(Path.back()->Body, InLoop, Unused);
   if (InStmt.count(Buf) && !InLoop.count(Buf))
     return "'%" + Buf + "' is read outside loop '%" + Consumer + "'";
 

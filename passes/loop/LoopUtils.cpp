@@ -206,6 +206,54 @@ Stmt loop::renameLoops(const Stmt &S, llvm::StringRef Suffix,
   return LoopRenamer(Suffix, Used).mutate(S);
 }
 
+std::vector<const StmtNode *> loop::loopsTo(const Stmt &S,
+                                            const std::string &Name) {
+  if (!S)
+    return {};
+  if (S->Kind == StmtKind::For && S->Name == Name)
+    return {S.get()};
+  std::vector<const Stmt *> Subs = {&S->Body, &S->Else};
+  for (const Stmt &X : S->Stmts)
+    Subs.push_back(&X);
+  for (const Stmt *X : Subs) {
+    std::vector<const StmtNode *> Path = loopsTo(*X, Name);
+    if (Path.empty())
+      continue;
+    if (S->Kind == StmtKind::For)
+      Path.insert(Path.begin(), S.get());
+    return Path;
+  }
+  return {};
+}
+
+static void collectLoads(const Expr &E, std::set<std::string> &Loaded) {
+  if (!E)
+    return;
+  if (E->Kind == ExprKind::Load)
+    Loaded.insert(E->Name);
+  for (const Expr &Op : E->Operands)
+    collectLoads(Op, Loaded);
+}
+
+void loop::collectAccesses(const Stmt &S, std::set<std::string> &Loaded,
+                           std::set<std::string> &Stored,
+                           std::set<std::string> *Allocated) {
+  if (!S)
+    return;
+  if (S->Kind == StmtKind::Store)
+    Stored.insert(S->Name);
+  if (S->Kind == StmtKind::Allocate && Allocated)
+    Allocated->insert(S->Name);
+  for (const Expr &E : {S->Min, S->Extent, S->Value, S->Cond})
+    collectLoads(E, Loaded);
+  for (const Expr &E : S->Indices)
+    collectLoads(E, Loaded);
+  collectAccesses(S->Body, Loaded, Stored, Allocated);
+  collectAccesses(S->Else, Loaded, Stored, Allocated);
+  for (const Stmt &X : S->Stmts)
+    collectAccesses(X, Loaded, Stored, Allocated);
+}
+
 //===----------------------------------------------------------------------===//
 // Vectorization legality
 //===----------------------------------------------------------------------===//

@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace tidal {
 namespace loop {
@@ -52,6 +53,15 @@ std::string freshName(const std::string &Hint, std::set<std::string> &Used);
 /// plus Suffix), with the uses of its variable renamed too.
 Stmt renameLoops(const Stmt &S, llvm::StringRef Suffix,
                  std::set<std::string> &Used);
+
+/// The loops from S down to the loop named Name, outermost first, that
+/// loop last; empty when S holds no such loop.
+std::vector<const StmtNode *> loopsTo(const Stmt &S, const std::string &Name);
+
+/// Adds the buffers S loads from, stores to and allocates to the sets.
+void collectAccesses(const Stmt &S, std::set<std::string> &Loaded,
+                     std::set<std::string> &Stored,
+                     std::set<std::string> *Allocated = nullptr);
 
 /// Whether the loop L (a For) can become vector code of Lanes lanes:
 /// its body is straight-line (stores and lets only, no vector values),
