@@ -176,8 +176,9 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
   // Whether the constant V is at least (AtLeast) or at most the constant
   // Bound.
   auto within = [](const Expr &V, const Expr &Bound, bool AtLeast) {
-    std::optional<int64_t> X = V ? constInt(V) : std::nullopt,
-                           B = constInt(Bound);
+    if (!V)
+      return false;
+    std::optional<int64_t> X = constInt(V), B = constInt(Bound);
     return X && B && (AtLeast ? *X >= *B : *X <= *B);
   };
 
