@@ -250,9 +250,12 @@ Stmt lower::im2col(
           // Constant bounds, so that every run is a vectorizable loop.
           std::vector<Stmt> Rows;
           for (int64_t KP = 0; KP < Last.Kernel; ++KP) {
+            // The outputs whose input is inside, within [0, Out): with more
+            // padding than input, a position can land inside for outputs
+            // past the last one.
             auto [First, End] = Last.outputRange(KP);
             First = std::min(First, Last.Out);
-            End = std::max(First, End);
+            End = std::clamp(End, First, Last.Out);
             Rows.push_back(RowOf(intImm(KP), intImm(First), intImm(End),
                                  intImm(KP * Last.Dilation - Last.PadBegin)));
           }
