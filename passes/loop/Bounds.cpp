@@ -11,19 +11,22 @@
 using namespace tidal;
 using namespace tidal::loop;
 
+/// E as Base + C with C a constant (C = 0 when E adds no constant last).
+static std::pair<Expr, int64_t> splitConstant(const Expr &E) {
+  if (E->Kind == ExprKind::Binary && E->Op == BinaryOp::Add)
+    if (std::optional<int64_t> C = constInt(E->Operands[1]))
+      return {E->Operands[0], *C};
+  return {E, 0};
+}
+
 std::optional<int64_t> loop::difference(const Expr &A, const Expr &B) {
   std::optional<int64_t> X = constInt(A), Y = constInt(B);
   if (X && Y)
     return *Y - *X;
-  if (exprEqual(A, B))
-    return 0;
-  if (B->Kind == ExprKind::Binary && B->Op == BinaryOp::Add &&
-      exprEqual(B->Operands[0], A))
-    return constInt(B->Operands[1]);
-  if (A->Kind == ExprKind::Binary && A->Op == BinaryOp::Add &&
-      exprEqual(A->Operands[0], B))
-    if (std::optional<int64_t> C = constInt(A->Operands[1]))
-      return -*C;
+  auto [BaseA, CA] = splitConstant(A);
+  auto [BaseB, CB] = splitConstant(B);
+  if (exprEqual(BaseA, BaseB))
+    return CB - CA;
   return std::nullopt;
 }
 Expr loop::plus(const Expr &A, const Expr &B) {

@@ -21,7 +21,7 @@
 //   region produced again for a later iteration of %c overlaps earlier
 //   ones, so recomputing must not depend on B);
 // - nothing but the consumer's loop %c reads B, nothing writes it but the
-//   producer, and B is private to the kernel (an elements never read is
+//   producer, and B is private to the kernel (an element never read is
 //   never computed);
 // - nothing from the producer's old place to the consumer writes a buffer
 //   the producer reads, so it still reads the same values;
@@ -45,12 +45,13 @@ namespace {
 std::string producedBuffer(const std::vector<const StmtNode *> &Chain,
                            std::string &Buf, std::vector<std::string> &Dims) {
   std::string Err;
+  std::set<std::string> Locals; // the producer's own, private to it
   std::function<void(const Stmt &)> Walk = [&](const Stmt &S) {
     if (!S || !Err.empty())
       return;
     if (S->Kind == StmtKind::Allocate)
-      return; // a local of the producer: private to each of its iterations
-    if (S->Kind == StmtKind::Store) {
+      Locals.insert(S->Name);
+    if (S->Kind == StmtKind::Store && !Locals.count(S->Name)) {
       std::vector<std::string> Idx;
       for (const Expr &I : S->Indices)
         Idx.push_back(I->Kind == ExprKind::Var ? I->Name : "");
