@@ -68,6 +68,16 @@ Expr loop::upper(const Expr &A, const Expr &B) {
   return D ? (*D >= 0 ? B : A) : max(A, B);
 }
 
+Ranges loop::loopRanges(const std::vector<const StmtNode *> &Loops) {
+  Ranges R;
+  for (const StmtNode *L : Loops) {
+    std::optional<int64_t> Min = constInt(L->Min), Ext = constInt(L->Extent);
+    if (Min && Ext && *Ext > 0)
+      R[L->Name] = {intImm(*Min), intImm(*Min + *Ext - 1)};
+  }
+  return R;
+}
+
 std::optional<Interval> loop::bounds(const Expr &E, const Ranges &R) {
   if (E->Type != DataType(ScalarType::I64))
     return std::nullopt;

@@ -26,6 +26,10 @@ struct Interval {
 /// themselves.
 using Ranges = std::map<std::string, Interval>;
 
+/// The ranges of the loops among Loops whose bounds are constants (and
+/// that run at least once).
+Ranges loopRanges(const std::vector<const StmtNode *> &Loops);
+
 /// The values E takes when the variables of R range over their intervals;
 /// none when E is not built from what interval arithmetic handles (+, -,
 /// * by a constant, min, max, variables and integer constants).

@@ -118,12 +118,7 @@ std::string localRegion(const Stmt &Body, const std::vector<BufferDecl> &Params,
   LR.Region = *Region;
   // The loops around the region's ends range over their bounds, to tell
   // whether the region lies inside the buffer.
-  Ranges Around;
-  for (const StmtNode *P : Path) {
-    std::optional<int64_t> Min = constInt(P->Min), Ext = constInt(P->Extent);
-    if (Min && Ext && *Ext > 0)
-      Around[P->Name] = {intImm(*Min), intImm(*Min + *Ext - 1)};
-  }
+  Ranges Around = loopRanges(Path);
   for (size_t D = 0; D < LR.Dims.size(); ++D) {
     const Interval &R = LR.Region[D];
     std::optional<int64_t> E = difference(R.Lo, R.Hi);
@@ -141,22 +136,6 @@ std::string localRegion(const Stmt &Body, const std::vector<BufferDecl> &Params,
     LR.Inside &= First && Last && *First >= 0 && *Last + *E < LR.Dims[D];
   }
   return "";
-}
-
-/// Body with loop Loop's body replaced by New.
-Stmt withLoopBody(const Stmt &Body, const std::string &Loop, Stmt New) {
-  struct Replace : IRMutator {
-    const std::string &Name;
-    Stmt New;
-    Replace(const std::string &Name, Stmt New) : Name(Name), New(New) {}
-    using IRMutator::mutate;
-    Stmt mutate(const Stmt &S) override {
-      if (!S || S->Kind != StmtKind::For || S->Name != Name)
-        return IRMutator::mutate(S);
-      return forLoop(S->Name, S->Min, S->Extent, S->Loop, New);
-    }
-  };
-  return Replace(Loop, std::move(New)).mutate(Body);
 }
 
 } // namespace

@@ -168,12 +168,7 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
     return "loop '%" + Consumer + "' does not read '%" + Buf + "'";
 
   // The loops from the consumer's statement down to %c, over their ranges.
-  Ranges Around;
-  for (const StmtNode *L : Path) {
-    std::optional<int64_t> Min = constInt(L->Min), Ext = constInt(L->Extent);
-    if (Min && Ext && *Ext > 0)
-      Around[L->Name] = {intImm(*Min), intImm(*Min + *Ext - 1)};
-  }
+  Ranges Around = loopRanges(Path);
   // Whether the constant V is at least (AtLeast) or at most the constant
   // Bound.
   auto within = [](const Expr &V, const Expr &Bound, bool AtLeast) {
@@ -207,20 +202,7 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
     Inner = forLoop(L->Name, Min, Extent, L->Loop, Inner);
   }
   Stmt Produce = Inner;
-  struct Placer : IRMutator {
-    const std::string &Name;
-    Stmt Produce;
-    Placer(const std::string &Name, Stmt Produce)
-        : Name(Name), Produce(std::move(Produce)) {}
-    using IRMutator::mutate;
-    Stmt mutate(const Stmt &S) override {
-      if (!S || S->Kind != StmtKind::For || S->Name != Name)
-        return IRMutator::mutate(S);
-      return forLoop(S->Name, S->Min, S->Extent, S->Loop,
-                     seq({Produce, S->Body}));
-    }
-  };
-  Top[C] = Placer(Consumer, Produce).mutate(Top[C]);
+  Top[C] = withLoopBody(Top[C], Consumer, seq({Produce, Path.back()->Body}));
   Top.erase(Top.begin() + P);
   Body = seq(std::move(Top));
   Produced = Buf;

@@ -226,6 +226,21 @@ std::vector<const StmtNode *> loop::loopsTo(const Stmt &S,
   return {};
 }
 
+Stmt loop::withLoopBody(const Stmt &Body, const std::string &Loop, Stmt New) {
+  struct Replace : IRMutator {
+    const std::string &Name;
+    Stmt New;
+    Replace(const std::string &Name, Stmt New) : Name(Name), New(New) {}
+    using IRMutator::mutate;
+    Stmt mutate(const Stmt &S) override {
+      if (!S || S->Kind != StmtKind::For || S->Name != Name)
+        return IRMutator::mutate(S);
+      return forLoop(S->Name, S->Min, S->Extent, S->Loop, New);
+    }
+  };
+  return Replace(Loop, std::move(New)).mutate(Body);
+}
+
 static void collectLoads(const Expr &E, std::set<std::string> &Loaded) {
   if (!E)
     return;

@@ -58,6 +58,9 @@ Stmt renameLoops(const Stmt &S, llvm::StringRef Suffix,
 /// loop last; empty when S holds no such loop.
 std::vector<const StmtNode *> loopsTo(const Stmt &S, const std::string &Name);
 
+/// Body with the body of the loop named Loop replaced by New.
+Stmt withLoopBody(const Stmt &Body, const std::string &Loop, Stmt New);
+
 /// Adds the buffers S loads from, stores to and allocates to the sets.
 void collectAccesses(const Stmt &S, std::set<std::string> &Loaded,
                      std::set<std::string> &Stored,
