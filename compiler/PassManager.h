@@ -36,6 +36,9 @@ struct PassOptions {
   /// apply-schedule tries each instead of the kernel's default and keeps
   /// the default, with a warning, when a directive is illegal.
   std::vector<KernelSchedule> UserSchedules;
+  /// Winograd convolutions (passes/lower/Winograd.h): -1 where they pay
+  /// (the default), 0 never, 2 or 4 that tile size wherever legal.
+  int Winograd = -1;
 };
 
 /// The unit passes work on.

@@ -335,17 +335,6 @@ Expr plusMin(Expr E, const Expr &Min) {
   return E + Min;
 }
 
-/// Whether S loads a buffer that it stores to, other than the buffers it
-/// allocates itself (what a shifted tail must not do).
-bool readsWhatItWrites(const Stmt &S) {
-  std::set<std::string> Loaded, Stored, Local;
-  collectAccesses(S, Loaded, Stored, &Local);
-  for (const std::string &B : Stored)
-    if (!Local.count(B) && Loaded.count(B))
-      return true;
-  return false;
-}
-
 std::string Applier::split(const std::string &Loop, const std::string &Outer,
                            const std::string &Inner, int64_t Factor,
                            Directive::TailT Tail) {

@@ -11,23 +11,60 @@
 using namespace tidal;
 using namespace tidal::loop;
 
-/// E as Base + C with C a constant (C = 0 when E adds no constant last).
-static std::pair<Expr, int64_t> splitConstant(const Expr &E) {
-  if (E->Kind == ExprKind::Binary && E->Op == BinaryOp::Add)
-    if (std::optional<int64_t> C = constInt(E->Operands[1]))
-      return {E->Operands[0], *C};
-  return {E, 0};
-}
+namespace {
+
+/// An i64 expression as a sum of Coef x Term plus a constant, where the
+/// terms are its largest subexpressions that are not sums, differences or
+/// products by a constant (so X * 3 + (X + 1) * 2 is 5 X + 2).
+struct LinearForm {
+  std::vector<std::pair<Expr, int64_t>> Terms;
+  int64_t Constant = 0;
+
+  void add(const Expr &E, int64_t Scale) {
+    if (std::optional<int64_t> C = constInt(E)) {
+      Constant += Scale * *C;
+      return;
+    }
+    if (E->Kind == ExprKind::Binary) {
+      const Expr &A = E->Operands[0], &B = E->Operands[1];
+      switch (E->Op) {
+      case BinaryOp::Add:
+        add(A, Scale);
+        add(B, Scale);
+        return;
+      case BinaryOp::Sub:
+        add(A, Scale);
+        add(B, -Scale);
+        return;
+      case BinaryOp::Mul:
+        if (std::optional<int64_t> C = constInt(B))
+          return add(A, Scale * *C);
+        if (std::optional<int64_t> C = constInt(A))
+          return add(B, Scale * *C);
+        break;
+      default:
+        break;
+      }
+    }
+    for (auto &[Term, Coef] : Terms)
+      if (exprEqual(Term, E)) {
+        Coef += Scale;
+        return;
+      }
+    Terms.push_back({E, Scale});
+  }
+};
+
+} // namespace
 
 std::optional<int64_t> loop::difference(const Expr &A, const Expr &B) {
-  std::optional<int64_t> X = constInt(A), Y = constInt(B);
-  if (X && Y)
-    return *Y - *X;
-  auto [BaseA, CA] = splitConstant(A);
-  auto [BaseB, CB] = splitConstant(B);
-  if (exprEqual(BaseA, BaseB))
-    return CB - CA;
-  return std::nullopt;
+  LinearForm F;
+  F.add(B, 1);
+  F.add(A, -1);
+  for (const auto &Term : F.Terms)
+    if (Term.second != 0)
+      return std::nullopt;
+  return F.Constant;
 }
 Expr loop::plus(const Expr &A, const Expr &B) {
   std::optional<int64_t> X = constInt(A), Y = constInt(B);

@@ -46,8 +46,9 @@ std::optional<std::vector<Interval>> accessRegion(const Stmt &S,
                                                   size_t Rank, bool Stores,
                                                   std::string &Why);
 
-/// B - A when it is a constant (B is A plus a constant, or both are
-/// constants).
+/// B - A when it is a constant: when B and A, written as sums of terms
+/// times constants (sums, differences and products by constants expanded),
+/// differ only in their constants.
 std::optional<int64_t> difference(const Expr &A, const Expr &B);
 
 /// A + B, A - B and A * C with constants folded, so that inferred bounds

@@ -63,7 +63,7 @@ constexpr double MinParallelStores = 1 << 22;
 /// of starting the loop counts. An im2col matrix of 2^18 elements written
 /// on two threads made 3x3 convolutions of 28x28 and 14x14 outputs 17%
 /// faster on two threads.
-constexpr double MinParallelStoresInThreadedKernel = 1 << 18;
+constexpr double MinParallelStoresInThreadedKernel = 1 << 16;
 
 /// Element types of the buffers in scope.
 struct BufferTypes {
@@ -127,6 +127,8 @@ public:
   std::map<std::string, std::string> SplitOuter;
   /// Loops vectorized whole.
   std::set<std::string> Vectorized;
+  /// The loops that are top-level statements of the kernel.
+  std::set<std::string> TopLevel;
 
 private:
   void visitLoop(const StmtNode &L);
@@ -181,8 +183,15 @@ void Scheduler::visitLoop(const StmtNode &L) {
   }
   std::string Outer = freshName(L.Name + ".o", Names);
   std::string Inner = freshName(L.Name + ".i", Names);
+  Directive Split{Directive::Split, {L.Name, Outer, Inner}, {Lanes}};
+  // A remainder is one more vector shifted inwards, overlapping the last
+  // full one, where running iterations twice is harmless; else a scalar
+  // loop. Not for a top-level loop, whose outer piece may run on threads:
+  // two threads would write the overlap.
+  if (*E % Lanes && !TopLevel.count(L.Name) && !readsWhatItWrites(L.Body))
+    Split.Tail = Directive::TailShift;
   SplitOuter[L.Name] = Outer;
-  Sched.push_back({Directive::Split, {L.Name, Outer, Inner}, {Lanes}});
+  Sched.push_back(Split);
   Sched.push_back({Directive::Vectorize, {Inner}, {}});
 }
 
@@ -299,6 +308,11 @@ llvm::Error tidal::defaultSchedule(Module &M, const PassOptions &Opts) {
       continue;
     }
     Scheduler S(Flat, Opts.Target.VectorBits);
+    for (const Stmt &Top : Flat.Body->Kind == StmtKind::Seq
+                               ? Flat.Body->Stmts
+                               : std::vector<Stmt>{Flat.Body})
+      if (Top->Kind == StmtKind::For)
+        S.TopLevel.insert(Top->Name);
     S.visit(Flat.Body);
     Flat.Sched = std::move(S.Sched);
     if (!writtenParamMayAlias(*M.P, K))

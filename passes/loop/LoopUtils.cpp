@@ -1,6 +1,7 @@
 //===- LoopUtils.cpp - Helpers shared by the loop-level passes ------------===//
 
 #include "passes/loop/LoopUtils.h"
+#include "passes/loop/Bounds.h"
 #include <map>
 
 using namespace tidal;
@@ -278,7 +279,10 @@ namespace {
 /// Walks a loop body and decides whether it vectorizes.
 class VectorLegality {
 public:
-  explicit VectorLegality(const std::string &LoopVar) { Strides[LoopVar] = 1; }
+  VectorLegality(const std::string &LoopVar, std::optional<int64_t> Extent)
+      : Extent(Extent) {
+    Strides[LoopVar] = 1;
+  }
   bool check(const Stmt &S);
   bool checkLoads();
   std::string Why;
@@ -295,23 +299,61 @@ private:
   bool dependent(const Expr &E) const;
   bool checkExpr(const Expr &E);
   bool noteAccess(const std::string &Buffer, const Expr &Index);
+  bool disjointStores(const std::string &Buffer, const Expr &Index,
+                      int64_t Stride);
+
+  /// The loop's constant extent, if it has one.
+  std::optional<int64_t> Extent;
 
   /// Affine strides of the loop var and of the lets that depend on it;
   /// nullopt for a dependent let that is not affine.
   std::map<std::string, std::optional<int64_t>> Strides;
-  std::map<std::string, Expr> StoreIndex;
+  /// The indices each buffer is stored at, with their strides.
+  std::map<std::string, std::vector<std::pair<Expr, int64_t>>> StoreIndex;
   std::vector<std::pair<std::string, Expr>> Loads;
   std::set<std::string> LetNames;
 };
 
-/// A buffer both stored and loaded must be read at the stored index only,
-/// or lanes would see each other's writes in another order than the loop.
+/// A buffer both stored and loaded must be read at a stored index only, or
+/// lanes would see each other's writes in another order than the loop.
+/// (Stores at different indices write disjoint elements, disjointStores,
+/// so a lane reading a stored index sees only its own write.)
 bool VectorLegality::checkLoads() {
   for (const auto &[Buffer, Index] : Loads) {
     auto It = StoreIndex.find(Buffer);
-    if (It != StoreIndex.end() && !exprEqual(It->second, Index))
+    if (It == StoreIndex.end())
+      continue;
+    bool Stored = false;
+    for (const auto &Store : It->second)
+      Stored |= exprEqual(Store.first, Index);
+    if (!Stored)
       return fail("'%" + Buffer + "' is loaded at another index than stored");
   }
+  return true;
+}
+
+/// Whether a store to Buffer at Index (of Stride in the loop variable)
+/// writes, over all iterations, no element that the buffer's earlier stores
+/// in the body write: vector code runs each store for all lanes before the
+/// next, so two stores may only share a buffer when no element is written
+/// by both (a Winograd tile's outputs, a row and the next). Index and an
+/// earlier index I with the same stride S write the same element for
+/// iterations i and j when Index - I = S (j - i): never if the difference
+/// is a constant that is not a multiple of S, or one of at least S times
+/// the extent. The same index twice is the same lane's element twice.
+bool VectorLegality::disjointStores(const std::string &Buffer,
+                                    const Expr &Index, int64_t Stride) {
+  for (const auto &[Earlier, EarlierStride] : StoreIndex[Buffer]) {
+    std::optional<int64_t> D = difference(Earlier, Index);
+    // The same index again is the same lane's element again.
+    bool Disjoint = D && EarlierStride == Stride &&
+                    (*D == 0 || *D % Stride != 0 ||
+                     (Extent && std::abs(*D / Stride) >= *Extent));
+    if (!Disjoint)
+      return fail("'%" + Buffer +
+                  "' is stored at two indices that may overlap");
+  }
+  StoreIndex[Buffer].push_back({Index, Stride});
   return true;
 }
 
@@ -394,10 +436,7 @@ bool VectorLegality::check(const Stmt &S) {
     if (!St || *St == 0)
       return fail("store to '%" + S->Name +
                   "' is not at an affine index of non-zero stride");
-    auto [It, New] = StoreIndex.insert({S->Name, S->index()});
-    if (!New && !exprEqual(It->second, S->index()))
-      return fail("'%" + S->Name + "' is stored at two different indices");
-    return true;
+    return disjointStores(S->Name, S->index(), *St);
   }
   case StmtKind::For:
     return fail("the body holds a loop");
@@ -412,9 +451,18 @@ bool VectorLegality::check(const Stmt &S) {
 } // namespace
 
 bool loop::canVectorizeLoop(const StmtNode &L, std::string *Why) {
-  VectorLegality V(L.Name);
+  VectorLegality V(L.Name, constInt(L.Extent));
   bool Ok = L.Body && V.check(L.Body) && V.checkLoads();
   if (!Ok && Why)
     *Why = V.Why;
   return Ok;
+}
+
+bool loop::readsWhatItWrites(const Stmt &S) {
+  std::set<std::string> Loaded, Stored, Local;
+  collectAccesses(S, Loaded, Stored, &Local);
+  for (const std::string &B : Stored)
+    if (!Local.count(B) && Loaded.count(B))
+      return true;
+  return false;
 }

@@ -66,6 +66,11 @@ void collectAccesses(const Stmt &S, std::set<std::string> &Loaded,
                      std::set<std::string> &Stored,
                      std::set<std::string> *Allocated = nullptr);
 
+/// Whether S loads a buffer that it stores to, other than the buffers it
+/// allocates itself: a loop whose body does not may run an iteration twice
+/// (a split's tail shifted inwards).
+bool readsWhatItWrites(const Stmt &S);
+
 /// Whether the loop L (a For) can become vector code of Lanes lanes:
 /// its body is straight-line (stores and lets only, no vector values),
 /// every store index is affine in the loop variable with a non-zero

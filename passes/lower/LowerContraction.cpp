@@ -41,6 +41,7 @@
 #include "passes/lower/Lowering.h"
 #include "passes/lower/NestUtils.h"
 #include "passes/lower/RegisterTile.h"
+#include "passes/lower/Winograd.h"
 
 using namespace tidal;
 using namespace tidal::lower;
@@ -503,8 +504,17 @@ llvm::Expected<Stmt> lower::lowerConv(const Node &N, KernelBuilder &B) {
   // per group on the CPUs: even a one-row product (depthwise) vectorizes
   // along all output positions at once, where the row nest below could only
   // use an output row (5 wide in kws_dscnn; 5x faster tiled).
-  if (auto Tile = registerTile(B.options(), T))
+  if (auto Tile = registerTile(B.options(), T)) {
+    if (Axes->size() == 2) {
+      const WindowAxis &Y = (*Axes)[0], &X = (*Axes)[1];
+      WinogradConv WS{S->Batch, S->C,  S->M,         Y.In,
+                      X.In,     Y.Out, X.Out,        Y.PadBegin,
+                      X.PadBegin};
+      if (int64_t M = winogradTileSize(N, WS, *Axes, B.options()))
+        return convWinograd(B, N, WS, M, T, *Tile);
+    }
     return convTiled(B, N, *S, *Axes, T, *Tile);
+  }
   declareOperands(B, {N.Operands[0], N.Operands[1], optionalOperand(N, 2)});
   bool Plane = isPointwise(*Axes) && product(S->OutSpatial) <= MaxAccElems;
   return loopOver(B, "n", S->Batch, [&](Expr NV) {

@@ -184,6 +184,52 @@ TEST_CASE("Conv: groups, strides, dilations and pads in 1 to 3 spatial axes",
   }
 }
 
+TEST_CASE("Conv: Winograd F(2x2) and F(4x4) against the definition",
+          "[lowering][conv][winograd]") {
+  // Constant 3x3 weights, stride 1: odd output sizes (partial tiles on
+  // both edges), asymmetric pads, pads past the input, no pads, batch 2,
+  // with and without bias; each with both tile sizes forced and with the
+  // automatic choice (which may keep the direct product).
+  struct Config {
+    Shape X;
+    int64_t M;
+    Shape Pads;
+    bool Bias;
+  };
+  std::vector<Config> Configs = {
+      {{1, 3, 5, 6}, 5, {1, 1, 1, 1}, true},
+      {{2, 4, 9, 11}, 6, {2, 0, 1, 3}, false},
+      {{1, 2, 3, 4}, 2, {4, 3, 2, 5}, true},
+      {{1, 2, 8, 8}, 3, {0, 0, 0, 0}, true},
+      {{1, 2, 3, 3}, 1, {0, 0, 0, 0}, false}, // a single output
+  };
+  for (const Config &C : Configs)
+    for (int Winograd : {2, 4, -1}) {
+      INFO("X [" << C.X[0] << "," << C.X[1] << "," << C.X[2] << "," << C.X[3]
+                 << "], winograd " << Winograd);
+      Case T;
+      T.Opts.Winograd = Winograd;
+      Value *X = T.input(TensorType(ElemType::F32, C.X));
+      Shape WS = {C.M, C.X[1], 3, 3};
+      Data WData, BData;
+      std::vector<Value *> Ops = {X, T.constant(TensorType(ElemType::F32, WS),
+                                                WData)};
+      if (C.Bias)
+        Ops.push_back(T.constant(TensorType(ElemType::F32, {C.M}), BData));
+      Window Win{{3, 3}, {1, 1}, C.Pads, {1, 1}};
+      AttrMap A = Win.attrs(false);
+      A["group"] = int64_t(1);
+      T.node(OpKind::Conv, Ops, TensorType(ElemType::F32, Win.outShape(C.X, C.M)),
+             A);
+      Data Want = convRef(C.X, T.Inputs[0], WS, WData, C.Bias ? &BData : nullptr,
+                          1, Win);
+      expectClose(T.run(), Want);
+      bool Used = std::find(T.ParamNames.begin(), T.ParamNames.end(),
+                            "k1_winograd") != T.ParamNames.end();
+      CHECK(Used == (Winograd > 0));
+    }
+}
+
 TEST_CASE("MaxPool and AveragePool windows and divisors", "[lowering][pool]") {
   struct Config {
     Shape X;

@@ -50,6 +50,10 @@ struct Case {
   Graph G;
   Node *N = nullptr;
   std::vector<Data> Inputs;
+  /// The lowering's options (the default target, -O2).
+  PassOptions Opts;
+  /// The names of the kernel's parameters after run().
+  std::vector<std::string> ParamNames;
 
   /// Adds a graph input with sampled data.
   Value *input(TensorType T) {
@@ -57,21 +61,31 @@ struct Case {
     Inputs.push_back(sample(T, Inputs.size() + 1));
     return V;
   }
+  /// Adds a constant with sampled data; Data gets its values.
+  Value *constant(TensorType T, Data &Values) {
+    Values = sample(T, 100 + unsigned(Inputs.size()));
+    Tensor Tn(T);
+    for (size_t I = 0; I < Values.size(); ++I)
+      Tn.setDouble(int64_t(I), Values[I]);
+    return G.createConstant("k" + std::to_string(Inputs.size()), std::move(Tn));
+  }
   void node(OpKind K, std::vector<Value *> Ops, TensorType Result,
             AttrMap Attrs = {}) {
     N = G.createNode(K, "n", Ops, {Result}, std::move(Attrs));
   }
   /// Lowers and runs the node in LoopInterpreter.h's interpreter; fails the
   /// test on a lowering error, or unless every output element is stored
-  /// exactly once. Parameters other than the inputs, the output and scratch
-  /// buffers read as zeros; scratch buffers start as NaNs.
+  /// exactly once. Parameters other than the inputs, constants, the output
+  /// and scratch buffers read as zeros; scratch buffers start as NaNs.
   Data run() {
-    PassOptions Opts;
     lower::KernelBuilder B("k", *N, {}, Opts);
     auto S = lower::lowerNode(*N, B);
     if (!S)
       FAIL(llvm::toString(S.takeError()));
     Kernel K = B.finish(*S);
+    ParamNames.clear();
+    for (const BufferDecl &D : K.Params)
+      ParamNames.push_back(D.Name);
     const Value *Out = N->result();
     std::vector<looptest::Buffer> Bufs;
     for (size_t P = 0; P < K.Params.size(); ++P) {
@@ -88,6 +102,11 @@ struct Case {
       for (size_t I = 0; I < G.Inputs.size(); ++I)
         if (G.Inputs[I].get() == V)
           Given = Inputs[I];
+      // Constants, the model's and those the lowering derived from them
+      // (packed or transformed weights), hold their data.
+      if (const Tensor *T = V->constantData())
+        for (size_t I = 0; I < Given.size(); ++I)
+          Given[I] = T->getDouble(int64_t(I));
       Bufs.push_back(V == Out ? looptest::Buffer::unwritten(Elem, Given.size())
                               : looptest::Buffer::of(Elem, Given));
     }
@@ -105,7 +124,6 @@ struct Case {
   }
   /// The lowering's error message, or "" when it lowers.
   std::string error() {
-    PassOptions Opts;
     lower::KernelBuilder B("k", *N, {}, Opts);
     auto S = lower::lowerNode(*N, B);
     return S ? "" : llvm::toString(S.takeError());

@@ -7,7 +7,8 @@
 //
 //   tidal-opt [--passes=a,b,c] [--print-after=NAME]... [--print-after-all]
 //             [--verify=0|1] [--target=x86-64] [--vector-bits=N]
-//             [--opt-level=N] [--elide-constants=N] FILE|-
+//             [--opt-level=N] [--winograd=-1|0|2|4] [--elide-constants=N]
+//             FILE|-
 //
 // Exit status: 0 on success, 1 when the input does not parse or verify or a
 // pass fails (every error goes to stderr, one per line, as `error: ...`),
@@ -44,6 +45,8 @@ struct Options {
   std::string Target = "x86-64";
   unsigned VectorBits = 0;
   unsigned OptLevel = 2;
+  /// PassOptions::Winograd.
+  int Winograd = -1;
 };
 
 /// The first word of the text, skipping blank lines and `//` comments.
@@ -110,6 +113,7 @@ llvm::Expected<PassOptions> passOptions(const Options &O) {
   if (O.VectorBits)
     P.Target.VectorBits = O.VectorBits;
   P.OptLevel = O.OptLevel;
+  P.Winograd = O.Winograd;
   return P;
 }
 
@@ -181,6 +185,10 @@ int main(int argc, char **argv) {
                  "widest vector register the schedule may use (default: "
                  "the target's)");
   App.add_option("--opt-level", O.OptLevel, "optimization level, 0 to 3");
+  App.add_option("--winograd", O.Winograd,
+                 "Winograd 3x3 convolutions: -1 where they pay (default), 0 "
+                 "never, 2 or 4 that tile size wherever legal")
+      ->check(CLI::IsMember({-1, 0, 2, 4}));
   App.add_option("--elide-constants", O.ElideConstants,
                  "print constants with more elements than this as elided "
                  "(0 prints everything)");

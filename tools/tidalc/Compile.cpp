@@ -111,6 +111,9 @@ static llvm::Expected<PassOptions> passOptionsFor(const CompileOptions &Opts) {
   PassOptions PO;
   PO.Target = std::move(*Target);
   PO.OptLevel = Opts.OptLevel;
+  PO.Winograd = Opts.Winograd == "auto" ? -1
+                : Opts.Winograd == "off" ? 0
+                                         : std::stoi(Opts.Winograd);
   if (!Opts.ScheduleFile.empty()) {
     auto Text = llvm::MemoryBuffer::getFile(Opts.ScheduleFile, /*IsText=*/true);
     if (!Text)

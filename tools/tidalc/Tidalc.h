@@ -50,6 +50,8 @@ struct CompileOptions {
   bool ElideConstants = false;
   /// --schedule FILE: schedules for kernels by name (parseSchedules).
   std::string ScheduleFile;
+  /// --winograd: auto, off, 2 or 4 (PassOptions::Winograd).
+  std::string Winograd = "auto";
 };
 
 /// The emitted form of `tidalc compile`.

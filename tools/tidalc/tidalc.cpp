@@ -89,6 +89,10 @@ static void addCodegenFlags(CLI::App *Sub, CompileOptions &C,
   Sub->add_option("--schedule", C.ScheduleFile,
                   "FILE: schedule directives for kernels by name, tried "
                   "instead of their defaults");
+  Sub->add_option("--winograd", C.Winograd,
+                  "Winograd 3x3 convolutions: auto (default: where they "
+                  "pay), off, 2 or 4 (F(2x2,3x3) or F(4x4,3x3) wherever legal)")
+      ->check(CLI::IsMember({"auto", "off", "2", "4"}));
 }
 
 static void addCompile(CLI::App &App, CompileFlags &F) {
