@@ -69,8 +69,10 @@ constexpr double MinParallelStores = 1 << 22;
 /// on two threads made 3x3 convolutions of 28x28 and 14x14 outputs 17%
 /// faster on two threads; Winograd output transforms of 2^16 to 2^18
 /// elements (28x28 and 56x56 outputs, 128 and 64 channels) on two threads
-/// made resnet18 15% faster on two threads.
-constexpr double MinParallelStoresInThreadedKernel = 1 << 16;
+/// made resnet18 15% faster on two threads. Counted as loads and stores:
+/// an output transform's stores are few for its work (36 loads for 4
+/// stores of a 2x2 tile at the edge of a 7x7 output).
+constexpr double MinParallelAccessesInThreadedKernel = 1 << 16;
 
 /// Element types of the buffers in scope.
 struct BufferTypes {
@@ -202,27 +204,40 @@ void Scheduler::visitLoop(const StmtNode &L) {
   Sched.push_back({Directive::Vectorize, {Inner}, {}});
 }
 
-/// Estimated stores executed by S: loops of unknown extent count 16 times.
-double storesIn(const Stmt &S) {
+/// The loads in E.
+double loadsIn(const Expr &E) {
+  if (!E)
+    return 0;
+  double N = E->Kind == ExprKind::Load;
+  for (const Expr &Op : E->Operands)
+    N += loadsIn(Op);
+  return N;
+}
+
+/// Estimated stores executed by S, and with Loads also the loads (of
+/// stored values and of lets): loops of unknown extent count 16 times.
+double accessesIn(const Stmt &S, bool Loads) {
   if (!S)
     return 0;
   switch (S->Kind) {
   case StmtKind::Store:
-    return 1;
+    return 1 + (Loads ? loadsIn(S->Value) : 0);
   case StmtKind::For: {
     std::optional<int64_t> E = constInt(S->Extent);
-    return (E ? double(*E) : 16.0) * storesIn(S->Body);
+    return (E ? double(*E) : 16.0) * accessesIn(S->Body, Loads);
   }
   case StmtKind::If:
-    return std::max(storesIn(S->Body), storesIn(S->Else));
+    return std::max(accessesIn(S->Body, Loads), accessesIn(S->Else, Loads));
   case StmtKind::Seq: {
     double N = 0;
     for (const Stmt &X : S->Stmts)
-      N += storesIn(X);
+      N += accessesIn(X, Loads);
     return N;
   }
+  case StmtKind::Let:
+    return (Loads ? loadsIn(S->Value) : 0) + accessesIn(S->Body, Loads);
   default:
-    return storesIn(S->Body);
+    return accessesIn(S->Body, Loads);
   }
 }
 
@@ -235,12 +250,11 @@ void addParallelLoops(Kernel &K,
                       const std::set<std::string> &Vectorized) {
   std::vector<Stmt> Top =
       K.Body->Kind == StmtKind::Seq ? K.Body->Stmts : std::vector<Stmt>{K.Body};
-  double MinStores = storesIn(K.Body) >= MinParallelStores
-                         ? MinParallelStoresInThreadedKernel
-                         : MinParallelStores;
+  bool Threaded = accessesIn(K.Body, false) >= MinParallelStores;
   for (const Stmt &S : Top) {
     if (S->Kind != StmtKind::For || Vectorized.count(S->Name) ||
-        storesIn(S) < MinStores)
+        (Threaded ? accessesIn(S, true) < MinParallelAccessesInThreadedKernel
+                  : accessesIn(S, false) < MinParallelStores))
       continue;
     std::optional<int64_t> Min = constInt(S->Min), E = constInt(S->Extent);
     if (!Min || !E || *E < 2 || parallelPrefix({S.get()}) != 1)

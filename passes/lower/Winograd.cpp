@@ -106,28 +106,29 @@ Stmt bindAll(KernelBuilder &B, DataType DT, llvm::StringRef Hint,
 }
 
 /// U = G g G^T of every (output, input) channel pair: a tensor [Alpha^2,
-/// M, C] computed in double from the weights [M, C, 3, 3].
+/// M, C] computed in double from the f32 weights [M, C, 3, 3].
 Tensor transformWeights(const Tensor &W, const WinogradConv &S,
                         const Transforms &F) {
-  int64_t A = F.Alpha;
-  Tensor U(TensorType(W.Type.Elem, {A * A, S.M, S.C}));
-  for (int64_t O = 0; O < S.M; ++O)
-    for (int64_t C = 0; C < S.C; ++C) {
-      int64_t Base = (O * S.C + C) * 9;
-      // T = G g (Alpha x 3), then U = T G^T.
-      double T[6][3] = {};
-      for (int64_t I = 0; I < A; ++I)
-        for (int64_t J = 0; J < 3; ++J)
-          for (int64_t K = 0; K < 3; ++K)
-            T[I][J] += F.g(I, K) * W.getDouble(Base + K * 3 + J);
-      for (int64_t I = 0; I < A; ++I)
-        for (int64_t J = 0; J < A; ++J) {
-          double Sum = 0;
-          for (int64_t K = 0; K < 3; ++K)
-            Sum += T[I][K] * F.g(J, K);
-          U.setDouble(((I * A + J) * S.M + O) * S.C + C, Sum);
-        }
-    }
+  assert(W.Type.Elem == ElemType::F32 && "Winograd weights are f32");
+  int64_t A = F.Alpha, Plane = S.M * S.C;
+  Tensor U(TensorType(ElemType::F32, {A * A, S.M, S.C}));
+  const float *G = W.data<float>();
+  float *Out = U.data<float>();
+  for (int64_t P = 0; P < Plane; ++P, G += 9) {
+    // T = G g (Alpha x 3), then U = T G^T.
+    double T[6][3] = {};
+    for (int64_t I = 0; I < A; ++I)
+      for (int64_t J = 0; J < 3; ++J)
+        for (int64_t K = 0; K < 3; ++K)
+          T[I][J] += F.g(I, K) * double(G[K * 3 + J]);
+    for (int64_t I = 0; I < A; ++I)
+      for (int64_t J = 0; J < A; ++J) {
+        double Sum = 0;
+        for (int64_t K = 0; K < 3; ++K)
+          Sum += T[I][K] * F.g(J, K);
+        Out[(I * A + J) * Plane + P] = float(Sum);
+      }
+  }
   return U;
 }
 

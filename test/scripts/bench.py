@@ -16,6 +16,10 @@
   of one core (a C loop of 16 independent vector FMA chains, clang -O2
   -march=native). resnet50's GFLOP/s (2 x its multiply-adds of Conv, Gemm
   and MatMul over Tidal's one-thread latency) against the same peak.
+- Cortex-A53: executed instructions per run under qemu-aarch64 with
+  libinsn (built once by ../shared/tools/build-qemu-plugins.sh) for five
+  models, compiled by default and with --winograd off (the direct products
+  of the design before Winograd convolutions).
 
 With --report FILE it writes the tables, the machine and the date as
 Markdown (make bench writes docs/performance.md). Absolute times drift
@@ -286,6 +290,58 @@ def bench_kernels(args, work, rows):
     return {"peak": peak, "blas": blas, "tidal": tidal, "r50": r50_gflops}
 
 
+QEMU_MODELS = ["kws_dscnn", "ic_resnet8", "ad_autoencoder", "mobilenet_v2", "resnet18"]
+INSNS = re.compile(r"insns: (\d+)")
+
+
+def qemu_plugin(args, work):
+    """libinsn.so for Debian's qemu-user, built once into work (the shared
+    build-qemu-plugins.sh), or None."""
+    out = os.path.join(work, "qemu-plugins")
+    lib = os.path.join(out, "libinsn.so")
+    if not os.path.exists(lib):
+        script = os.path.join(args.shared_dir, "tools", "build-qemu-plugins.sh")
+        r = tt.run(["bash", script, out], timeout=1800)
+        if r.rc != 0:
+            print("  qemu plugins not built: %s" % r.err.strip()[-300:], file=sys.stderr)
+    return lib if os.path.exists(lib) else None
+
+
+def a53_insns(built, plugin, repeat):
+    """Guest instructions of the cortex-a53 driver in built doing repeat runs."""
+    cmd = ["qemu-aarch64", "-cpu", "cortex-a53", "-L", "/usr/aarch64-linux-gnu",
+           "-plugin", plugin, "-d", "plugin", os.path.join(built, "driver"),
+           str(repeat), "1"] + numbered(built, "input") + numbered(built, "output")
+    r = tt.run(cmd, timeout=1800)
+    m = INSNS.search(r.out + r.err) if r.rc == 0 else None
+    return int(m.group(1)) if m else None
+
+
+def bench_qemu(args, work):
+    """Executed instructions per run on Cortex-A53 (qemu's libinsn): each
+    model compiled as by default and with --winograd off (the direct
+    products of the design before Winograd), one run being the difference
+    between a driver timing 2 runs and one timing 1 (so the setup cancels)."""
+    plugin = qemu_plugin(args, work)
+    rows = []
+    if not plugin:
+        return rows
+    for name in QEMU_MODELS:
+        model, data = tt.case_files(tt.reference(args.models_dir, name)[0])
+        counts = []
+        for variant, flags in (("default", []), ("direct", ["--winograd", "off"])):
+            d = os.path.join(work, "a53_%s_%s" % (name, variant))
+            r = tt.run([args.tidalc, "run", model, "--inputs", data, "--keep", d,
+                        "--target", "cortex-a53"] + flags, timeout=1800)
+            one = a53_insns(d, plugin, 1) if r.rc == 0 else None
+            two = a53_insns(d, plugin, 2) if one else None
+            counts.append(two - one if two and one else None)
+        rows.append((name, counts[0], counts[1]))
+        print("cortex-a53 %-16s %s instructions per run (direct products: %s)"
+              % (name, fmt(counts[0], "%d"), fmt(counts[1], "%d")))
+    return rows
+
+
 def machine():
     cpu = "unknown CPU"
     try:
@@ -299,7 +355,7 @@ def machine():
     return "%s, %d cores, %s" % (cpu, os.cpu_count() or 0, platform.platform())
 
 
-def write_report(path, args, rows, k):
+def write_report(path, args, rows, k, q):
     lines = ["# Performance", "",
              "Written by `make bench` (test/scripts/bench.py) on %s, on %s. Latencies "
              "are medians of %d rounds, each the median of %d runs, Tidal and ONNX Runtime "
@@ -327,6 +383,17 @@ def write_report(path, args, rows, k):
                                                            pct(k["tidal"], k["blas"])),
               "| Tidal resnet50 (Conv/Gemm MACs x 2 / latency) | %s | %s of peak |"
               % (fmt(k["r50"], "%.0f"), pct(k["r50"], k["peak"])), ""]
+    if q:
+        lines += ["Cortex-A53, executed instructions per run (qemu-aarch64 with "
+                  "libinsn, ../shared/tools/build-qemu-plugins.sh), as compiled by default "
+                  "and with `--winograd off` (direct products only, the design before "
+                  "Winograd convolutions):", "",
+                  "| model | default | direct | direct / default |", "|---|---:|---:|---:|"]
+        for name, d, o in q:
+            lines.append("| %s | %s | %s | %s |" % (
+                name, fmt(d, "%d"), fmt(o, "%d"),
+                fmt(o / d if d and o else None, "%.2fx")))
+        lines.append("")
     tt.write_text(path, "\n".join(lines))
     print("wrote " + path)
 
@@ -341,8 +408,9 @@ def main():
     tt.export_models(args.shared_dir, args.models_dir)
     rows = bench_models(args, work)
     k = bench_kernels(args, work, rows)
+    q = bench_qemu(args, work)
     if args.report:
-        write_report(args.report, args, rows, k)
+        write_report(args.report, args, rows, k, q)
 
 
 if __name__ == "__main__":

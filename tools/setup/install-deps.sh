@@ -3,7 +3,7 @@
 # and this machine lacks. Safe to run again: it installs nothing when all is
 # present. Called by the top-level Makefile before the first build; with the
 # argument `bench`, by `make bench` for what only the benchmarks need
-# (OpenBLAS, the SGEMM yardstick).
+# (OpenBLAS, the SGEMM yardstick; qemu's plugin sources' build needs).
 set -euo pipefail
 
 pkgs=(
@@ -17,7 +17,9 @@ pkgs=(
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 if [ "${1:-}" = bench ]; then
-  pkgs=(libopenblas0-pthread)
+  # OpenBLAS; what ../shared/tools/build-qemu-plugins.sh needs (instruction
+  # counts on Cortex-A53)
+  pkgs=(libopenblas0-pthread libglib2.0-dev pkg-config dpkg-dev xz-utils gcc)
 fi
 
 missing=()
