@@ -327,7 +327,7 @@ def bench_qemu(args, work):
     if not plugin:
         return rows
     for name in QEMU_MODELS:
-        model, data = tt.case_files(tt.reference(args.models_dir, name)[0])
+        model, data = tt.reference(args.models_dir, name)
         counts = []
         for variant, flags in (("default", []), ("direct", ["--winograd", "off"])):
             d = os.path.join(work, "a53_%s_%s" % (name, variant))
