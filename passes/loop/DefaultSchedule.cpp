@@ -14,10 +14,10 @@
 // shift`, overlapping the last full one) where the body reads nothing it
 // writes and the loop is not a top-level one (whose outer piece may run on
 // threads, which would both write the overlap); else a scalar tail loop.
-// Loops the
-// vectorizer would reject (reductions into one element, bodies with ifs)
-// get no directive, so no useless split is made. Loops that are not serial
-// when the pass runs (the lowering vectorized them itself) get none either.
+// Loops the vectorizer would reject (reductions into one element, bodies
+// with ifs) get no directive, so no useless split is made. Loops that are
+// not serial when the pass runs (the lowering vectorized them itself) get
+// none either.
 //
 // Then threads: the outermost loop of each top-level statement of a CPU
 // kernel runs on the thread pool (`parallel`, of the loop's outer piece when
@@ -25,8 +25,9 @@
 // different elements (parallelPrefix, ParallelLoops.h), no call binds a
 // written parameter and another one to the same storage, and the statement
 // executes at least MinParallelStores stores (fewer do not pay for the
-// data that moves between cores), or MinParallelStoresInThreadedKernel in a
-// kernel whose statements execute MinParallelStores in all.
+// data that moves between cores), or, in a kernel whose statements execute
+// MinParallelStores in all, MinParallelAccessesInThreadedKernel loads and
+// stores.
 //
 // For --target nvptx (PassOptions::Target) the schedule is a GPU one
 // instead. Codegen launches every top-level statement of a kernel's body as

@@ -329,6 +329,12 @@ Stmt outputTransform(KernelBuilder &B, const Node &N, const Plan &P) {
 /// 32 channels gain 1.6x, 16 lose 1.2x).
 constexpr int64_t MinChannels = 32;
 
+/// Bounds on the transformed input and products of one convolution (a
+/// 56x56 output of 64 channels takes 3.6 MB, 224x224 of 64 channels 57 MB)
+/// and on its transformed weights (F(4x4) of 512 channels: 38 MB).
+constexpr int64_t MaxScratchBytes = int64_t(32) << 20;
+constexpr int64_t MaxWeightBytes = int64_t(64) << 20;
+
 } // namespace
 
 int64_t lower::winogradTileSize(const Node &N, const WinogradConv &S,
@@ -351,10 +357,16 @@ int64_t lower::winogradTileSize(const Node &N, const WinogradConv &S,
   // (tiles): with fewer, lanes idle and the transformed weights, (m+2)^2/9
   // times the size of the weights, are read for too few columns (measured
   // with 512 channels: 7x7 outputs, 4 tiles of 4x4, ran 1.2x slower than
-  // direct; 16 tiles of 2x2 1.5x faster).
-  for (int64_t M : {4, 2})
-    if (S.Batch * ceilDivPos(S.OH, M) * ceilDivPos(S.OW, M) >= Tile->Lanes)
+  // direct; 16 tiles of 2x2 1.5x faster). And one whose buffers stay
+  // within bounds: the transformed input and products are not cut into
+  // chunks yet, so a large image takes the direct product, which is.
+  for (int64_t M : {4, 2}) {
+    int64_t Cols = S.Batch * ceilDivPos(S.OH, M) * ceilDivPos(S.OW, M);
+    int64_t A2 = (M + 2) * (M + 2);
+    if (Cols >= Tile->Lanes && A2 * (S.C + S.M) * Cols * 4 <= MaxScratchBytes &&
+        A2 * S.M * S.C * 4 <= MaxWeightBytes)
       return M;
+  }
   return 0;
 }
 
