@@ -230,6 +230,40 @@ TEST_CASE("Conv: Winograd F(2x2) and F(4x4) against the definition",
     }
 }
 
+TEST_CASE("Conv: the Winograd tile comes from the shapes",
+          "[lowering][conv][winograd]") {
+  // The default target (256-bit vectors: 8 lanes of f32). The transformed
+  // weights are [(m+2)^2, M * C]: 16 rows for F(2x2), 36 for F(4x4), none
+  // for the direct product.
+  struct Config {
+    int64_t C, M, Size, Rows;
+  };
+  std::vector<Config> Configs = {
+      {32, 32, 16, 36},  // 16 tiles of 4x4 fill a vector: F(4x4)
+      {32, 32, 8, 16},   // 4 tiles of 4x4 do not, 16 of 2x2 do: F(2x2)
+      {32, 32, 4, 0},    // 4 tiles of 2x2: direct
+      {16, 64, 16, 0},   // too few input channels for the transforms
+      {64, 64, 256, 0},  // its untiled scratch would pass 32 MB: direct
+  };
+  for (const Config &C : Configs) {
+    INFO("C " << C.C << ", M " << C.M << ", " << C.Size << "x" << C.Size);
+    Case T;
+    Shape XS = {1, C.C, C.Size, C.Size};
+    Value *X = T.input(TensorType(ElemType::F32, XS));
+    Data WData;
+    Value *W = T.constant(TensorType(ElemType::F32, {C.M, C.C, 3, 3}), WData);
+    Window Win{{3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}};
+    T.node(OpKind::Conv, {X, W}, TensorType(ElemType::F32, Win.outShape(XS, C.M)),
+           Win.attrs(false));
+    Kernel K = T.lower();
+    int64_t Rows = 0;
+    for (const BufferDecl &D : K.Params)
+      if (D.Name == "k1_winograd")
+        Rows = D.Size / (C.M * C.C);
+    CHECK(Rows == C.Rows);
+  }
+}
+
 TEST_CASE("MaxPool and AveragePool windows and divisors", "[lowering][pool]") {
   struct Config {
     Shape X;

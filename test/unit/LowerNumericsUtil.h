@@ -122,6 +122,14 @@ struct Case {
     FAIL("the kernel has no parameter for the node's result");
     return {};
   }
+  /// The kernel the node lowers to (without running it).
+  Kernel lower() {
+    lower::KernelBuilder B("k", *N, {}, Opts);
+    auto S = lower::lowerNode(*N, B);
+    if (!S)
+      FAIL(llvm::toString(S.takeError()));
+    return B.finish(*S);
+  }
   /// The lowering's error message, or "" when it lowers.
   std::string error() {
     lower::KernelBuilder B("k", *N, {}, Opts);
