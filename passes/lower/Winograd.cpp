@@ -50,11 +50,11 @@ constexpr double AT2[] = {1, 1, 1, 0, 0, 1, -1, -1};
 constexpr double BT4[] = {4, 0, -5, 0,  1, 0, 0, -4, -4, 1,  1, 0,
                           0, 4, -4, -1, 1, 0, 0, -2, -1, 2,  1, 0,
                           0, 2, -1, -2, 1, 0, 0, 4,  0,  -5, 0, 1};
-constexpr double G4[] = {1. / 4,  0,       0,      -1. / 6, -1. / 6, -1. / 6,
-                         -1. / 6, 1. / 6,  -1. / 6, 1. / 24, 1. / 12, 1. / 6,
-                         1. / 24, -1. / 12, 1. / 6, 0,       0,       1};
-constexpr double AT4[] = {1, 1, 1,  1, 1,  0, 0, 1, -1, 2, -2, 0,
-                          0, 1, 1,  4, 4,  0, 0, 1, -1, 8, -8, 1};
+constexpr double G4[] = {1. / 4,  0,        0,       -1. / 6, -1. / 6, -1. / 6,
+                         -1. / 6, 1. / 6,   -1. / 6, 1. / 24, 1. / 12, 1. / 6,
+                         1. / 24, -1. / 12, 1. / 6,  0,       0,       1};
+constexpr double AT4[] = {1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0,
+                          0, 1, 1, 4, 4, 0, 0, 1, -1, 8, -8, 1};
 
 Transforms transforms(int64_t M) {
   assert((M == 2 || M == 4) && "no Winograd transforms for this tile size");
@@ -154,6 +154,10 @@ struct Plan {
                add(affine(Row, Cols, 0), Col));
   }
   static constexpr int64_t SkewBytes = 64;
+  /// The first element of Pad's plane of image N, channel C.
+  Expr plane(Expr N, Expr C) const {
+    return affine(add(affine(N, S.C, 0), C), PH * PW, 0);
+  }
   /// The column of tile (TR, TC) of image N.
   Expr column(Expr N, Expr TR, Expr TC) const {
     return add(affine(N, Tiles, 0), add(affine(TR, TW, 0), TC));
@@ -162,8 +166,7 @@ struct Plan {
 
 /// Pad[n, c] = the input plane (NV, C) with zeros around it: rows [0,
 /// PadTop) and from PadTop + H zero, the others zeros, the input row, zeros.
-Stmt padPlane(KernelBuilder &B, const Node &N, const Plan &P, Expr C,
-              Expr NV) {
+Stmt padPlane(KernelBuilder &B, const Node &N, const Plan &P, Expr C, Expr NV) {
   const WinogradConv &S = P.S;
   const Value *X = N.Operands[0];
   auto Zeros = [&](Expr From, int64_t Count) {
@@ -171,21 +174,21 @@ Stmt padPlane(KernelBuilder &B, const Node &N, const Plan &P, Expr C,
       return store(P.Pad, add(From, I), constant(P.DT, 0));
     });
   };
-  Expr Plane = affine(add(affine(NV, S.C, 0), C), P.PH * P.PW, 0);
-      int64_t Right = P.PW - S.PadLeft - S.W;
-      int64_t Below = P.PH - S.PadTop - S.H;
-      Stmt Rows = loopOver(B, "y", S.H, [&](Expr Y) {
-        Expr Row = add(Plane, affine(Y, P.PW, S.PadTop * P.PW));
-        Stmt Copy = loopOver(B, "x", S.W, [&](Expr XV) {
-          return store(P.Pad, add(Row, affine(XV, 1, S.PadLeft)),
-                       B.loadAt(X, {NV, C, Y, XV}));
-        });
-        return seq({Zeros(Row, S.PadLeft), Copy,
-                    Zeros(add(Row, intImm(S.PadLeft + S.W)), Right)});
-      });
-      return seq({Zeros(Plane, S.PadTop * P.PW), Rows,
-                  Zeros(add(Plane, intImm((S.PadTop + S.H) * P.PW)),
-                        Below * P.PW)});
+  Expr Plane = P.plane(NV, C);
+  int64_t Right = P.PW - S.PadLeft - S.W;
+  int64_t Below = P.PH - S.PadTop - S.H;
+  Stmt Rows = loopOver(B, "y", S.H, [&](Expr Y) {
+    Expr Row = add(Plane, affine(Y, P.PW, S.PadTop * P.PW));
+    Stmt Copy = loopOver(B, "x", S.W, [&](Expr XV) {
+      return store(P.Pad, add(Row, affine(XV, 1, S.PadLeft)),
+                   B.loadAt(X, {NV, C, Y, XV}));
+    });
+    return seq({Zeros(Row, S.PadLeft), Copy,
+                Zeros(add(Row, intImm(S.PadLeft + S.W)), Right)});
+  });
+  return seq(
+      {Zeros(Plane, S.PadTop * P.PW), Rows,
+       Zeros(add(Plane, intImm((S.PadTop + S.H) * P.PW)), Below * P.PW)});
 }
 
 /// V[xi, c, column of (n, t)] = (B^T d B)[xi] for the input tile d of every
@@ -198,9 +201,8 @@ Stmt inputTransform(KernelBuilder &B, const Node &N, const Plan &P) {
     return loopOver(B, "n", P.S.Batch, [&](Expr NV) {
       Stmt Tiles = loopOver(B, "tr", P.TH, [&](Expr TR) {
         return loopOver(B, "tc", P.TW, [&](Expr TC) {
-          Expr Plane = affine(add(affine(NV, P.S.C, 0), C), P.PH * P.PW, 0);
-          Expr Corner = add(Plane, add(affine(TR, F.M * P.PW, 0),
-                                       affine(TC, F.M, 0)));
+          Expr Corner = add(P.plane(NV, C),
+                            add(affine(TR, F.M * P.PW, 0), affine(TC, F.M, 0)));
           std::vector<Expr> D;
           for (int64_t I = 0; I < A; ++I)
             for (int64_t J = 0; J < A; ++J)
@@ -222,9 +224,8 @@ Stmt inputTransform(KernelBuilder &B, const Node &N, const Plan &P) {
                       std::vector<Expr> Column;
                       for (int64_t K = 0; K < A; ++K)
                         Column.push_back(RV[K * A + J]);
-                      Expr Value = combine(P.DT, Column, [&](int64_t K) {
-                        return F.bt(I, K);
-                      });
+                      Expr Value = combine(
+                          P.DT, Column, [&](int64_t K) { return F.bt(I, K); });
                       Stores.push_back(store(
                           P.V, P.at(intImm(I * A + J), P.S.C, C, Col), Value));
                     }
@@ -281,7 +282,8 @@ Stmt outputTransform(KernelBuilder &B, const Node &N, const Plan &P) {
       std::vector<Expr> Z;
       for (int64_t I = 0; I < A; ++I)
         for (int64_t Sc = 0; Sc < Cols; ++Sc)
-          Z.push_back(combine(P.DT, {XV.begin() + I * A, XV.begin() + (I + 1) * A},
+          Z.push_back(combine(P.DT,
+                              {XV.begin() + I * A, XV.begin() + (I + 1) * A},
                               [&](int64_t K) { return F.at(Sc, K); }));
       return bindAll(B, P.DT, "xa", Z, [&](const std::vector<Expr> &ZV) {
         std::vector<Stmt> Stores;
@@ -370,14 +372,25 @@ int64_t lower::winogradTileSize(const Node &N, const WinogradConv &S,
   return 0;
 }
 
-Stmt lower::convWinograd(KernelBuilder &B, const Node &N,
-                         const WinogradConv &S, int64_t TileSize, ScalarType T,
+Stmt lower::convWinograd(KernelBuilder &B, const Node &N, const WinogradConv &S,
+                         int64_t TileSize, ScalarType T,
                          const RegisterTile &Tile) {
   const Value *X = N.Operands[0], *W = N.Operands[1];
   Transforms F = transforms(TileSize);
   int64_t A2 = F.Alpha * F.Alpha;
-  Plan P{S, F, DataType(T), ceilDivPos(S.OH, F.M), ceilDivPos(S.OW, F.M),
-         0, 0, 0, 0, "", "", "", ""};
+  Plan P{S,
+         F,
+         DataType(T),
+         ceilDivPos(S.OH, F.M),
+         ceilDivPos(S.OW, F.M),
+         0,
+         0,
+         0,
+         0,
+         "",
+         "",
+         "",
+         ""};
   P.Tiles = P.TH * P.TW;
   P.Cols = S.Batch * P.Tiles;
   P.PH = P.TH * F.M + 2;

@@ -1,4 +1,4 @@
-//===- Winograd.h - Winograd convolutions ------------------------*- C++ -*-===//
+//===- Winograd.h - Winograd convolutions -----------------------*- C++ -*-===//
 //
 // 3x3 stride-1 convolutions as Winograd's minimal filtering F(m x m, 3 x 3)
 // (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
@@ -19,9 +19,9 @@ namespace lower {
 
 /// A 2-D convolution as Winograd sees it: one group, stride 1, no dilation.
 struct WinogradConv {
-  int64_t Batch, C, M;       ///< Images, input and output channels.
-  int64_t H, W, OH, OW;      ///< Input and output spatial sizes.
-  int64_t PadTop, PadLeft;   ///< Padding before the first input row/column.
+  int64_t Batch, C, M;     ///< Images, input and output channels.
+  int64_t H, W, OH, OW;    ///< Input and output spatial sizes.
+  int64_t PadTop, PadLeft; ///< Padding before the first input row/column.
 };
 
 /// The output tile size m (2 or 4) of the Winograd form that Conv N should
