@@ -242,6 +242,11 @@ double accessesIn(const Stmt &S, bool Loads) {
   }
 }
 
+/// The top-level statements of a kernel's body.
+std::vector<Stmt> topStatements(const Stmt &Body) {
+  return Body->Kind == StmtKind::Seq ? Body->Stmts : std::vector<Stmt>{Body};
+}
+
 /// Appends `parallel` for the outermost loop of each top-level statement of
 /// K that does enough work and whose iterations provably write different
 /// elements (ParallelLoops.h); a loop split for vectorizing is
@@ -249,8 +254,7 @@ double accessesIn(const Stmt &S, bool Loads) {
 void addParallelLoops(Kernel &K,
                       const std::map<std::string, std::string> &SplitOuter,
                       const std::set<std::string> &Vectorized) {
-  std::vector<Stmt> Top =
-      K.Body->Kind == StmtKind::Seq ? K.Body->Stmts : std::vector<Stmt>{K.Body};
+  std::vector<Stmt> Top = topStatements(K.Body);
   bool Threaded = accessesIn(K.Body, false) >= MinParallelStores;
   for (const Stmt &S : Top) {
     if (S->Kind != StmtKind::For || Vectorized.count(S->Name) ||
@@ -330,9 +334,7 @@ llvm::Error tidal::defaultSchedule(Module &M, const PassOptions &Opts) {
       continue;
     }
     Scheduler S(Flat, Opts.Target.VectorBits);
-    for (const Stmt &Top : Flat.Body->Kind == StmtKind::Seq
-                               ? Flat.Body->Stmts
-                               : std::vector<Stmt>{Flat.Body})
+    for (const Stmt &Top : topStatements(Flat.Body))
       if (Top->Kind == StmtKind::For)
         S.TopLevel.insert(Top->Name);
     S.visit(Flat.Body);

@@ -345,7 +345,6 @@ bool VectorLegality::disjointStores(const std::string &Buffer,
                                     const Expr &Index, int64_t Stride) {
   for (const auto &[Earlier, EarlierStride] : StoreIndex[Buffer]) {
     std::optional<int64_t> D = difference(Earlier, Index);
-    // The same index again is the same lane's element again.
     bool Disjoint = D && EarlierStride == Stride &&
                     (*D == 0 || *D % Stride != 0 ||
                      (Extent && std::abs(*D / Stride) >= *Extent));

@@ -134,9 +134,16 @@ Tensor transformWeights(const Tensor &W, const WinogradConv &S,
 
 /// The lowering's sizes and buffer names.
 struct Plan {
+  Plan(const WinogradConv &S, int64_t TileSize, ScalarType T)
+      : S(S), F(transforms(TileSize)), DT(T), TH(ceilDivPos(S.OH, F.M)),
+        TW(ceilDivPos(S.OW, F.M)), Tiles(TH * TW), Cols(S.Batch * Tiles),
+        PH(TH * F.M + 2), PW(TW * F.M + 2) {}
+
   const WinogradConv &S;
   Transforms F;
   DataType DT;
+  /// Tile rows and columns, tiles per image, tiles of the batch (the
+  /// products' columns), padded rows and columns.
   int64_t TH, TW, Tiles, Cols, PH, PW;
   std::string Pad, V, Res, U;
 
@@ -376,27 +383,10 @@ Stmt lower::convWinograd(KernelBuilder &B, const Node &N, const WinogradConv &S,
                          int64_t TileSize, ScalarType T,
                          const RegisterTile &Tile) {
   const Value *X = N.Operands[0], *W = N.Operands[1];
-  Transforms F = transforms(TileSize);
-  int64_t A2 = F.Alpha * F.Alpha;
-  Plan P{S,
-         F,
-         DataType(T),
-         ceilDivPos(S.OH, F.M),
-         ceilDivPos(S.OW, F.M),
-         0,
-         0,
-         0,
-         0,
-         "",
-         "",
-         "",
-         ""};
-  P.Tiles = P.TH * P.TW;
-  P.Cols = S.Batch * P.Tiles;
-  P.PH = P.TH * F.M + 2;
-  P.PW = P.TW * F.M + 2;
+  Plan P(S, TileSize, T);
+  int64_t A2 = P.F.Alpha * P.F.Alpha;
   B.buffer(X);
-  Tensor U = transformWeights(*W->constantData(), S, F);
+  Tensor U = transformWeights(*W->constantData(), S, P.F);
   PanelLayout L{S.M, S.C, productTileRows(S.M, Tile)};
   P.U = B.derivedConstant(
       W->Name + "_winograd",
