@@ -72,6 +72,23 @@ Result inferSoftmax(const TensorType &X, AttrReader &A) {
   return Types{X};
 }
 
+Result inferStandardize(const TensorType &X, AttrReader &A) {
+  std::vector<int64_t> Axes = A.getInts("axes");
+  A.getFloat("epsilon");
+  A.getBool("divide");
+  if (llvm::Error E = A.finish())
+    return std::move(E);
+  if (llvm::Error E = checkFloat(X, "input"))
+    return std::move(E);
+  int64_t Rank = static_cast<int64_t>(X.rank());
+  for (size_t I = 0; I < Axes.size(); ++I)
+    if (Axes[I] < 0 || Axes[I] >= Rank || (I && Axes[I] <= Axes[I - 1]))
+      return makeError("axes " + shapeStr(Axes) +
+                       " must be increasing and in [0, " + llvm::Twine(Rank) +
+                       ") for " + X.str());
+  return Types{X};
+}
+
 //===----------------------------------------------------------------------===//
 // Sliding windows
 //===----------------------------------------------------------------------===//
@@ -325,6 +342,7 @@ Result shapes::inferReduction(OpKind K, const Types &Ops, AttrReader &A) {
   switch (K) {
   case OpKind::Softmax:
   case OpKind::LogSoftmax: return inferSoftmax(Ops[0], A);
+  case OpKind::Standardize: return inferStandardize(Ops[0], A);
   case OpKind::MaxPool:
   case OpKind::AveragePool: return inferPool(K, Ops[0], A);
   case OpKind::GlobalAveragePool:

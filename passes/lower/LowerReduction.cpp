@@ -3,7 +3,8 @@
 // Lowers the operations that combine many input elements along some axes
 // into loop nests: the Reduce* family (and GlobalAveragePool /
 // GlobalMaxPool, which are ReduceMean / ReduceMax over the spatial axes),
-// Softmax and LogSoftmax, LRN, and inference BatchNormalization.
+// Softmax and LogSoftmax, Standardize (the core of layer, instance and
+// group normalization), LRN, and inference BatchNormalization.
 //
 // Every reducing nest has the same shape. The input's axes split into
 // outer axes (looped one index at a time), reduced axes, and a block: the
@@ -212,7 +213,7 @@ public:
                      [&](const std::vector<Expr> &O, Expr) { return row(O); });
   }
 
-private:
+protected:
   using BlockFn = std::function<Stmt(const std::vector<Expr> &, Expr)>;
   using UpdateFn = std::function<Expr(Expr Acc, Expr X, Expr Flat)>;
 
@@ -331,6 +332,72 @@ private:
   LocalBuf Acc, Max;
 };
 
+/// Standardize: per outer index, over the reduced axes,
+///   mean = sum(x) / n;  var = sum((x - mean)^2) / n;  sd = sqrt(var + eps)
+///   out = (x - mean) / sd   (`divide`), or (x - mean) * (1 / sd)
+/// each step rounded as the unfused graph rounds it (ReduceMean, Sub, Mul,
+/// ReduceMean, Add, Sqrt, then Div or Reciprocal and Mul), the sums in the
+/// same lanes, so the numbers are the same bits. A row is read three times
+/// in one kernel, while it is in the cache, instead of by five kernels
+/// that each write a tensor of the input's size.
+class StandardizeNest : public ReduceNest {
+public:
+  StandardizeNest(const Node &N, KernelBuilder &B,
+                  const std::vector<bool> &Reduced)
+      : ReduceNest(N, B, Red::Mean, Reduced, /*KeepDims=*/true),
+        Eps(N.getFloat("epsilon")), Divide(N.getInt("divide") != 0),
+        Sd(newBuf(B, "sd", T)) {}
+
+  Stmt build() {
+    return loopBlock(B, Split.outerShape(), "i",
+                     [&](const std::vector<Expr> &O, Expr) { return row(O); });
+  }
+
+private:
+  Stmt row(const std::vector<Expr> &O) {
+    DataType DT(T);
+    const LocalBuf &Mean = Acc;
+    auto Add2 = [](Expr A, Expr V) { return A + V; };
+    auto Dev = [&](Expr XV, Expr F) { return XV - Mean.at(F); };
+    std::vector<Stmt> Body;
+    Body.push_back(overBlock([&](const std::vector<Expr> &, Expr F) {
+      return Mean.set(F, constant(DT, 0));
+    }));
+    Body.push_back(accumulate(
+        O, Mean, [&](Expr A, Expr XV, Expr) { return A + XV; }, constant(DT, 0),
+        Add2));
+    Body.push_back(overBlock([&](const std::vector<Expr> &, Expr F) {
+      return Mean.set(F, finish(Red::Mean, Mean.at(F), Count, nullptr));
+    }));
+    Body.push_back(overBlock([&](const std::vector<Expr> &, Expr F) {
+      return Sd.set(F, constant(DT, 0));
+    }));
+    Body.push_back(accumulate(
+        O, Sd,
+        [&](Expr A, Expr XV, Expr F) { return A + Dev(XV, F) * Dev(XV, F); },
+        constant(DT, 0), Add2));
+    Body.push_back(overBlock([&](const std::vector<Expr> &, Expr F) {
+      Expr Var = finish(Red::Mean, Sd.at(F), Count, nullptr);
+      Expr SdV = call("sqrt", DT, {Var + constant(DT, Eps)});
+      return Sd.set(F, Divide ? SdV : constant(DT, 1) / SdV);
+    }));
+    Body.push_back(loopBlock(
+        B, Split.reducedShape(), "r", [&](const std::vector<Expr> &R, Expr) {
+          return overBlock([&](const std::vector<Expr> &Blk, Expr F) {
+            std::vector<Expr> Idx = Split.inputIndex(O, R, Blk);
+            Expr D = Dev(B.loadAt(X, Idx), F);
+            return B.storeResult(Idx, Divide ? D / Sd.at(F) : D * Sd.at(F));
+          });
+        }));
+    int64_t Size = product(Split.blockShape());
+    return allocate(Mean.Name, T, Size, allocate(Sd.Name, T, Size, seq(Body)));
+  }
+
+  double Eps;
+  bool Divide;
+  LocalBuf Sd;
+};
+
 /// Reduces N's operand over the Reduced axes; KeepDims says whether the
 /// result keeps them as size-1 axes.
 llvm::Expected<Stmt> lowerReduce(const Node &N, KernelBuilder &B, Red K,
@@ -385,9 +452,11 @@ llvm::Expected<Stmt> lowerGlobalPool(const Node &N, KernelBuilder &B, Red K) {
 }
 
 /// Softmax (or LogSoftmax) over one axis, subtracting the maximum first:
-///   max[b] = max over the axis; sum[b] = sum of exp(x - max[b]);
-///   Softmax: out = exp(x - max[b]) * (1 / sum[b])
-///   LogSoftmax: out = x - (max[b] + log(sum[b]))
+///   max[b] = max over the axis;
+///   Softmax: e = exp(x - max[b]) (kept in a scratch); sum[b] = sum of e;
+///            out = e * (1 / sum[b])
+///   LogSoftmax: sum[b] = sum of exp(x - max[b]);
+///               out = x - (max[b] + log(sum[b]))
 llvm::Expected<Stmt> lowerSoftmaxLike(const Node &N, KernelBuilder &B,
                                       bool Log) {
   if (llvm::Error E = checkAllElems(N, FloatElems))
@@ -402,21 +471,35 @@ llvm::Expected<Stmt> lowerSoftmaxLike(const Node &N, KernelBuilder &B,
   AxisSplit Split = splitAround(In, *Axis);
   std::vector<int64_t> BlockShape = Split.blockShape();
   LocalBuf Max = newBuf(B, "max", T), Sum = newBuf(B, "sum", T);
+  // Softmax keeps each exponential, computed once (the dearest part), in a
+  // scratch of the input's size for the last pass to scale; a row of it
+  // per outer index, so rows on different threads never share one.
+  std::string Exps = Log ? "" : B.scratch("exp", T, product(In));
   int64_t Lanes = rowLanes(B, T, In[*Axis]);
   bool LaneRows = product(BlockShape) == 1 && Lanes > 1;
 
   return loopBlock(
       B, Split.outerShape(), "i", [&](const std::vector<Expr> &O, Expr) {
-        // Visit(x, flat block index, input index) for every element of the row.
+        // Reads element Idx of the input, or of the exponentials.
+        using Loader = std::function<Expr(const std::vector<Expr> &)>;
+        Loader FromX = [&](const std::vector<Expr> &Idx) {
+          return B.loadAt(X, Idx);
+        };
+        Loader FromExps = [&](const std::vector<Expr> &Idx) {
+          return load(Exps, DT, flatIndex(In, Idx));
+        };
+        // Visit(v, flat block index, input index) for every element v of
+        // the row that Load reads.
         auto OverAxis =
-            [&](const std::function<Stmt(Expr, Expr, const std::vector<Expr> &)>
+            [&](const Loader &Load,
+                const std::function<Stmt(Expr, Expr, const std::vector<Expr> &)>
                     &Visit) {
               return loopOver(B, "r", In[*Axis], [&](Expr R) {
                 return loopBlock(B, BlockShape, "j",
                                  [&](const std::vector<Expr> &Blk, Expr F) {
                                    std::vector<Expr> Idx =
                                        Split.inputIndex(O, {R}, Blk);
-                                   return Visit(B.loadAt(X, Idx), F, Idx);
+                                   return Visit(Load(Idx), F, Idx);
                                  });
               });
             };
@@ -425,54 +508,62 @@ llvm::Expected<Stmt> lowerSoftmaxLike(const Node &N, KernelBuilder &B,
               B, BlockShape, "j",
               [&](const std::vector<Expr> &, Expr F) { return Visit(F); });
         };
-        // Buf[F] = Update(Buf[F], x, F) over the axis for each block
-        // element F; a contiguous row (one block element, F = 0) in vector
-        // lanes from Identity, joined with Combine.
-        auto Reduce = [&](const LocalBuf &Buf, Expr Identity,
+        // Buf[F] = Update(Buf[F], v, F) over the row that Load reads, for
+        // each block element F; a contiguous row (one block element, F = 0)
+        // in vector lanes from Identity, joined with Combine.
+        auto Reduce = [&](const Loader &Load, const LocalBuf &Buf,
+                          Expr Identity,
                           const std::function<Expr(Expr, Expr, Expr)> &Update,
                           const std::function<Expr(Expr, Expr)> &Combine) {
           if (!LaneRows)
-            return OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &) {
-              return Buf.set(F, Update(Buf.at(F), XV, F));
-            });
+            return OverAxis(Load,
+                            [&](Expr XV, Expr F, const std::vector<Expr> &) {
+                              return Buf.set(F, Update(Buf.at(F), XV, F));
+                            });
           std::vector<Expr> Blk(BlockShape.size(), intImm(0));
           return laneReduce(
               B, T, In[*Axis], Lanes, Identity, Buf, intImm(0),
-              [&](Expr R) { return B.loadAt(X, Split.inputIndex(O, {R}, Blk)); },
+              [&](Expr R) { return Load(Split.inputIndex(O, {R}, Blk)); },
               [&](Expr A, Expr XV) { return Update(A, XV, intImm(0)); },
               Combine);
         };
         auto Max2 = [](Expr A, Expr V) { return max(A, V); };
         auto Add2 = [](Expr A, Expr V) { return A + V; };
+        auto Exp = [&](Expr XV, Expr F) {
+          return call("exp", DT, {XV - Max.at(F)});
+        };
         std::vector<Stmt> Body;
         Body.push_back(
             OverBlock([&](Expr F) { return Max.set(F, lowestValue(T)); }));
         Body.push_back(Reduce(
-            Max, lowestValue(T),
+            FromX, Max, lowestValue(T),
             [&](Expr A, Expr XV, Expr) { return Max2(A, XV); }, Max2));
         Body.push_back(
             OverBlock([&](Expr F) { return Sum.set(F, constant(DT, 0)); }));
-        Body.push_back(Reduce(
-            Sum, constant(DT, 0),
-            [&](Expr A, Expr XV, Expr F) {
-              return A + call("exp", DT, {XV - Max.at(F)});
-            },
-            Add2));
         if (Log) {
+          Body.push_back(Reduce(
+              FromX, Sum, constant(DT, 0),
+              [&](Expr A, Expr XV, Expr F) { return A + Exp(XV, F); }, Add2));
           Body.push_back(OverBlock([&](Expr F) {
             return Sum.set(F, Max.at(F) + call("log", DT, {Sum.at(F)}));
           }));
-          Body.push_back(
-              OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &Idx) {
+          Body.push_back(OverAxis(
+              FromX, [&](Expr XV, Expr F, const std::vector<Expr> &Idx) {
                 return B.storeResult(Idx, XV - Sum.at(F));
               }));
         } else {
+          Body.push_back(OverAxis(
+              FromX, [&](Expr XV, Expr F, const std::vector<Expr> &Idx) {
+                return store(Exps, flatIndex(In, Idx), Exp(XV, F));
+              }));
+          Body.push_back(Reduce(
+              FromExps, Sum, constant(DT, 0),
+              [&](Expr A, Expr E, Expr) { return A + E; }, Add2));
           Body.push_back(OverBlock(
               [&](Expr F) { return Sum.set(F, constant(DT, 1) / Sum.at(F)); }));
-          Body.push_back(
-              OverAxis([&](Expr XV, Expr F, const std::vector<Expr> &Idx) {
-                return B.storeResult(Idx, call("exp", DT, {XV - Max.at(F)}) *
-                                              Sum.at(F));
+          Body.push_back(OverAxis(
+              FromExps, [&](Expr E, Expr F, const std::vector<Expr> &Idx) {
+                return B.storeResult(Idx, E * Sum.at(F));
               }));
         }
         int64_t Size = product(BlockShape);
@@ -506,6 +597,15 @@ llvm::Expected<Stmt> lower::lowerGlobalAveragePool(const Node &N,
 llvm::Expected<Stmt> lower::lowerGlobalMaxPool(const Node &N,
                                                KernelBuilder &B) {
   return lowerGlobalPool(N, B, Red::Max);
+}
+
+llvm::Expected<Stmt> lower::lowerStandardize(const Node &N, KernelBuilder &B) {
+  if (llvm::Error E = checkAllElems(N, FloatElems))
+    return std::move(E);
+  auto Reduced = reducedAxes(N);
+  if (!Reduced)
+    return Reduced.takeError();
+  return StandardizeNest(N, B, *Reduced).build();
 }
 
 llvm::Expected<Stmt> lower::lowerSoftmax(const Node &N, KernelBuilder &B) {

@@ -205,6 +205,7 @@ std::string kernelFamily(const Node &N) {
   case OpKind::CumProd:
     return "scan";
   case OpKind::BatchNormalization:
+  case OpKind::Standardize:
     return "norm";
   default:
     break;

@@ -4,12 +4,14 @@
 // runs it in LowerNumericsUtil.h's interpreter, and compares it with the
 // operation computed here by naive loops from its ONNX definition (every
 // subset of reduced axes, the empty-set identities, integer and bool
-// reductions, softmax over every axis, LRN windows, BatchNormalization),
+// reductions, softmax over every axis, Standardize over any axes, LRN
+// windows, BatchNormalization),
 // plus the rejection of unsupported element types.
 //
 //===----------------------------------------------------------------------===//
 
 #include "LowerNumericsUtil.h"
+#include <map>
 
 using namespace tidal;
 using namespace tidal::lowertest;
@@ -177,6 +179,77 @@ TEST_CASE("Softmax and LogSoftmax over every axis", "[lowering][softmax]") {
           Sum += std::exp(T.Inputs[0][flat(XS, J)] - Max);
         double V = T.Inputs[0][flat(XS, I)] - Max;
         Want[flat(XS, I)] = Log ? V - std::log(Sum) : std::exp(V) / Sum;
+      });
+      expectClose(T.run(), Want);
+    }
+}
+
+TEST_CASE("Softmax over rows long enough for vector lanes",
+          "[lowering][softmax]") {
+  // 37 = two vectors of 16 lanes and a tail; the exponentials go through a
+  // scratch, which the harness fills with NaNs.
+  Shape XS = {3, 37};
+  Case T;
+  Value *X = T.input(TensorType(ElemType::F32, XS));
+  T.node(OpKind::Softmax, {X}, TensorType(ElemType::F32, XS),
+         {{"axis", int64_t(1)}});
+  Data Want(count(XS));
+  for (int64_t R = 0; R < XS[0]; ++R) {
+    double Max = -INFINITY, Sum = 0;
+    for (int64_t C = 0; C < XS[1]; ++C)
+      Max = std::max(Max, T.Inputs[0][R * XS[1] + C]);
+    for (int64_t C = 0; C < XS[1]; ++C)
+      Sum += std::exp(T.Inputs[0][R * XS[1] + C] - Max);
+    for (int64_t C = 0; C < XS[1]; ++C)
+      Want[R * XS[1] + C] = std::exp(T.Inputs[0][R * XS[1] + C] - Max) / Sum;
+  }
+  expectClose(T.run(), Want);
+}
+
+TEST_CASE("Standardize over trailing, inner and all axes", "[lowering][norm]") {
+  struct Form {
+    Shape XS;
+    std::vector<int64_t> Axes;
+  };
+  // Rows of 40 take the vector lanes; {1} of [2,5,3] keeps a block of 3
+  // after the reduced axis; an empty set of axes gives 0 / sqrt(eps).
+  const Form Forms[] = {{{2, 3, 40}, {2}},
+                        {{2, 3, 4, 5}, {2, 3}},
+                        {{2, 5, 3}, {1}},
+                        {{4, 6}, {0, 1}},
+                        {{3, 2}, {}}};
+  for (const Form &F : Forms)
+    for (bool Divide : {false, true}) {
+      INFO("shape " << F.XS.size() << "-d, " << F.Axes.size()
+                    << " axes, divide " << Divide);
+      const float Eps = 0.01f;
+      Case T;
+      Value *X = T.input(TensorType(ElemType::F32, F.XS));
+      for (double &V : T.Inputs[0])
+        V = 3 * V + 5; // a mean far from 0
+      T.node(OpKind::Standardize, {X}, TensorType(ElemType::F32, F.XS),
+             {{"axes", F.Axes}, {"epsilon", Eps}, {"divide", int64_t(Divide)}});
+      // Reference: group elements by their index on the kept axes.
+      auto Key = [&](const Shape &I) {
+        Shape K = I;
+        for (int64_t A : F.Axes)
+          K[A] = 0;
+        return flat(F.XS, K);
+      };
+      std::map<int64_t, double> Sum, Sq, N;
+      forEach(F.XS, [&](const Shape &I) {
+        Sum[Key(I)] += T.Inputs[0][flat(F.XS, I)];
+        N[Key(I)] += 1;
+      });
+      forEach(F.XS, [&](const Shape &I) {
+        double D = T.Inputs[0][flat(F.XS, I)] - Sum[Key(I)] / N[Key(I)];
+        Sq[Key(I)] += D * D;
+      });
+      Data Want(count(F.XS));
+      forEach(F.XS, [&](const Shape &I) {
+        int64_t K = Key(I);
+        double D = T.Inputs[0][flat(F.XS, I)] - Sum[K] / N[K];
+        Want[flat(F.XS, I)] = D / std::sqrt(Sq[K] / N[K] + Eps);
       });
       expectClose(T.run(), Want);
     }
