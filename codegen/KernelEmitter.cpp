@@ -139,6 +139,8 @@ void KernelEmitter::emitStmt(const Stmt &S) {
     return emitAllocate(*S);
   case StmtKind::If:
     return emitIf(*S);
+  case StmtKind::Prefetch:
+    return emitPrefetch(*S);
   case StmtKind::Seq:
     for (const Stmt &Sub : S->Stmts)
       emitStmt(Sub);
@@ -320,6 +322,27 @@ void KernelEmitter::emitStore(const StmtNode &S) {
   }
   // Lanes with equal addresses are written in lane order: the last wins.
   B.CreateMaskedScatter(V, Addr, A);
+}
+
+/// llvm.prefetch (read, keep in all cache levels) of the element's line. The
+/// address is computed without `inbounds`: the element may lie past the
+/// buffer, and a prefetch never faults. GPUs get none (the hint is dropped).
+void KernelEmitter::emitPrefetch(const StmtNode &S) {
+  if (!Target.isCPU())
+    return;
+  const Buffer *Buf = lookupBuffer(S.Name);
+  if (!Buf) {
+    fail("prefetch of unknown buffer '" + S.Name + "'");
+    return;
+  }
+  if (S.Indices.size() != 1) {
+    fail("prefetch of '" + S.Name + "' at a multi-dimensional index");
+    return;
+  }
+  Value *Addr =
+      B.CreateGEP(memoryType(Buf->Elem, Ctx), Buf->Ptr, emitExpr(S.Indices[0]));
+  B.CreateIntrinsic(llvm::Intrinsic::prefetch, {B.getPtrTy()},
+                    {Addr, B.getInt32(0), B.getInt32(3), B.getInt32(1)});
 }
 
 //===----------------------------------------------------------------------===//

@@ -63,6 +63,7 @@ private:
   /// block / thread index (NVPTXLoops.cpp); the launch runs the iterations.
   void emitGpuLoop(const StmtNode &S);
   void emitStore(const StmtNode &S);
+  void emitPrefetch(const StmtNode &S);
   void emitAllocate(const StmtNode &S);
   void emitIf(const StmtNode &S);
   llvm::MDNode *loopMetadata(const StmtNode &S);

@@ -29,10 +29,10 @@ const char *BinaryNames[] = {"add", "sub", "mul", "div", "mod", "min", "max",
                              "or",  "xor", "shl", "shr"};
 const char *ForKindNames[] = {"serial",   "parallel",  "vectorized",
                               "unrolled", "gpu_block", "gpu_thread"};
-const char *DirectiveNames[] = {"split",    "reorder",   "tile",
-                                "vectorize", "unroll",   "parallel",
-                                "gpu_block", "gpu_thread", "compute_at",
-                                "fuse",     "gpu_split",  "pack",     "cache_write", "store_at"};
+const char *DirectiveNames[] = {
+    "split",     "reorder",   "tile",        "vectorize",  "unroll",
+    "parallel",  "gpu_block", "gpu_thread",  "compute_at", "fuse",
+    "gpu_split", "pack",      "cache_write", "store_at",   "prefetch"};
 const char *StorageNames[] = {"input", "output", "weights", "workspace", "temp"};
 
 template <size_t N>
@@ -290,6 +290,16 @@ Stmt tidal::store(const std::string &Buffer, std::vector<Expr> Indices,
   N->Name = Buffer;
   N->Indices = std::move(Indices);
   N->Value = std::move(Value);
+  return N;
+}
+
+Stmt tidal::prefetch(const std::string &Buffer, std::vector<Expr> Indices) {
+  assert(!Indices.empty() && "a prefetch needs an index");
+  for ([[maybe_unused]] const Expr &I : Indices)
+    assert(I->Type == DataType(ScalarType::I64) && "index is not scalar i64");
+  auto N = stmt(StmtKind::Prefetch);
+  N->Name = Buffer;
+  N->Indices = std::move(Indices);
   return N;
 }
 

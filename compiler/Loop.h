@@ -157,7 +157,7 @@ enum class ForKind : uint8_t {
 llvm::StringRef forKindName(ForKind K);
 std::optional<ForKind> parseForKind(llvm::StringRef Name);
 
-enum class StmtKind : uint8_t { For, Store, Let, Allocate, If, Seq };
+enum class StmtKind : uint8_t { For, Store, Let, Allocate, If, Seq, Prefetch };
 
 struct StmtNode;
 using Stmt = std::shared_ptr<const StmtNode>;
@@ -169,6 +169,10 @@ using Stmt = std::shared_ptr<const StmtNode>;
 ///   Allocate  Name (buffer), Elem, Size (elements), Body: a local buffer
 ///   If        Cond, Body (then), Else (may be null)
 ///   Seq       Stmts, in order
+///   Prefetch  Name (buffer), Indices (as a scalar Load's): a hint that the
+///             element will be read soon, to bring its cache line in. It
+///             reads and writes nothing, so the index may lie outside the
+///             buffer (past its end, when it looks some iterations ahead)
 struct StmtNode {
   StmtKind Kind;
   std::string Name;
@@ -195,6 +199,9 @@ Stmt store(const std::string &Buffer, Expr Index, Expr Value);
 /// A store at one scalar index per dimension of the buffer (two or more).
 Stmt store(const std::string &Buffer, std::vector<Expr> Indices, Expr Value);
 Stmt letStmt(const std::string &Var, Expr Value, Stmt Body);
+/// A prefetch of one element (one scalar i64 index per dimension, or one
+/// flat index).
+Stmt prefetch(const std::string &Buffer, std::vector<Expr> Indices);
 Stmt allocate(const std::string &Buffer, ScalarType Elem, int64_t Size, Stmt Body);
 Stmt ifThen(Expr Cond, Stmt Then, Stmt Else = nullptr);
 /// A sequence; nested sequences are flattened and a single statement is
@@ -238,12 +245,15 @@ struct BufferDecl {
 ///              copy of the region of the buffer one iteration touches
 ///   StoreAt    Loops = {buffer, loop}: a buffer computed at the loop gets
 ///              local storage there instead of its parameter
+///   Prefetch   Loops = {buffer, loop}, Factors = {distance}: each iteration
+///              of the loop first prefetches what the iteration `distance`
+///              later reads of the buffer (a read-only parameter)
 struct Directive {
   enum KindT : uint8_t {
     Split, Reorder, Tile, Vectorize, Unroll, Parallel, GpuBlock, GpuThread,
-    ComputeAt, Fuse, GpuSplit, Pack, CacheWrite, StoreAt
+    ComputeAt, Fuse, GpuSplit, Pack, CacheWrite, StoreAt, Prefetch
   } Kind;
-  static constexpr KindT LastKind = StoreAt;
+  static constexpr KindT LastKind = Prefetch;
   std::vector<std::string> Loops;
   std::vector<int64_t> Factors;
   /// How a split finishes the iterations past the last whole block

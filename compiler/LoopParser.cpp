@@ -457,12 +457,14 @@ Stmt Parser::parseStmt() {
     return parseAllocate();
   if (isWord("if"))
     return parseIf();
+  if (isWord("prefetch"))
+    return parsePrefetch();
   if (Cur.Kind == Tok::Percent)
     return parseStore();
   if (Cur.Kind == Tok::Eof)
     fail("unexpected end of text: expected '}'");
   else
-    fail("expected a statement (for, let, allocate, if or a store)");
+    fail("expected a statement (for, let, allocate, if, prefetch or a store)");
   return nullptr;
 }
 
@@ -559,6 +561,18 @@ Stmt Parser::parseStore() {
   if (Indices.size() == 1)
     return store(Name, Indices[0], Value);
   return store(Name, std::move(Indices), Value);
+}
+
+/// `prefetch %buf[I, ...]`: scalar indices, one per dimension or one flat.
+Stmt Parser::parsePrefetch() {
+  consume();
+  std::string Name;
+  Token At;
+  std::vector<Expr> Indices;
+  if (!parseName(Tok::Percent, Name) || !parseIndices(Indices, &At) ||
+      !checkIndices(At, Indices, DataType(ScalarType::I64), "prefetch"))
+    return nullptr;
+  return prefetch(Name, std::move(Indices));
 }
 
 /// `[INDEX]` or `[I, J, ...]`; First gets the first index's token.

@@ -111,6 +111,7 @@ private:
   Stmt parseAllocate();
   Stmt parseIf();
   Stmt parseStore();
+  Stmt parsePrefetch();
   bool parseIndices(std::vector<Expr> &Indices, Token *First = nullptr);
   bool checkIndices(const Token &At, const std::vector<Expr> &Indices,
                     DataType Value, llvm::StringRef What);

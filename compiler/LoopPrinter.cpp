@@ -349,6 +349,11 @@ void tidal::printStmt(const Stmt &SP, llvm::raw_ostream &OS, unsigned Indent) {
   case StmtKind::If:
     printIf(S, OS, Indent);
     break;
+  case StmtKind::Prefetch:
+    OS << "prefetch ";
+    printName('%', S.Name, OS);
+    printIndices(S.Indices, OS);
+    break;
   case StmtKind::Seq:
     break;
   }

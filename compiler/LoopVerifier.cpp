@@ -50,6 +50,7 @@ private:
   bool checkStmt(const Stmt &S);
   bool checkFor(const StmtNode &S);
   bool checkStore(const StmtNode &S);
+  bool checkPrefetch(const StmtNode &S);
   bool checkLet(const StmtNode &S);
   bool checkAllocate(const StmtNode &S);
   bool checkIf(const StmtNode &S);
@@ -143,6 +144,8 @@ bool KernelVerifier::checkStmt(const Stmt &S) {
     return checkAllocate(*S);
   case StmtKind::If:
     return checkIf(*S);
+  case StmtKind::Prefetch:
+    return checkPrefetch(*S);
   case StmtKind::Seq:
     for (const Stmt &Sub : S->Stmts)
       if (!checkStmt(Sub))
@@ -187,6 +190,27 @@ bool KernelVerifier::checkStore(const StmtNode &S) {
     return fail("store of " + S.Value->Type.str() + " to '%" + S.Name +
                 "' of " + scalarTypeName(B->Elem));
   return checkIndices(*B, S.Indices, S.Value->Type, "store to");
+}
+
+/// Like a scalar load's indices, but not range-checked: a prefetch may look
+/// past the end of its buffer.
+bool KernelVerifier::checkPrefetch(const StmtNode &S) {
+  const BufferInfo *B = findBuffer(S.Name);
+  if (!B)
+    return fail("prefetch of unknown buffer '%" + S.Name + "'");
+  if (S.Indices.size() != 1 && S.Indices.size() != B->Shape.size())
+    return fail("prefetch of '%" + S.Name +
+                "': " + llvm::Twine(S.Indices.size()) +
+                " indices for a buffer of rank " +
+                llvm::Twine(B->Shape.size() > 1 ? B->Shape.size() : 1));
+  for (const Expr &I : S.Indices) {
+    if (!checkExpr(I))
+      return false;
+    if (I->Type != DataType(ScalarType::I64))
+      return fail("prefetch of '%" + S.Name + "': index must be i64, not " +
+                  I->Type.str());
+  }
+  return true;
 }
 
 bool KernelVerifier::checkLet(const StmtNode &S) {

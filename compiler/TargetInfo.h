@@ -44,6 +44,10 @@ struct TargetInfo {
   /// Per core; 0 where the target has no such cache model (nvptx).
   uint64_t L1DataBytes = 32 * 1024;
   uint64_t L2Bytes = 1024 * 1024;
+  /// How far ahead (bytes) the default schedule prefetches a constant
+  /// operand that a register-tiled product streams from memory; 0: no
+  /// software prefetch.
+  uint64_t PrefetchBytes = 4096;
 
   bool isGPU() const { return Name == "nvptx"; }
 
@@ -53,7 +57,8 @@ struct TargetInfo {
   static llvm::Expected<TargetInfo> generic(llvm::StringRef Name);
 
   /// One line: `x86-64 cpu=znver4 vector-bits=512 vector-registers=32 fma
-  /// avx512 vnni vpopcntdq l1d=32768 l2=1048576`.
+  /// avx512 vnni vpopcntdq l1d=32768 l2=1048576 prefetch=4096` (no
+  /// prefetch= when it is 0).
   std::string str() const;
 };
 

@@ -44,6 +44,9 @@
 //                             of %y one iteration touches (CacheWrite.cpp).
 //   pack %w by D, F           a constant parameter's dimension D blocked by
 //                             F at compile time (Pack.h).
+//   prefetch %w, %l by D      each iteration of %l starts by prefetching
+//                             what the iteration D later loads of %w, a
+//                             read-only parameter (Prefetch.cpp).
 //   compute_at %p, %c         the top-level stage whose outer loop is %p is
 //                             computed at the top of %c's body, for the
 //                             region %c reads (ComputeAt.cpp: bounds
@@ -72,18 +75,19 @@
 // FILE`) gets that schedule instead of the one it carries; when one of its
 // directives is illegal, the pass records a warning (Module::Warnings)
 // naming the kernel, the directive and why, and applies the kernel's own
-// schedule instead. A user schedule naming no kernel is a warning too. Assumes loop names
-// are unique in each kernel (the verifier checks it).
+// schedule instead. A user schedule naming no kernel is a warning too. Assumes
+// loop names are unique in each kernel (the verifier checks it).
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Diagnostics.h"
 #include "passes/PassRegistry.h"
-#include "passes/loop/LoopUtils.h"
 #include "passes/loop/CacheWrite.h"
 #include "passes/loop/ComputeAt.h"
+#include "passes/loop/LoopUtils.h"
 #include "passes/loop/Pack.h"
 #include "passes/loop/ParallelLoops.h"
+#include "passes/loop/Prefetch.h"
 #include "llvm/Support/raw_ostream.h"
 #include <functional>
 #include <map>
@@ -194,6 +198,8 @@ private:
 
   std::string pack(const std::string &Buffer, int64_t Dim, int64_t Factor);
   std::string storeAt(const std::string &Buffer, const std::string &Loop);
+  std::string prefetch(const std::string &Buffer, const std::string &Loop,
+                       int64_t Distance);
 
   /// The loop at which compute_at placed each buffer's producer.
   std::map<std::string, std::string> ComputedAt;
@@ -220,6 +226,9 @@ std::string Applier::checkArity(const Directive &D) {
   case Directive::CacheWrite:
   case Directive::StoreAt:
     Loops = 2;
+    break;
+  case Directive::Prefetch:
+    Loops = 2, Factors = 1;
     break;
   case Directive::Fuse:
     if (D.Loops.size() < 3 || !D.Factors.empty())
@@ -290,6 +299,8 @@ std::string Applier::apply(const Directive &D) {
     return gpuSplit(L[0], L[1], L[2], D.Factors[0]);
   case Directive::Pack:
     return pack(L[0], D.Factors[0], D.Factors[1]);
+  case Directive::Prefetch:
+    return prefetch(L[0], L[1], D.Factors[0]);
   case Directive::CacheWrite:
     if (ParamsMayAlias)
       return AliasedParams;
@@ -598,6 +609,15 @@ std::string Applier::pack(const std::string &Buffer, int64_t Dim,
   if (Err.empty())
     Packs.push_back({Buffer, Shape, Dim, Factor});
   return Err;
+}
+
+std::string Applier::prefetch(const std::string &Buffer,
+                              const std::string &Loop, int64_t Distance) {
+  auto It = std::find_if(Params.begin(), Params.end(),
+                         [&](const BufferDecl &B) { return B.Name == Buffer; });
+  if (It == Params.end())
+    return "unknown parameter '%" + Buffer + "'";
+  return prefetchAhead(Body, *It, Loop, Distance);
 }
 
 std::string Applier::storeAt(const std::string &Buffer,

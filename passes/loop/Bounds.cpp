@@ -249,6 +249,11 @@ bool RegionFinder::visit(const Stmt &S) {
     return expr(S->Value);
   case StmtKind::If:
     return expr(S->Cond) && visit(S->Body) && visit(S->Else);
+  case StmtKind::Prefetch: // reads nothing itself
+    for (const Expr &I : S->Indices)
+      if (!expr(I))
+        return false;
+    return true;
   case StmtKind::Allocate:
     return visit(S->Body);
   case StmtKind::Seq:

@@ -96,8 +96,10 @@ public:
     return load(E->Name, E->Type, flat(E->Name, E->Operands));
   }
   Stmt mutate(const Stmt &S) override {
-    if (!S || S->Kind != StmtKind::Store || S->Indices.size() == 1)
+    if (!S || S->Indices.size() < 2)
       return IRMutator::mutate(S);
+    if (S->Kind == StmtKind::Prefetch)
+      return prefetch(S->Name, {flat(S->Name, S->Indices)});
     return store(S->Name, flat(S->Name, S->Indices), mutate(S->Value));
   }
 

@@ -443,6 +443,8 @@ bool VectorLegality::check(const Stmt &S) {
     return fail("the body holds an if");
   case StmtKind::Allocate:
     return fail("the body holds an allocate");
+  case StmtKind::Prefetch:
+    return fail("the body holds a prefetch");
   }
   return false;
 }

@@ -61,6 +61,8 @@ public:
       return S;
     if (S->Kind == StmtKind::Store && S->Name == B.Name)
       Why = "it is stored to";
+    if (S->Kind == StmtKind::Prefetch && S->Name == B.Name)
+      Why = "it is prefetched (pack before prefetching)";
     if (S->Kind != StmtKind::For)
       return IRMutator::mutate(S);
     auto Lo = bounds(S->Min, R), Ext = bounds(S->Extent, R);

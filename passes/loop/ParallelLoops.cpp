@@ -330,6 +330,10 @@ void AccessCollector::visit(const Stmt &S) {
     if (!isLocal(S->Name))
       Accesses.push_back({S->Name, flatForm(S->Indices), true});
     return;
+  case StmtKind::Prefetch: // neither reads nor writes an element
+    for (const Expr &I : S->Indices)
+      loads(I);
+    return;
   case StmtKind::Let:
     loads(S->Value);
     Scope.push_back({S->Name, form(S->Value)});

@@ -247,6 +247,7 @@ Stmt Simplifier::mutate(const Stmt &SP) {
     return Flat;
   }
   case StmtKind::Store:
+  case StmtKind::Prefetch:
     return S;
   }
   return S;

@@ -331,18 +331,21 @@ TEST_CASE("codegen: targetInfo follows the CPU", "[codegen]") {
     return info(Target, CPU).str();
   };
   CHECK(S("x86-64", "x86-64") == "x86-64 cpu=x86-64 vector-bits=128 "
-                                 "vector-registers=16 l1d=32768 l2=1048576");
+                                 "vector-registers=16 l1d=32768 l2=1048576 "
+                                 "prefetch=4096");
   CHECK(S("x86-64", "x86-64-v3") == "x86-64 cpu=x86-64-v3 vector-bits=256 "
                                     "vector-registers=16 fma l1d=32768 "
-                                    "l2=1048576");
+                                    "l2=1048576 prefetch=4096");
   // Zen 4: AVX-512 with VNNI and VPOPCNTDQ.
   CHECK(S("x86-64", "znver4") == "x86-64 cpu=znver4 vector-bits=512 "
                                  "vector-registers=32 fma avx512 vnni "
-                                 "vpopcntdq l1d=32768 l2=1048576");
+                                 "vpopcntdq l1d=32768 l2=1048576 "
+                                 "prefetch=4096");
   // Skylake-SP: AVX-512 without VNNI (Cascade Lake added it).
   CHECK(S("x86-64", "skylake-avx512") == "x86-64 cpu=skylake-avx512 "
                                          "vector-bits=512 vector-registers=32 "
-                                         "fma avx512 l1d=32768 l2=1048576");
+                                         "fma avx512 l1d=32768 l2=1048576 "
+                                         "prefetch=4096");
   CHECK(info("x86-64", "cascadelake").VNNI);
   // Alder Lake: AVX-VNNI on 256-bit vectors, no AVX-512.
   TargetInfo ADL = info("x86-64", "alderlake");

@@ -420,6 +420,10 @@ public:
     case StmtKind::Store:
       store(*S);
       return;
+    case StmtKind::Prefetch: // a hint: its indices must evaluate, no more
+      for (const Expr &I : S->Indices)
+        eval(I);
+      return;
     case StmtKind::Let:
       bindVar(S->Name, eval(S->Value));
       run(S->Body);
