@@ -34,6 +34,17 @@ llvm::Error checkFloat(const TensorType &T, llvm::StringRef What) {
 // Reductions
 //===----------------------------------------------------------------------===//
 
+/// The axes list of a normalized op: each in [0, rank), increasing.
+llvm::Error checkAxes(const std::vector<int64_t> &Axes, const TensorType &X) {
+  int64_t Rank = static_cast<int64_t>(X.rank());
+  for (size_t I = 0; I < Axes.size(); ++I)
+    if (Axes[I] < 0 || Axes[I] >= Rank || (I && Axes[I] <= Axes[I - 1]))
+      return makeError("axes " + shapeStr(Axes) +
+                       " must be increasing and in [0, " + llvm::Twine(Rank) +
+                       ") for " + X.str());
+  return llvm::Error::success();
+}
+
 Result inferReduce(OpKind K, const TensorType &X, AttrReader &A) {
   std::vector<int64_t> Axes = A.getInts("axes");
   bool KeepDims = A.getBool("keepdims");
@@ -43,11 +54,8 @@ Result inferReduce(OpKind K, const TensorType &X, AttrReader &A) {
   if (X.Elem == ElemType::Bit || (X.Elem == ElemType::Bool && !MaxMin))
     return makeError("input must have a numeric type, not " + X.str());
   int64_t Rank = static_cast<int64_t>(X.rank());
-  for (size_t I = 0; I < Axes.size(); ++I)
-    if (Axes[I] < 0 || Axes[I] >= Rank || (I && Axes[I] <= Axes[I - 1]))
-      return makeError("axes " + shapeStr(Axes) +
-                       " must be increasing and in [0, " + llvm::Twine(Rank) +
-                       ") for " + X.str());
+  if (llvm::Error E = checkAxes(Axes, X))
+    return std::move(E);
   TensorType R(X.Elem, {});
   if (MaxMin && X.Quant && X.Quant->Axis < 0)
     R.Quant = X.Quant;
@@ -80,12 +88,8 @@ Result inferStandardize(const TensorType &X, AttrReader &A) {
     return std::move(E);
   if (llvm::Error E = checkFloat(X, "input"))
     return std::move(E);
-  int64_t Rank = static_cast<int64_t>(X.rank());
-  for (size_t I = 0; I < Axes.size(); ++I)
-    if (Axes[I] < 0 || Axes[I] >= Rank || (I && Axes[I] <= Axes[I - 1]))
-      return makeError("axes " + shapeStr(Axes) +
-                       " must be increasing and in [0, " + llvm::Twine(Rank) +
-                       ") for " + X.str());
+  if (llvm::Error E = checkAxes(Axes, X))
+    return std::move(E);
   return Types{X};
 }
 
