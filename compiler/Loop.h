@@ -290,7 +290,7 @@ enum class StorageKind : uint8_t {
   Output,    // Index-th graph output (the user's buffer)
   Weights,   // Offset bytes into the weights section
   Workspace, // Offset bytes into the workspace (after memory planning)
-  Temp       // Index-th temporary, before memory planning gives it an offset
+  Temp       // Offset bytes into the Index-th temporary (before planning)
 };
 llvm::StringRef storageKindName(StorageKind K);
 

@@ -398,7 +398,8 @@ bool Parser::parseCall(Program &P) {
   return true;
 }
 
-/// `input 0`, `output 0`, `temp 0`, `weights @64` or `workspace @64`.
+/// `input 0`, `output 0`, `temp 0`, `weights @64` or `workspace @64`; a
+/// temp may add a byte offset into it: `temp 0 @64`.
 bool Parser::parseBinding(KernelCall &C) {
   static const StorageKind Kinds[] = {StorageKind::Input, StorageKind::Output,
                                       StorageKind::Weights,
@@ -408,14 +409,20 @@ bool Parser::parseBinding(KernelCall &C) {
       continue;
     consume();
     BufferBinding B{K, 0, 0};
-    if (K == StorageKind::Weights || K == StorageKind::Workspace) {
+    auto ParseOffset = [&] {
       uint64_t Off = 0;
       if (Cur.Kind != Tok::At || llvm::StringRef(Cur.Text).getAsInteger(10, Off) ||
           Off > uint64_t(INT64_MAX))
         return fail("expected a byte offset such as @64");
       B.Offset = static_cast<int64_t>(Off);
       consume();
-    } else if (!parseInt(B.Index)) {
+      return true;
+    };
+    if (K == StorageKind::Weights || K == StorageKind::Workspace) {
+      if (!ParseOffset())
+        return false;
+    } else if (!parseInt(B.Index) || (K == StorageKind::Temp &&
+                                      Cur.Kind == Tok::At && !ParseOffset())) {
       return false;
     }
     C.Args.push_back(B);

@@ -212,6 +212,8 @@ void printBinding(const BufferBinding &B, llvm::raw_ostream &OS) {
     OS << '@' << B.Offset;
   else
     OS << B.Index;
+  if (B.Storage == StorageKind::Temp && B.Offset)
+    OS << " @" << B.Offset;
 }
 
 void printCall(const KernelCall &C, llvm::raw_ostream &OS) {

@@ -492,7 +492,8 @@ std::string checkBinding(const Program &P, const BufferDecl &Param,
   case StorageKind::Temp:
     if (Bind.Index < 0 || Bind.Index >= static_cast<int64_t>(P.TempSizes.size()))
       return ("temp " + llvm::Twine(Bind.Index) + " out of range").str();
-    return Fits(0, P.TempSizes[Bind.Index], "temp " + llvm::Twine(Bind.Index));
+    return Fits(Bind.Offset, P.TempSizes[Bind.Index],
+                "temp " + llvm::Twine(Bind.Index));
   }
   return "unknown storage kind";
 }

@@ -514,8 +514,8 @@ bool mayOverlap(const BufferBinding &A, int64_t ABytes, const BufferBinding &B,
                 int64_t BBytes) {
   if (A.Storage != B.Storage)
     return false;
-  if (A.Storage != StorageKind::Weights && A.Storage != StorageKind::Workspace)
-    return A.Index == B.Index;
+  if (A.Index != B.Index)
+    return false; // Index is 0 for the weights and the workspace
   return A.Offset < B.Offset + BBytes && B.Offset < A.Offset + ABytes;
 }
 

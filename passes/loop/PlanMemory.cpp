@@ -111,7 +111,8 @@ llvm::Error tidal::planMemory(Module &M, const PassOptions &) {
   for (KernelCall &C : P.Calls)
     for (BufferBinding &B : C.Args)
       if (B.Storage == StorageKind::Temp)
-        B = BufferBinding{StorageKind::Workspace, 0, Base + Temps[B.Index].Offset};
+        B = BufferBinding{StorageKind::Workspace, 0,
+                          Base + Temps[B.Index].Offset + B.Offset};
   P.WorkspaceSize = alignUp(Base + ArenaSize);
   P.TempSizes.clear();
   return llvm::Error::success();

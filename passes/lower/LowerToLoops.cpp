@@ -19,6 +19,15 @@
 // move when only the shape changes. Values are written once, by their
 // producer, so the two never disagree.
 //
+// A Concat gives no kernel either when its operands can be written in
+// place: when every axis before the concat axis has extent 1, each operand
+// is one contiguous run of the result's bytes, so an operand that a kernel
+// of this program produces (not a graph input, constant, graph output or
+// view, and not bound into another Concat already) is stored straight into
+// its slice (a temporary binding with a byte offset, docs/loop-ir.md) and
+// nothing is copied. The result must be a temporary (not a graph output);
+// if any operand does not qualify, the Concat is a copy kernel as before.
+//
 // Constant nodes give no kernel: the constants that kernels read are laid out
 // in the weights section in graph order, each 64-byte aligned, followed by
 // the constants the lowerings made (KernelBuilder::derivedConstant: weights
@@ -41,6 +50,10 @@
 #include "llvm/Support/ErrorHandling.h"
 #include <cassert>
 #include <cctype>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
 
 using namespace tidal;
 using namespace tidal::lower;
@@ -122,6 +135,43 @@ std::vector<Chain> formChains(const Graph &G, const GraphFacts &F) {
     return F.Position.at(A.back()) < F.Position.at(B.back());
   });
   return Chains;
+}
+
+/// Where a value lives inside another's storage: Bytes into the value Of.
+struct Slice {
+  const Value *Of;
+  int64_t Bytes;
+};
+
+/// The slices of a Concat alone in chain C when all its operands can be
+/// written in place (file comment): Produced holds the values stored in
+/// their own temporaries, Sliced those already placed in another's.
+std::optional<std::vector<Slice>>
+concatSlices(const Chain &C, const GraphFacts &F,
+             const std::set<const Value *> &Produced,
+             const std::map<const Value *, Slice> &Sliced) {
+  const Node *N = C.front();
+  if (C.size() != 1 || N->Kind != OpKind::Concat)
+    return std::nullopt;
+  const Value *R = N->result();
+  int64_t Axis = N->getInt("axis");
+  if (F.Outputs.count(R) || R->Type.Elem == ElemType::Bit || Axis < 0 ||
+      Axis >= static_cast<int64_t>(R->Type.rank()))
+    return std::nullopt;
+  for (int64_t D = 0; D < Axis; ++D)
+    if (R->Type.Shape[D] != 1)
+      return std::nullopt;
+  std::vector<Slice> Slices;
+  std::set<const Value *> Seen;
+  int64_t Bytes = 0;
+  for (const Value *Op : N->Operands) {
+    if (!Produced.count(Op) || F.Outputs.count(Op) || Sliced.count(Op) ||
+        !Seen.insert(Op).second || Op->Type.Elem != R->Type.Elem)
+      return std::nullopt;
+    Slices.push_back({R, Bytes});
+    Bytes += Op->Type.sizeInBytes();
+  }
+  return Slices;
 }
 
 /// Whether chain C is a Reshape alone whose result can be its operand's
@@ -257,6 +307,9 @@ public:
       Outputs[G.Outputs[I]] = I;
   }
 
+  /// Values stored inside another's temporary (Concat operands).
+  std::map<const Value *, Slice> Slices;
+
   /// Binds V to the K-th output regardless of what it is (copy results).
   void bindOutput(const Value *V, size_t K) { Outputs[V] = K; }
 
@@ -292,6 +345,12 @@ public:
   }
 
   BufferBinding bind(const Value *V) {
+    if (auto It = Slices.find(V); It != Slices.end()) {
+      BufferBinding Of = bind(It->second.Of);
+      assert(Of.Storage == StorageKind::Temp && "a slice of a non-temporary");
+      Of.Offset += It->second.Bytes;
+      return Of;
+    }
     if (auto It = Inputs.find(V); It != Inputs.end())
       return {StorageKind::Input, static_cast<int64_t>(It->second), 0};
     if (auto It = WeightOffsets.find(V); It != WeightOffsets.end())
@@ -361,6 +420,10 @@ llvm::Error tidal::lowerToLoops(Module &M, const PassOptions &Opts) {
   std::vector<LoweredKernel> Kernels;
   // A view's result -> the value whose storage it is.
   std::map<const Value *, const Value *> Views;
+  // Values in storage of their own (kernel results, Concats written in
+  // place), and values stored in a slice of another's.
+  std::set<const Value *> Produced;
+  std::map<const Value *, Slice> Sliced;
   for (const Chain &C : Chains) {
     // Constants are weights; a group with an empty result writes nothing.
     if (C.front()->Kind == OpKind::Constant ||
@@ -372,11 +435,18 @@ llvm::Error tidal::lowerToLoops(Module &M, const PassOptions &Opts) {
       Views[C.front()->result()] = It == Views.end() ? Of : It->second;
       continue;
     }
+    if (auto Slices = concatSlices(C, Facts, Produced, Sliced)) {
+      for (size_t I = 0; I < Slices->size(); ++I)
+        Sliced[C.front()->Operands[I]] = (*Slices)[I];
+      Produced.insert(C.front()->result());
+      continue;
+    }
     auto L = lowerChain(C, Kernels.size(), Opts);
     if (!L) {
       Errors.add(L.takeError());
       continue;
     }
+    Produced.insert(C.back()->result());
     Kernels.push_back(std::move(*L));
   }
   if (!Errors.empty())
@@ -393,6 +463,7 @@ llvm::Error tidal::lowerToLoops(Module &M, const PassOptions &Opts) {
     P->Outputs.push_back({Out->Name, Out->Type});
 
   Binder Bind(G, *P);
+  Bind.Slices = std::move(Sliced);
   for (const OutputCopy &Copy : Copies)
     Bind.bindOutput(Copy.N->result(), Copy.Index);
   Bind.layOutWeights(Kernels);
