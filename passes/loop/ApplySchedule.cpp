@@ -185,7 +185,8 @@ private:
   std::string split(const std::string &Loop, const std::string &Outer,
                     const std::string &Inner, int64_t Factor,
                     Directive::TailT Tail = Directive::TailLoop);
-  std::string reorder(const std::vector<std::string> &Order);
+  std::string reorder(const std::vector<std::string> &Order,
+                      bool CheckDependences = true);
   std::string tile(const Directive &D);
   std::string fuse(const std::vector<std::string> &Loops);
   std::string gpuSplit(const std::string &Loop, const std::string &Block,
@@ -242,7 +243,8 @@ std::string Applier::checkArity(const Directive &D) {
     if (D.Loops.size() != 1 || D.Factors.size() != 2 || D.Factors[0] < 0 ||
         D.Factors[1] <= 0)
       return "pack needs a buffer, a dimension and a positive factor";
-    return D.Tail == Directive::TailLoop ? "" : "only split takes a tail";
+    return D.Tail == Directive::TailLoop ? ""
+                                         : "only split and tile take a tail";
   default:
     break;
   }
@@ -254,8 +256,9 @@ std::string Applier::checkArity(const Directive &D) {
   for (int64_t F : D.Factors)
     if (F <= 0)
       return "factor " + std::to_string(F) + " is not positive";
-  if (D.Tail != Directive::TailLoop && D.Kind != Directive::Split)
-    return "only split takes a tail";
+  if (D.Tail != Directive::TailLoop && D.Kind != Directive::Split &&
+      D.Kind != Directive::Tile)
+    return "only split and tile take a tail";
   return "";
 }
 
@@ -435,7 +438,8 @@ std::string findNest(const Stmt &Body, const std::vector<std::string> &Order,
   }
 }
 
-std::string Applier::reorder(const std::vector<std::string> &Order) {
+std::string Applier::reorder(const std::vector<std::string> &Order,
+                             bool CheckDependences) {
   std::vector<const StmtNode *> Chain;
   std::string Err = findNest(Body, Order, Chain);
   if (!Err.empty())
@@ -459,7 +463,7 @@ std::string Applier::reorder(const std::vector<std::string> &Order) {
     Old.push_back(Chain[I]->Name);
     New.push_back(NewChain[I]->Name);
   }
-  if (Old != New) {
+  if (Old != New && CheckDependences) {
     if (ParamsMayAlias)
       return AliasedParams;
     // The loops around the nest (loopsTo ends with the nest's first loop).
@@ -491,14 +495,32 @@ std::string Applier::tile(const Directive &D) {
   bool XOuter = findLoop(X->Body, L[1]) != nullptr;
   if (!XOuter && !findLoop(Y->Body, L[0]))
     return "the loops are not nested in one another";
-  std::string Err = split(L[0], L[2], L[4], D.Factors[0]);
+  // With a guarded or shifted tail the tiles' indices are clamped or
+  // tested, which the dependence test cannot follow; tiling is legal
+  // exactly when the two loops may be interchanged (the band is
+  // permutable: Irigoin and Triolet), which is checked on them as they
+  // are. A shifted tail redoes iterations, which split allows only where
+  // that changes nothing.
+  bool Checked = D.Tail != Directive::TailLoop;
+  if (Checked) {
+    const StmtNode *Outer = XOuter ? X : Y;
+    if (!Outer->Body || Outer->Body.get() != (XOuter ? Y : X))
+      return "a tile with a guarded or shifted tail needs the two loops "
+             "directly nested";
+    Stmt Saved = Body;
+    std::string Err = reorder({XOuter ? L[1] : L[0], XOuter ? L[0] : L[1]});
+    Body = Saved;
+    if (!Err.empty())
+      return Err;
+  }
+  std::string Err = split(L[0], L[2], L[4], D.Factors[0], D.Tail);
   if (Err.empty())
-    Err = split(L[1], L[3], L[5], D.Factors[1]);
+    Err = split(L[1], L[3], L[5], D.Factors[1], D.Tail);
   if (!Err.empty())
     return Err;
   if (XOuter)
-    return reorder({L[2], L[3], L[4], L[5]});
-  return reorder({L[3], L[2], L[5], L[4]});
+    return reorder({L[2], L[3], L[4], L[5]}, !Checked);
+  return reorder({L[3], L[2], L[5], L[4]}, !Checked);
 }
 
 /// The chain of loops named Loops, each the whole body of the one before,

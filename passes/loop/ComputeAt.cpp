@@ -8,6 +8,16 @@
 // reading it) thereby becomes one that produces each piece just before it
 // is used, while it is still in cache.
 //
+// A stage may have update stages, as a reduction has (Halide's update
+// definitions, TVM's init and update blocks): the top-level statements right
+// after the producer that store the same buffer at one of their loops per
+// dimension and read it only at the element they store (`res[m, n] =
+// res[m, n] + a[m, k] * b[k, n]`). They are computed at %c with it, in
+// order, each clamped to the same region; their other loops (the
+// reduction's) keep their ranges. So a product's accumulators, computed at
+// the loop over tiles of its consumer and stored there (store_at), become a
+// register tile.
+//
 // Bounds inference: the region of the produced buffer that the body of %c
 // reads is an interval per dimension, found from the consumer's indices by
 // interval arithmetic over the loops and lets inside %c (+, -, * by a
@@ -19,7 +29,9 @@
 //   at one index per dimension, each a distinct loop of the nest (so the
 //   clamped loops produce exactly the region); it does not read B (a
 //   region produced again for a later iteration of %c overlaps earlier
-//   ones, so recomputing must not depend on B);
+//   ones, so recomputing must not depend on B); its update stages read B
+//   only at the element they store, so each region's result depends only
+//   on the producer's values for that region;
 // - nothing but the consumer's loop %c reads B, nothing writes it but the
 //   producer, and B is private to the kernel (an element never read is
 //   never computed);
@@ -84,6 +96,56 @@ std::string producedBuffer(const std::vector<const StmtNode *> &Chain,
   return "";
 }
 
+/// The loops of the perfect nest at the top of S, outermost first.
+std::vector<const StmtNode *> perfectNest(const Stmt &S) {
+  std::vector<const StmtNode *> Chain = {S.get()};
+  while (Chain.back()->Body && Chain.back()->Body->Kind == StmtKind::For)
+    Chain.push_back(Chain.back()->Body.get());
+  return Chain;
+}
+
+/// Whether every load of Buf in S is at exactly the indices Dims (loop
+/// variables): an update stage reads only the element it stores.
+bool readsOnlyAt(const Stmt &S, const std::string &Buf,
+                 const std::vector<std::string> &Dims) {
+  bool Ok = true;
+  std::function<void(const Expr &)> OnExpr = [&](const Expr &E) {
+    if (!E || !Ok)
+      return;
+    if (E->Kind == ExprKind::Load && E->Name == Buf) {
+      Ok = E->Operands.size() == Dims.size();
+      for (size_t D = 0; Ok && D < Dims.size(); ++D)
+        Ok = E->Operands[D]->Kind == ExprKind::Var &&
+             E->Operands[D]->Name == Dims[D];
+    }
+    for (const Expr &O : E->Operands)
+      OnExpr(O);
+  };
+  std::function<void(const Stmt &)> OnStmt = [&](const Stmt &X) {
+    if (!X)
+      return;
+    OnExpr(X->Min);
+    OnExpr(X->Extent);
+    OnExpr(X->Value);
+    for (const Expr &I : X->Indices)
+      OnExpr(I);
+    OnStmt(X->Body);
+    OnStmt(X->Else);
+    for (const Stmt &Y : X->Stmts)
+      OnStmt(Y);
+  };
+  OnStmt(S);
+  return Ok;
+}
+
+/// One stage computed at the consumer: its nest and the loop indexing each
+/// dimension of the produced buffer.
+struct Stage {
+  size_t Index;
+  std::vector<const StmtNode *> Chain;
+  std::vector<std::string> Dims;
+};
+
 } // namespace
 
 std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
@@ -118,33 +180,43 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
              ": the produced pieces would be shared between threads";
 
   // The producer: a perfect nest storing one buffer, one loop per dimension.
-  std::vector<const StmtNode *> Chain = {Top[P].get()};
-  while (Chain.back()->Body && Chain.back()->Body->Kind == StmtKind::For)
-    Chain.push_back(Chain.back()->Body.get());
+  std::vector<Stage> Stages = {{P, perfectNest(Top[P]), {}}};
   std::string Buf;
-  std::vector<std::string> Dims;
-  std::string Err = producedBuffer(Chain, Buf, Dims);
+  std::string Err = producedBuffer(Stages[0].Chain, Buf, Stages[0].Dims);
   if (!Err.empty())
     return Err;
   auto Decl = std::find_if(Params.begin(), Params.end(),
                            [&](const BufferDecl &B) { return B.Name == Buf; });
   if (Decl == Params.end() || !IsPrivate(Buf))
     return "'%" + Buf + "' is not a buffer private to this kernel";
-
-  // Who else touches what.
   std::set<std::string> ProducerLoads, ProducerStores;
   collectAccesses(Top[P], ProducerLoads, ProducerStores);
   if (ProducerLoads.count(Buf))
     return "the producer reads '%" + Buf + "', which it writes";
+  // Its update stages: the statements after it that store Buf alone, at
+  // one of their loops per dimension, reading it only there.
+  for (size_t I = P + 1; I < C && Top[I]->Kind == StmtKind::For; ++I) {
+    Stage U{I, perfectNest(Top[I]), {}};
+    std::string Stored;
+    if (!producedBuffer(U.Chain, Stored, U.Dims).empty() || Stored != Buf ||
+        !readsOnlyAt(Top[I], Buf, U.Dims))
+      break;
+    collectAccesses(Top[I], ProducerLoads, ProducerStores);
+    Stages.push_back(std::move(U));
+  }
+  ProducerLoads.erase(Buf);
+  size_t Last = Stages.back().Index;
+
+  // Who else touches what.
   for (size_t I = 0; I < Top.size(); ++I) {
-    if (I == P)
+    if (I >= P && I <= Last)
       continue;
     std::set<std::string> Loaded, Stored;
     collectAccesses(I == C ? Path.back()->Body : Top[I], Loaded, Stored);
     if (I != C && (Loaded.count(Buf) || Stored.count(Buf)))
       return "statement " + std::to_string(I) + " of the kernel uses '%" +
              Buf + "'";
-    if (I > P && I <= C)
+    if (I > Last && I <= C)
       for (const std::string &B : ProducerLoads)
         if (Stored.count(B))
           return "'%" + B + "', which the producer reads, is written before "
@@ -159,8 +231,8 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
 
   // Bounds inference: what one iteration of the consumer reads.
   std::string Why;
-  std::optional<std::vector<Interval>> Region =
-      accessRegion(Path.back()->Body, Buf, Dims.size(), /*Stores=*/false, Why);
+  std::optional<std::vector<Interval>> Region = accessRegion(
+      Path.back()->Body, Buf, Stages[0].Dims.size(), /*Stores=*/false, Why);
   if (!Region)
     return "cannot infer the region of '%" + Buf + "' that loop '%" +
            Consumer + "' reads: " + Why;
@@ -178,32 +250,36 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
     return X && B && (AtLeast ? *X >= *B : *X <= *B);
   };
 
-  // The producer, its loops clamped to the region, at the top of %c.
-  Stmt Inner = Chain.back()->Body;
-  for (size_t I = Chain.size(); I-- > 0;) {
-    const StmtNode *L = Chain[I];
-    Expr Min = L->Min, Extent = L->Extent;
-    auto D = std::find(Dims.begin(), Dims.end(), L->Name);
-    if (D != Dims.end()) {
-      const Interval &R = (*Region)[D - Dims.begin()];
-      // The producer's range, clamped to the region; a clamp is left out
-      // where the region provably stays inside the range, over the loops
-      // around the consumer.
-      Expr End = plus(L->Min, L->Extent), RegionEnd = plus(R.Hi, intImm(1));
-      std::optional<Interval> Lo = bounds(R.Lo, Around),
-                              Hi = bounds(RegionEnd, Around);
-      Min = within(Lo ? Lo->Lo : nullptr, L->Min, true) ? R.Lo
-                                                        : upper(L->Min, R.Lo);
-      Expr Last = within(Hi ? Hi->Hi : nullptr, End, false)
-                      ? RegionEnd
-                      : lower(End, RegionEnd);
-      Extent = minus(Last, Min);
+  // The stages, their loops clamped to the region, at the top of %c.
+  std::vector<Stmt> Produce;
+  for (const Stage &St : Stages) {
+    Stmt Inner = St.Chain.back()->Body;
+    for (size_t I = St.Chain.size(); I-- > 0;) {
+      const StmtNode *L = St.Chain[I];
+      Expr Min = L->Min, Extent = L->Extent;
+      auto D = std::find(St.Dims.begin(), St.Dims.end(), L->Name);
+      if (D != St.Dims.end()) {
+        const Interval &R = (*Region)[D - St.Dims.begin()];
+        // The stage's range, clamped to the region; a clamp is left out
+        // where the region provably stays inside the range, over the
+        // loops around the consumer.
+        Expr End = plus(L->Min, L->Extent), RegionEnd = plus(R.Hi, intImm(1));
+        std::optional<Interval> Lo = bounds(R.Lo, Around),
+                                Hi = bounds(RegionEnd, Around);
+        Min = within(Lo ? Lo->Lo : nullptr, L->Min, true) ? R.Lo
+                                                          : upper(L->Min, R.Lo);
+        Expr End2 = within(Hi ? Hi->Hi : nullptr, End, false)
+                        ? RegionEnd
+                        : lower(End, RegionEnd);
+        Extent = minus(End2, Min);
+      }
+      Inner = forLoop(L->Name, Min, Extent, L->Loop, Inner);
     }
-    Inner = forLoop(L->Name, Min, Extent, L->Loop, Inner);
+    Produce.push_back(Inner);
   }
-  Stmt Produce = Inner;
-  Top[C] = withLoopBody(Top[C], Consumer, seq({Produce, Path.back()->Body}));
-  Top.erase(Top.begin() + P);
+  Produce.push_back(Path.back()->Body);
+  Top[C] = withLoopBody(Top[C], Consumer, seq(std::move(Produce)));
+  Top.erase(Top.begin() + P, Top.begin() + Last + 1);
   Body = seq(std::move(Top));
   Produced = Buf;
   return "";

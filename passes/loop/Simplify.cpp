@@ -6,6 +6,8 @@
 //     comparisons), constants move to the right of + and *, nested constant
 //     additions and multiplications combine ((x + 2) + 3 -> x + 5), and the
 //     identities x+0, x-0, x*1, x*0, x/1, x%1 apply to every integer type;
+//     an i64 difference of two sums that differ by a constant is that
+//     constant (((%t + 3) * 8) - (%t * 8) -> 24, %t any term: a min, a load);
 //   - floats: only x*1.0 and x/1.0, which are exact for every x;
 //   - select and if on a constant condition pick their arm; not of a
 //     constant folds; and/or with a constant bool operand simplify;
@@ -19,6 +21,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/PassRegistry.h"
+#include "passes/loop/Bounds.h"
 #include "passes/loop/LoopUtils.h"
 #include <limits>
 
@@ -193,6 +196,10 @@ Expr Simplifier::simplifyBinary(const Expr &E) {
     if (isI64(A->Type))
       if (auto R = reassociate(Op, A, B))
         return *R;
+    // (x + c) - x, for any x: a tile's index past the tile's start.
+    if (Op == BinaryOp::Sub && A->Type == DataType(ScalarType::I64))
+      if (std::optional<int64_t> D = difference(B, A))
+        return intImm(*D);
     if (A != E->Operands[0])
       return binary(Op, A, B);
     return E;

@@ -8,9 +8,12 @@
 // local buffers it binds (loop names stay unique in the kernel, as
 // schedules and the vectorizer need). Loops are expanded innermost first.
 //
-// A loop of more than MaxUnrolled iterations, or of bounds known only at
-// run time, stays an `unrolled` loop: codegen passes it to LLVM as an
-// unroll hint.
+// A loop whose extent is a constant is expanded whatever its start: copy K
+// gets `min + K` (a tile computed at a loop over tiles starts where that
+// loop's iteration puts it, and simplify cancels the start from the local
+// indices). A loop of more than MaxUnrolled iterations, or of an extent
+// known only at run time, stays an `unrolled` loop: codegen passes it to
+// LLVM as an unroll hint.
 //
 //===----------------------------------------------------------------------===//
 
@@ -109,12 +112,14 @@ public:
     if (!New || New->Kind != StmtKind::For ||
         New->Loop != ForKind::Unrolled)
       return New;
-    std::optional<int64_t> Min = constInt(New->Min), E = constInt(New->Extent);
-    if (!Min || !E || *E > MaxUnrolled)
+    std::optional<int64_t> E = constInt(New->Extent);
+    if (!E || *E > MaxUnrolled)
       return New;
+    std::optional<int64_t> Min = constInt(New->Min);
     std::vector<Stmt> Copies;
     for (int64_t K = 0; K < *E; ++K) {
-      Stmt Body = substitute(New->Body, New->Name, intImm(*Min + K));
+      Expr At = Min ? intImm(*Min + K) : K ? New->Min + intImm(K) : New->Min;
+      Stmt Body = substitute(New->Body, New->Name, At);
       Copies.push_back(
           BinderRenamer(".u" + std::to_string(K), Used).mutate(Body));
     }
