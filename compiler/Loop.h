@@ -226,21 +226,24 @@ struct BufferDecl {
 ///   Split      Loops = {loop, outer, inner}, Factor: inner extent; Tail
 ///              says how an extent that is not a multiple is finished
 ///   Reorder    Loops = new order of the named loops (outermost first)
-///   Tile       Loops = {x, y, xo, yo, xi, yi}, Factors = {fx, fy}
+///   Tile       Loops = {x, y, xo, yo, xi, yi}, Factors = {fx, fy}; Tail
+///              as for Split, applied to both
 ///   Vectorize  Loops = {loop}; the loop's extent is the lane count
 ///   Unroll     Loops = {loop}
 ///   Parallel   Loops = {loop}
 ///   GpuBlock   Loops = {loop}         GpuThread  Loops = {loop}
-///   ComputeAt  Loops = {producer loop, consumer loop}
+///   ComputeAt  Loops = {producer loop, consumer loop}; the producer's
+///              update stages (a reduction's) come with it
 ///   Fuse       Loops = {outer, ..., inner, fused}: a perfect nest of two or
 ///              more loops of constant bounds becomes one loop `fused`
 ///   GpuSplit   Loops = {loop, block, thread}, Factor: threads per block; a
 ///              split whose outer loop is GpuBlock and inner loop GpuThread,
 ///              with a guard instead of a tail loop
-///   Pack       Loops = {buffer}, Factors = {dimension, factor}: a constant
-///              parameter's dimension is blocked by factor, the block's
-///              offset moved innermost (a layout such as NCHW16c or
-///              weight panels), its bytes rearranged at compile time
+///   Pack       Loops = {buffer}, Factors = {dimension, factor[, position]}:
+///              a constant parameter's dimension is blocked by factor, the
+///              block's offset moved innermost and the blocks to position
+///              (the dimension's own by default): a layout such as NCHW16c
+///              or weight panels, its bytes rearranged at compile time
 ///   CacheWrite Loops = {buffer, loop}: the loop's body works on a local
 ///              copy of the region of the buffer one iteration touches
 ///   StoreAt    Loops = {buffer, loop}: a buffer computed at the loop gets

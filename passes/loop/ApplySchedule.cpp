@@ -42,8 +42,9 @@
 //                             storage in %l's body (CacheWrite.cpp).
 //   cache_write %y, %l        %l's body works on a local copy of the region
 //                             of %y one iteration touches (CacheWrite.cpp).
-//   pack %w by D, F           a constant parameter's dimension D blocked by
-//                             F at compile time (Pack.h).
+//   pack %w by D, F [, P]     a constant parameter's dimension D blocked by
+//                             F at compile time, the blocks at dimension P
+//                             (D by default) (Pack.h).
 //   prefetch %w, %l by D      each iteration of %l starts by prefetching
 //                             what the iteration D later loads of %w, a
 //                             read-only parameter (Prefetch.cpp).
@@ -176,7 +177,7 @@ public:
   struct PendingPack {
     std::string Param;
     std::vector<int64_t> Shape;
-    int64_t Dim, Factor;
+    int64_t Dim, Factor, Pos;
   };
   std::vector<PendingPack> Packs;
 
@@ -197,13 +198,17 @@ private:
                                const std::string &B, const char *Pair,
                                std::string &Err);
 
-  std::string pack(const std::string &Buffer, int64_t Dim, int64_t Factor);
+  std::string pack(const std::string &Buffer, int64_t Dim, int64_t Factor,
+                   int64_t Pos);
   std::string storeAt(const std::string &Buffer, const std::string &Loop);
   std::string prefetch(const std::string &Buffer, const std::string &Loop,
                        int64_t Distance);
 
   /// The loop at which compute_at placed each buffer's producer.
   std::map<std::string, std::string> ComputedAt;
+  /// The outer loops of shifted splits: each block's start,
+  /// min(%o * F, E - F), and the start without the shift, %o * F.
+  std::map<std::string, std::pair<Expr, Expr>> Shifted;
 
   std::set<std::string> Names;
   bool ParamsMayAlias;
@@ -240,9 +245,11 @@ std::string Applier::checkArity(const Directive &D) {
     Loops = 3, Factors = 1;
     break;
   case Directive::Pack:
-    if (D.Loops.size() != 1 || D.Factors.size() != 2 || D.Factors[0] < 0 ||
-        D.Factors[1] <= 0)
-      return "pack needs a buffer, a dimension and a positive factor";
+    if (D.Loops.size() != 1 || D.Factors.size() < 2 || D.Factors.size() > 3 ||
+        D.Factors[0] < 0 || D.Factors[1] <= 0 ||
+        (D.Factors.size() == 3 && D.Factors[2] < 0))
+      return "pack needs a buffer, a dimension, a positive factor and "
+             "optionally the blocks' dimension";
     return D.Tail == Directive::TailLoop ? ""
                                          : "only split and tile take a tail";
   default:
@@ -301,7 +308,8 @@ std::string Applier::apply(const Directive &D) {
   case Directive::GpuSplit:
     return gpuSplit(L[0], L[1], L[2], D.Factors[0]);
   case Directive::Pack:
-    return pack(L[0], D.Factors[0], D.Factors[1]);
+    return pack(L[0], D.Factors[0], D.Factors[1],
+                D.Factors.size() == 3 ? D.Factors[2] : D.Factors[0]);
   case Directive::Prefetch:
     return prefetch(L[0], L[1], D.Factors[0]);
   case Directive::CacheWrite:
@@ -339,6 +347,21 @@ const StmtNode *Applier::replaceByTwo(const std::string &Loop,
   Names.insert(B);
   return L;
 }
+
+/// Replaces every occurrence of one expression by another.
+class ExprReplacer : public IRMutator {
+public:
+  ExprReplacer(Expr From, Expr To) : From(std::move(From)), To(std::move(To)) {}
+  using IRMutator::mutate;
+  Expr mutate(const Expr &E) override {
+    if (E && exprEqual(E, From))
+      return To;
+    return IRMutator::mutate(E);
+  }
+
+private:
+  Expr From, To;
+};
 
 /// E + Min, folded when both are constants or Min is 0.
 Expr plusMin(Expr E, const Expr &Min) {
@@ -379,8 +402,10 @@ std::string Applier::split(const std::string &Loop, const std::string &Outer,
                              : "";
   Body = LoopReplacer(Loop, [&](const StmtNode &S) {
            Expr Offset = var(Outer) * F;
-           if (TailInBlocks && Tail == Directive::TailShift)
-             Offset = min(Offset, intImm(*E - Factor));
+           if (TailInBlocks && Tail == Directive::TailShift) {
+             Shifted[Outer] = {min(Offset, intImm(*E - Factor)), Offset};
+             Offset = Shifted[Outer].first;
+           }
            Expr Index = plusMin(Offset + var(Inner), S.Min);
            Stmt Inside = substitute(S.Body, Loop, Index);
            if (TailInBlocks && Tail == Directive::TailGuard)
@@ -619,7 +644,7 @@ std::string Applier::setKind(const std::string &Loop, ForKind K,
 }
 
 std::string Applier::pack(const std::string &Buffer, int64_t Dim,
-                          int64_t Factor) {
+                          int64_t Factor, int64_t Pos) {
   auto It = std::find_if(Params.begin(), Params.end(),
                          [&](const BufferDecl &B) { return B.Name == Buffer; });
   if (It == Params.end())
@@ -627,9 +652,9 @@ std::string Applier::pack(const std::string &Buffer, int64_t Dim,
   if (!Constant.count(Buffer))
     return "'%" + Buffer + "' is not bound to the weights by every call";
   std::vector<int64_t> Shape = It->Shape;
-  std::string Err = packAccesses(Body, *It, Dim, Factor);
+  std::string Err = packAccesses(Body, *It, Dim, Factor, Pos);
   if (Err.empty())
-    Packs.push_back({Buffer, Shape, Dim, Factor});
+    Packs.push_back({Buffer, Shape, Dim, Factor, Pos});
   return Err;
 }
 
@@ -667,8 +692,15 @@ std::string Applier::parallel(const std::string &Loop) {
     return AliasedParams;
   if (!constInt(L->Min) || !constInt(L->Extent))
     return "loop '%" + Loop + "' has no constant bounds";
-  // Addresses are judged flat, as codegen will see them.
+  // Addresses are judged flat, as codegen will see them. The blocks of a
+  // shifted split are judged unshifted where the body reads no buffer it
+  // writes but its own local ones: the last block then redoes part of the
+  // one before, writing the same values, as Halide's ShiftInwards does
+  // under `parallel`.
   Stmt Flat = flattenAccesses(Params, std::make_shared<StmtNode>(*L));
+  auto Shift = Shifted.find(Loop);
+  if (Shift != Shifted.end() && !readsWhatItWrites(L->Body))
+    Flat = ExprReplacer(Shift->second.first, Shift->second.second).mutate(Flat);
   if (parallelPrefix({Flat.get()}) != 1)
     return "cannot prove that iterations of loop '%" + Loop +
            "' write different elements";
@@ -726,7 +758,8 @@ llvm::Error applyKernelSchedule(Program &P, Kernel &K,
     size_t I = 0;
     while (K.Params[I].Name != Pk.Param)
       ++I;
-    packWeights(P, K.Name, I, K.Params[I].Elem, Pk.Shape, Pk.Dim, Pk.Factor);
+    packWeights(P, K.Name, I, K.Params[I].Elem, Pk.Shape, Pk.Dim, Pk.Factor,
+                Pk.Pos);
   }
   return llvm::Error::success();
 }

@@ -22,7 +22,8 @@
 // reads is an interval per dimension, found from the consumer's indices by
 // interval arithmetic over the loops and lets inside %c (+, -, * by a
 // constant, min, max); its ends are expressions of %c and the loops around
-// it. The producer's loops that index those dimensions are clamped to it.
+// it. The producer's loops that index those dimensions are clamped to it;
+// one clamped to a single iteration is replaced by its index.
 //
 // Legality, each answered with an error naming what stands in the way:
 // - the producer is a perfect nest whose every store goes to one buffer B
@@ -273,7 +274,11 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
                         : lower(End, RegionEnd);
         Extent = minus(End2, Min);
       }
-      Inner = forLoop(L->Name, Min, Extent, L->Loop, Inner);
+      // A loop clamped to one iteration is its index.
+      if (constInt(Extent) == 1)
+        Inner = substitute(Inner, L->Name, Min);
+      else
+        Inner = forLoop(L->Name, Min, Extent, L->Loop, Inner);
     }
     Produce.push_back(Inner);
   }

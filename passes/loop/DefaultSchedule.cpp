@@ -19,6 +19,11 @@
 // not serial when the pass runs (the lowering vectorized them itself) get
 // none either.
 //
+// A canonical matrix product (family gemm: init, update and epilogue
+// stages) gets the register-tile schedule of ProductSchedule.cpp instead,
+// and `parallel` for its outermost loop of tiles (or batch) under the same
+// count of stores.
+//
 // Then threads: the outermost loop of each top-level statement of a CPU
 // kernel runs on the thread pool (`parallel`, of the loop's outer piece when
 // it was split for vectorizing) when its iterations provably write
@@ -63,8 +68,10 @@
 
 #include "passes/PassRegistry.h"
 #include "passes/loop/LoopUtils.h"
+#include "passes/loop/Pack.h"
 #include "passes/loop/ParallelLoops.h"
 #include "passes/loop/Prefetch.h"
+#include "passes/loop/ProductSchedule.h"
 
 using namespace tidal;
 using namespace tidal::loop;
@@ -392,6 +399,21 @@ llvm::Error tidal::defaultSchedule(Module &M, const PassOptions &Opts) {
       K.Sched = gpuSchedule(*M.P, Flat);
       continue;
     }
+    auto IsConstant = [&](const std::string &Name) {
+      for (size_t I = 0; I < K.Params.size(); ++I)
+        if (K.Params[I].Name == Name)
+          return packBindable(*M.P, K.Name, I);
+      return false;
+    };
+    if (K.Family == "gemm")
+      if (std::optional<ProductSchedule> PS =
+              productSchedule(K, Opts.Target, IsConstant)) {
+        K.Sched = std::move(PS->Sched);
+        if (!writtenParamMayAlias(*M.P, K) &&
+            accessesIn(Flat.Body, false) >= MinParallelStores)
+          K.Sched.push_back({Directive::Parallel, {PS->Outer}, {}});
+        continue;
+      }
     Scheduler S(Flat, Opts.Target.VectorBits);
     for (const Stmt &Top : topStatements(Flat.Body))
       if (Top->Kind == StmtKind::For)

@@ -51,8 +51,8 @@ void cut(const Expr &E, int64_t F, Expr &Block, Expr &Offset) {
 /// around each read.
 class Packer : public IRMutator {
 public:
-  Packer(const BufferDecl &B, int64_t Dim, int64_t F)
-      : B(B), Dim(Dim), F(F) {}
+  Packer(const BufferDecl &B, int64_t Dim, int64_t F, int64_t Pos)
+      : B(B), Dim(Dim), F(F), Pos(Pos) {}
   std::string Why;
 
   using IRMutator::mutate;
@@ -95,38 +95,49 @@ public:
       Block = I / F;
       Offset = I % F;
     }
-    Idx[Dim] = Block;
+    Idx.erase(Idx.begin() + Dim);
+    Idx.insert(Idx.begin() + Pos, Block);
     Idx.push_back(Offset);
     return load(New->Name, New->Type, std::move(Idx));
   }
 
 private:
   const BufferDecl &B;
-  int64_t Dim, F;
+  int64_t Dim, F, Pos;
   Ranges R;
 };
 
 } // namespace
 
+/// The packed shape of Shape, by Dim, Factor, Pos.
+static std::vector<int64_t> packedShape(std::vector<int64_t> Shape, int64_t Dim,
+                                        int64_t Factor, int64_t Pos) {
+  int64_t Blocks = Shape[Dim] / Factor;
+  Shape.erase(Shape.begin() + Dim);
+  Shape.insert(Shape.begin() + Pos, Blocks);
+  Shape.push_back(Factor);
+  return Shape;
+}
+
 std::string loop::packAccesses(Stmt &Body, BufferDecl &B, int64_t Dim,
-                               int64_t Factor) {
+                               int64_t Factor, int64_t Pos) {
   if (B.Shape.empty())
     return "'%" + B.Name + "' has no shape (it is addressed flat)";
   if (!B.ReadOnly)
     return "'%" + B.Name + "' is not a read-only parameter";
-  if (Dim < 0 || Dim >= int64_t(B.Shape.size()))
-    return "'%" + B.Name + "' has no dimension " + std::to_string(Dim);
+  for (int64_t D : {Dim, Pos})
+    if (D < 0 || D >= int64_t(B.Shape.size()))
+      return "'%" + B.Name + "' has no dimension " + std::to_string(D);
   if (B.Shape[Dim] % Factor != 0)
     return "factor " + std::to_string(Factor) + " does not divide dimension " +
            std::to_string(Dim) + " of '%" + B.Name + "' (" +
            std::to_string(B.Shape[Dim]) + ")";
-  Packer Pk(B, Dim, Factor);
+  Packer Pk(B, Dim, Factor, Pos);
   Stmt New = Pk.mutate(Body);
   if (!Pk.Why.empty())
     return "cannot pack '%" + B.Name + "': " + Pk.Why;
   Body = New;
-  B.Shape[Dim] /= Factor;
-  B.Shape.push_back(Factor);
+  B.Shape = packedShape(B.Shape, Dim, Factor, Pos);
   return "";
 }
 
@@ -144,15 +155,28 @@ bool loop::packBindable(const Program &P, const std::string &K, size_t Param) {
 
 void loop::packWeights(Program &P, const std::string &K, size_t Param,
                        ScalarType Elem, const std::vector<int64_t> &Shape,
-                       int64_t Dim, int64_t Factor) {
+                       int64_t Dim, int64_t Factor, int64_t Pos) {
   int64_t Bytes = scalarBits(Elem) / 8, Elems = 1;
   for (int64_t D : Shape)
     Elems *= D;
-  // The packed position of each element: its index with dimension Dim
-  // split, the offset last.
-  // Element I is (Before, X, After): the indices before dimension Dim,
-  // its own, and the Inner ones after it.
-  int64_t Inner = rowMajorStrides(Shape)[Dim];
+  std::vector<int64_t> Packed = packedShape(Shape, Dim, Factor, Pos);
+  std::vector<int64_t> Strides = rowMajorStrides(Shape),
+                       PackedStrides = rowMajorStrides(Packed);
+  // The packed position of element I: its index with dimension Dim's
+  // block moved to Pos and its offset last.
+  auto PackedAt = [&](int64_t I) {
+    std::vector<int64_t> Idx;
+    for (size_t D = 0; D < Shape.size(); ++D)
+      Idx.push_back(I / Strides[D] % Shape[D]);
+    int64_t X = Idx[Dim];
+    Idx.erase(Idx.begin() + Dim);
+    Idx.insert(Idx.begin() + Pos, X / Factor);
+    Idx.push_back(X % Factor);
+    int64_t J = 0;
+    for (size_t D = 0; D < Idx.size(); ++D)
+      J += Idx[D] * PackedStrides[D];
+    return J;
+  };
   std::map<int64_t, int64_t> Moved; // old offset -> new offset
   for (KernelCall &C : P.Calls) {
     if (C.Kernel != K)
@@ -161,17 +185,12 @@ void loop::packWeights(Program &P, const std::string &K, size_t Param,
     auto It = Moved.find(Bd.Offset);
     if (It == Moved.end()) {
       int64_t At = (int64_t(P.Weights.size()) + 63) / 64 * 64;
-      std::vector<uint8_t> Packed(Elems * Bytes);
-      for (int64_t I = 0; I < Elems; ++I) {
-        int64_t Before = I / (Inner * Shape[Dim]);
-        int64_t X = I / Inner % Shape[Dim], After = I % Inner;
-        int64_t J = ((Before * (Shape[Dim] / Factor) + X / Factor) * Inner +
-                     After) * Factor + X % Factor;
-        std::memcpy(&Packed[J * Bytes], &P.Weights[Bd.Offset + I * Bytes],
-                    Bytes);
-      }
+      std::vector<uint8_t> Bytes8(Elems * Bytes);
+      for (int64_t I = 0; I < Elems; ++I)
+        std::memcpy(&Bytes8[PackedAt(I) * Bytes],
+                    &P.Weights[Bd.Offset + I * Bytes], Bytes);
       P.Weights.resize(At, 0);
-      P.Weights.insert(P.Weights.end(), Packed.begin(), Packed.end());
+      P.Weights.insert(P.Weights.end(), Bytes8.begin(), Bytes8.end());
       It = Moved.emplace(Bd.Offset, At).first;
     }
     Bd.Offset = It->second;

@@ -5,7 +5,10 @@
 // of F and the offset inside a block becomes a new innermost dimension:
 // [O, I, H, W] packed by 0, 16 is [O/16, I, H, W, 16], the weight panels a
 // register tile of 16 output channels streams through; [N, C, H, W]
-// packed by 1, 16 is NCHW16c. The kernel's reads follow (each index i of
+// packed by 1, 16 is NCHW16c. `pack %w by D, F, P` puts the blocks at
+// dimension P instead: [K, N] packed by 1, 16, 0 is [N/16, K, 16], the
+// column panels of a matrix product's B, each one contiguous stream of
+// the K steps' 16 columns. The kernel's reads follow (each index i of
 // dimension D becomes i / F and i % F, written as the block and offset
 // they are when i is block * F + offset with the offset's range inside
 // [0, F)), and the bytes are rearranged in the weights section at compile
@@ -23,20 +26,20 @@ namespace loop {
 
 /// Rewrites the reads of buffer B in Body for B packed by Dim, Factor and
 /// gives B its packed shape. Returns an empty string on success, else why
-/// not (Body and B unchanged): B must have a shape, Dim must be one of its
-/// dimensions and Factor must divide it, and every access of B must be a
-/// read indexed per dimension.
-std::string packAccesses(Stmt &Body, BufferDecl &B, int64_t Dim,
-                         int64_t Factor);
+/// not (Body and B unchanged): B must have a shape, Dim and Pos must be
+/// among its dimensions and Factor must divide dimension Dim, and every access
+/// of B must be a read indexed per dimension.
+std::string packAccesses(Stmt &Body, BufferDecl &B, int64_t Dim, int64_t Factor,
+                         int64_t Pos);
 
 /// Rearranges, for every call of kernel K, the bytes that its parameter
 /// Param (of shape Shape, elements of Elem) is bound to in the weights
-/// section, into the layout packed by Dim, Factor, appended to the section
+/// section, into the layout packed by Dim, Factor, Pos, appended to the section
 /// (64-byte aligned), and binds the parameter there. Every such binding
 /// must be to the weights (packBindable).
 void packWeights(Program &P, const std::string &K, size_t Param,
                  ScalarType Elem, const std::vector<int64_t> &Shape,
-                 int64_t Dim, int64_t Factor);
+                 int64_t Dim, int64_t Factor, int64_t Pos);
 
 /// Drops the bytes of the weights section that no call binds any more (the
 /// originals of packed weights), keeping every bound range at its offset

@@ -257,9 +257,18 @@ Form AccessCollector::binaryForm(const ExprNode &E) {
   case BinaryOp::Mod:
     return modRanges(A, B);
   case BinaryOp::Min:
-    return Form::range(std::min(A.Lo, B.Lo), std::min(A.Hi, B.Hi));
-  case BinaryOp::Max:
-    return Form::range(std::max(A.Lo, B.Lo), std::max(A.Hi, B.Hi));
+  case BinaryOp::Max: {
+    // A symbol of its own over its range (as if a loop ran it), so that a
+    // sum scaled by a row's stride keeps the stride: the start of a
+    // shifted block, min(%o * F, E - F), times a row's elements.
+    bool IsMin = E.Op == BinaryOp::Min;
+    Form F = Form::range(0, 0);
+    std::string Atom = std::string("\0min", 4) + std::to_string(Ranges.size());
+    Ranges[Atom] = {IsMin ? std::min(A.Lo, B.Lo) : std::max(A.Lo, B.Lo),
+                    IsMin ? std::min(A.Hi, B.Hi) : std::max(A.Hi, B.Hi)};
+    F.Coef[Atom] = 1;
+    return F;
+  }
   default:
     return Form();
   }
@@ -576,6 +585,19 @@ bool loop::reorderKeepsDependences(
     if (Seed.count(Name) ||
         std::find(Old.begin(), Old.end(), Name) != Old.end())
       Loops[Name] = Range;
+  // A loop of one iteration carries no dependence, wherever it goes.
+  std::set<std::string> Single;
+  std::function<void(const Stmt &)> FindSingle = [&](const Stmt &S) {
+    if (!S)
+      return;
+    if (S->Kind == StmtKind::For && constInt(S->Extent) == 1)
+      Single.insert(S->Name);
+    FindSingle(S->Body);
+    FindSingle(S->Else);
+    for (const Stmt &X : S->Stmts)
+      FindSingle(X);
+  };
+  FindSingle(Nest);
   std::map<std::string, std::vector<const Access *>> ByBuffer;
   for (const Access &A : C.Accesses)
     ByBuffer[A.Buffer].push_back(&A);
@@ -596,6 +618,7 @@ bool loop::reorderKeepsDependences(
     VarRanges Tested;
     for (const std::string &N : Read)
       Tested[N] = Loops.at(N);
+    Read.insert(Single.begin(), Single.end());
     if (!disjoint(List, Tested, C.ranges()) ||
         without(Old, Read) != without(New, Read))
       return false;

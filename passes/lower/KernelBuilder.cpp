@@ -12,11 +12,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Diagnostics.h"
-#include "passes/lower/Lowering.h"
 #include "passes/loop/LoopUtils.h"
+#include "passes/lower/Lowering.h"
 #include "llvm/Support/ErrorHandling.h"
 #include <cassert>
 #include <cctype>
+#include <numeric>
 
 using namespace tidal;
 using namespace tidal::lower;
@@ -71,9 +72,15 @@ const std::string &KernelBuilder::buffer(const Value *V) {
 }
 
 std::string KernelBuilder::scratch(llvm::StringRef Hint, ScalarType Elem,
-                                   int64_t Elems) {
+                                   int64_t Elems, std::vector<int64_t> Shape) {
   assert(Elems > 0 && "scratch buffer without elements");
+  assert((Shape.empty() ||
+          (Shape.size() >= 2 &&
+           std::accumulate(Shape.begin(), Shape.end(), int64_t(1),
+                           std::multiplies<int64_t>()) == Elems)) &&
+         "scratch shape does not hold its elements");
   BufferDecl D;
+  D.Shape = std::move(Shape);
   D.Name = freshName(Hint);
   D.Elem = Elem;
   D.Size = Elems;

@@ -421,50 +421,93 @@ Stmt productRow(KernelBuilder &B, ScalarType T, int64_t K, int64_t Cols,
   return allocate(Acc.Name, T, Width, Body);
 }
 
-/// Declares the operand B of a matrix product (K x Cols): a constant packed
-/// in the panels the product's tiles read, when the target has a tile for T
-/// and BM is a constant whose element (k, j) is at At(k, j), whose name it
-/// returns; else BM itself, and the empty string.
-std::string
-productOperandB(KernelBuilder &B, ScalarType T, const Value *BM, int64_t K,
-                int64_t Cols,
-                const std::function<int64_t(int64_t, int64_t)> &At) {
-  auto Tile = registerTile(B.options(), T);
-  const Tensor *Data = BM->constantData();
-  if (!Tile || !Data) {
-    B.buffer(BM);
-    return "";
-  }
-  PanelLayout L{Cols, K, Tile->columns()};
-  Tensor Packed = packPanels(*Data, 1, L, [&](int64_t, int64_t J, int64_t KV) {
-    return At(KV, J);
+/// The batch index of an operand or result of a product: BV without or
+/// with the row and column indices.
+using BatchIndex = std::vector<Expr>;
+using ProductLoad = std::function<Expr(const BatchIndex &, Expr, Expr)>;
+using ProductStore = std::function<Stmt(const BatchIndex &, Expr, Expr, Expr)>;
+
+/// The canonical definition of a batch of matrix products (Batch, possibly
+/// empty, outermost), for the targets with a register tile: a scratch
+/// result %res of shape Batch x [Rows, Cols] and three stages,
+///
+///   for b_init0.., m_init, n_init:  res[b.., m_init, n_init] = 0
+///   for b_upd0.., m_upd, n_upd, k:
+///     res[b.., m_upd, n_upd] = fma(A(b, m_upd, k), B(b, k, n_upd), res[..])
+///   for b0.., m, n:                 Store(b, m, n, res[b.., m, n])
+///
+/// with one loop per dimension named by its role. The default schedule of
+/// the gemm family tiles it into register-blocked micro-kernels
+/// (DefaultSchedule.cpp); left unscheduled it is still right.
+Stmt canonicalProduct(KernelBuilder &B, ScalarType T,
+                      const std::vector<int64_t> &Batch, int64_t Rows,
+                      int64_t K, int64_t Cols, const ProductLoad &LoadA,
+                      const ProductLoad &LoadB, const ProductStore &Store) {
+  DataType DT(T);
+  // %res has the batch axes that have loops (not those of size 1).
+  std::vector<int64_t> Shape;
+  for (int64_t D : Batch)
+    if (D != 1)
+      Shape.push_back(D);
+  Shape.push_back(Rows);
+  Shape.push_back(Cols);
+  std::string Res = B.scratch("res", T, product(Shape), Shape);
+  auto At = [&](const BatchIndex &BV, Expr M, Expr N) {
+    std::vector<Expr> Idx;
+    for (size_t D = 0; D < Batch.size(); ++D)
+      if (Batch[D] != 1)
+        Idx.push_back(BV[D]);
+    Idx.push_back(M);
+    Idx.push_back(N);
+    return Idx;
+  };
+  // One stage: its batch loops (Hint0, Hint1, ...) around Inner(batch
+  // index).
+  auto Stage = [&](llvm::StringRef Hint,
+                   const std::function<Stmt(const BatchIndex &)> &Inner) {
+    return B.loopNest(Batch, Hint, Inner);
+  };
+  auto Loop = [&](llvm::StringRef Name, int64_t Extent,
+                  const std::function<Stmt(Expr)> &Inner) {
+    std::string V = B.freshName(Name);
+    return forRange(V, Extent, Inner(var(V)));
+  };
+  Stmt Init = Stage("b_init", [&](const BatchIndex &BV) {
+    return Loop("m_init", Rows, [&](Expr M) {
+      return Loop("n_init", Cols, [&](Expr N) {
+        return store(Res, At(BV, M, N), constant(DT, 0));
+      });
+    });
   });
-  return B.derivedConstant(BM->Name + "_panels", std::move(Packed));
+  Stmt Update = Stage("b_upd", [&](const BatchIndex &BV) {
+    return Loop("m_upd", Rows, [&](Expr M) {
+      return Loop("n_upd", Cols, [&](Expr N) {
+        return Loop("k", K, [&](Expr KV) {
+          Expr Acc = load(Res, DT, At(BV, M, N));
+          return store(
+              Res, At(BV, M, N),
+              call("fma", DT, {LoadA(BV, M, KV), LoadB(BV, KV, N), Acc}));
+        });
+      });
+    });
+  });
+  Stmt Out = Stage("b", [&](const BatchIndex &BV) {
+    return Loop("m", Rows, [&](Expr M) {
+      return Loop("n", Cols, [&](Expr N) {
+        return Store(BV, M, N, load(Res, DT, At(BV, M, N)));
+      });
+    });
+  });
+  return seq({Init, Update, Out});
 }
 
 /// Res[i, j] = sum over k < K of LoadA(i, k) * LoadB(k, j), for i < Rows
-/// and j < Cols, each element handed to Store(i, j, value): register-tiled
-/// where the target has a tile for T, else one row at a time (productRow).
-/// PackedB, when not empty, is B packed by productOperandB (LoadB is then
-/// not used).
-Stmt matrixProduct(KernelBuilder &B, ScalarType T, int64_t Rows, int64_t K,
-                   int64_t Cols, const std::function<Expr(Expr, Expr)> &LoadA,
-                   const std::function<Expr(Expr, Expr)> &LoadB,
-                   const std::function<Stmt(Expr, Expr, Expr)> &Store,
-                   const std::string &PackedB = "") {
-  if (auto Tile = registerTile(B.options(), T)) {
-    Product P;
-    P.Rows = Rows;
-    P.Cols = Cols;
-    P.Depth = K;
-    P.A = LoadA;
-    P.B = LoadB;
-    if (!PackedB.empty())
-      P.PackedB = [&](Expr I) { return load(PackedB, DataType(T), I); };
-    P.Init = [&](Expr, Expr) { return constant(DataType(T), 0); };
-    P.Store = Store;
-    return tiledProduct(B, T, P, *Tile);
-  }
+/// and j < Cols, each element handed to Store(i, j, value), one row at a
+/// time (productRow): the targets without a register tile.
+Stmt rowProduct(KernelBuilder &B, ScalarType T, int64_t Rows, int64_t K,
+                int64_t Cols, const std::function<Expr(Expr, Expr)> &LoadA,
+                const std::function<Expr(Expr, Expr)> &LoadB,
+                const std::function<Stmt(Expr, Expr, Expr)> &Store) {
   return loopOver(B, "i", Rows, [&](Expr I) {
     return productRow(
         B, T, K, Cols, [&](Expr KV) { return LoadA(I, KV); }, LoadB,
@@ -563,10 +606,7 @@ llvm::Expected<Stmt> lower::lowerGemm(const Node &N, KernelBuilder &B) {
                         "element type " +
                             elemTypeName(Y->Type.Elem));
   B.buffer(A);
-  std::string PackedB =
-      productOperandB(B, T, BM, K, Cols, [&](int64_t KV, int64_t J) {
-        return TransB ? J * K + KV : KV * Cols + J;
-      });
+  B.buffer(BM);
   if (C)
     B.buffer(C);
   auto LoadA = [&](Expr I, Expr KV) {
@@ -585,7 +625,15 @@ llvm::Expected<Stmt> lower::lowerGemm(const Node &N, KernelBuilder &B) {
     }
     return B.storeResult({I, J}, V);
   };
-  return matrixProduct(B, T, M, K, Cols, LoadA, LoadB, Store, PackedB);
+  if (!registerTile(B.options(), T))
+    return rowProduct(B, T, M, K, Cols, LoadA, LoadB, Store);
+  return canonicalProduct(
+      B, T, {}, M, K, Cols,
+      [&](const BatchIndex &, Expr I, Expr KV) { return LoadA(I, KV); },
+      [&](const BatchIndex &, Expr KV, Expr J) { return LoadB(KV, J); },
+      [&](const BatchIndex &, Expr I, Expr J, Expr V) {
+        return Store(I, J, V);
+      });
 }
 
 llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
@@ -621,37 +669,58 @@ llvm::Expected<Stmt> lower::lowerMatMul(const Node &N, KernelBuilder &B) {
                             " do not multiply to " + Y->Type.str());
   ScalarType T = elemOf(Y);
   B.buffer(A);
-  // A constant B without batch axes is packed once for every batch.
-  std::string PackedB;
-  if (BS.size() == 2)
-    PackedB = productOperandB(B, T, BM, K, Cols, [&](int64_t KV, int64_t J) {
-      return KV * Cols + J;
-    });
-  else
-    B.buffer(BM);
+  B.buffer(BM);
+  auto LoadA = [&](const BatchIndex &BV, Expr I, Expr KV) {
+    std::vector<Expr> Idx = batchIndex(BatchA, BV);
+    if (!RowA)
+      Idx.push_back(I);
+    Idx.push_back(KV);
+    return B.loadAt(A, Idx);
+  };
+  auto LoadB = [&](const BatchIndex &BV, Expr KV, Expr J) {
+    std::vector<Expr> Idx = batchIndex(BatchB, BV);
+    Idx.push_back(KV);
+    if (!ColB)
+      Idx.push_back(J);
+    return B.loadAt(BM, Idx);
+  };
+  auto Store = [&](const BatchIndex &BV, Expr I, Expr J, Expr Acc) {
+    std::vector<Expr> Idx = BV;
+    if (!RowA)
+      Idx.push_back(I);
+    if (!ColB)
+      Idx.push_back(J);
+    return B.storeResult(Idx, Acc);
+  };
+  if (registerTile(B.options(), T)) {
+    if (BatchB.empty() && !RowA && product(Batch) > 1) {
+      // B is shared by every batch, whose rows of A and of the result lie
+      // one after another: one product of product(Batch) * M rows, so that
+      // tiles of rows span batches (a batch of one-row products would
+      // leave all but one row of each register tile empty).
+      auto Split = [&](Expr I) {
+        if (M == 1)
+          return std::make_pair(unflatten(I, Batch), intImm(0));
+        return std::make_pair(unflatten(I / intImm(M), Batch), I % intImm(M));
+      };
+      return canonicalProduct(
+          B, T, {}, product(Batch) * M, K, Cols,
+          [&](const BatchIndex &, Expr I, Expr KV) {
+            auto [BV, Row] = Split(I);
+            return LoadA(BV, Row, KV);
+          },
+          [&](const BatchIndex &, Expr KV, Expr J) { return LoadB({}, KV, J); },
+          [&](const BatchIndex &, Expr I, Expr J, Expr V) {
+            auto [BV, Row] = Split(I);
+            return Store(BV, Row, J, V);
+          });
+    }
+    return canonicalProduct(B, T, Batch, M, K, Cols, LoadA, LoadB, Store);
+  }
   return loopBlock(B, Batch, "b", [&](const std::vector<Expr> &BV, Expr) {
-    auto LoadA = [&](Expr I, Expr KV) {
-      std::vector<Expr> Idx = batchIndex(BatchA, BV);
-      if (!RowA)
-        Idx.push_back(I);
-      Idx.push_back(KV);
-      return B.loadAt(A, Idx);
-    };
-    auto LoadB = [&](Expr KV, Expr J) {
-      std::vector<Expr> Idx = batchIndex(BatchB, BV);
-      Idx.push_back(KV);
-      if (!ColB)
-        Idx.push_back(J);
-      return B.loadAt(BM, Idx);
-    };
-    auto Store = [&](Expr I, Expr J, Expr Acc) {
-      std::vector<Expr> Idx = BV;
-      if (!RowA)
-        Idx.push_back(I);
-      if (!ColB)
-        Idx.push_back(J);
-      return B.storeResult(Idx, Acc);
-    };
-    return matrixProduct(B, T, M, K, Cols, LoadA, LoadB, Store, PackedB);
+    return rowProduct(
+        B, T, M, K, Cols, [&](Expr I, Expr KV) { return LoadA(BV, I, KV); },
+        [&](Expr KV, Expr J) { return LoadB(BV, KV, J); },
+        [&](Expr I, Expr J, Expr V) { return Store(BV, I, J, V); });
   });
 }

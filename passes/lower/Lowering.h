@@ -44,7 +44,10 @@ public:
   /// plan-memory places in the workspace like any other (so a large scratch
   /// buffer never lives on the stack, which firmware keeps small). Its
   /// paramValues() entry is null.
-  std::string scratch(llvm::StringRef Hint, ScalarType Elem, int64_t Elems);
+  /// With a Shape (rank 2 or more, Elems elements), it is indexed per
+  /// dimension like a graph value.
+  std::string scratch(llvm::StringRef Hint, ScalarType Elem, int64_t Elems,
+                      std::vector<int64_t> Shape = {});
   /// A read-only parameter holding T, a constant that the lowering made at
   /// compile time from the model's constants (a weight in the layout its
   /// kernel reads fastest). lower-to-loops lays it out in the weights

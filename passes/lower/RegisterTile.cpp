@@ -27,10 +27,6 @@ using namespace tidal::lower::nest;
 
 namespace {
 
-/// Rows beyond this gain nothing on any target we know (MLAS uses 12 on
-/// AVX-512, 6 on AVX2; Arm kernels 8).
-constexpr int64_t MaxTileRows = 12;
-
 /// Lanes [Offset, Offset + Lanes) of a tile row.
 struct Piece {
   int64_t Offset, Lanes;
@@ -101,33 +97,14 @@ std::optional<RegisterTile> lower::registerTile(const PassOptions &Opts,
   if (Opts.OptLevel == 0 || Opts.Target.isGPU() ||
       (T != ScalarType::F32 && T != ScalarType::F64))
     return std::nullopt;
-  RegisterTile Tile;
-  Tile.Lanes = Opts.Target.VectorBits / scalarBits(T);
-  if (Tile.Lanes < 2)
+  TargetInfo::Tile Shape = Opts.Target.registerTile(scalarBits(T));
+  if (Shape.Lanes < 2)
     return std::nullopt;
-  // Two vectors of columns; the registers left after the accumulators hold
-  // those two B vectors, A's broadcast and one spare for the scheduler.
-  Tile.Vectors = 2;
-  int64_t Regs = Opts.Target.VectorRegisters;
-  Tile.Rows = std::clamp<int64_t>((Regs - Tile.Vectors - 2) / Tile.Vectors, 1,
-                                  MaxTileRows);
+  RegisterTile Tile;
+  Tile.Lanes = Shape.Lanes;
+  Tile.Vectors = Shape.Vectors;
+  Tile.Rows = Shape.Rows;
   return Tile;
-}
-
-/// The rows of the tiles of a product with M rows: MaxRows when M is large
-/// (the edge tile is then a small part of the work, and the full tile's
-/// accumulators make the most of the registers: SGEMM 1024^3 runs 20%
-/// faster with 12 rows than with 8 on AVX-512); for small M the largest
-/// count from MaxRows down to half of it that divides M, so that no edge
-/// tile is left (row blocks of one size share out evenly among threads).
-/// MaxRows when none does.
-static int64_t tileRows(int64_t M, int64_t MaxRows) {
-  if (M >= 64)
-    return MaxRows;
-  for (int64_t R = MaxRows; R * 2 >= MaxRows && R > 1; --R)
-    if (M % R == 0)
-      return R;
-  return MaxRows;
 }
 
 int64_t PanelLayout::offset(int64_t I, int64_t K) const {
@@ -150,7 +127,7 @@ Tensor lower::packPanels(
 }
 
 int64_t lower::productTileRows(int64_t Rows, const RegisterTile &Tile) {
-  return tileRows(Rows, Tile.Rows);
+  return TargetInfo::Tile{Tile.Rows, Tile.Lanes, Tile.Vectors}.rowsFor(Rows);
 }
 
 Stmt lower::tiledProduct(KernelBuilder &B, ScalarType T, const Product &P,
