@@ -243,7 +243,8 @@ struct BufferDecl {
 ///              a constant parameter's dimension is blocked by factor, the
 ///              block's offset moved innermost and the blocks to position
 ///              (the dimension's own by default): a layout such as NCHW16c
-///              or weight panels, its bytes rearranged at compile time
+///              or weight panels, its bytes rearranged at compile time;
+///              Tail: TailShift shifts the last block inwards
 ///   CacheWrite Loops = {buffer, loop}: the loop's body works on a local
 ///              copy of the region of the buffer one iteration touches
 ///   StoreAt    Loops = {buffer, loop}: a buffer computed at the loop gets

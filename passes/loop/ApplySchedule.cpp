@@ -43,8 +43,9 @@
 //   cache_write %y, %l        %l's body works on a local copy of the region
 //                             of %y one iteration touches (CacheWrite.cpp).
 //   pack %w by D, F [, P]     a constant parameter's dimension D blocked by
-//                             F at compile time, the blocks at dimension P
-//                             (D by default) (Pack.h).
+//     [tail shift]            F at compile time, the blocks at dimension P
+//                             (D by default), the last block shifted
+//                             inwards to end at the extent (Pack.h).
 //   prefetch %w, %l by D      each iteration of %l starts by prefetching
 //                             what the iteration D later loads of %w, a
 //                             read-only parameter (Prefetch.cpp).
@@ -177,7 +178,7 @@ public:
   struct PendingPack {
     std::string Param;
     std::vector<int64_t> Shape;
-    int64_t Dim, Factor, Pos;
+    PackLayout Layout;
   };
   std::vector<PendingPack> Packs;
 
@@ -198,8 +199,7 @@ private:
                                const std::string &B, const char *Pair,
                                std::string &Err);
 
-  std::string pack(const std::string &Buffer, int64_t Dim, int64_t Factor,
-                   int64_t Pos);
+  std::string pack(const std::string &Buffer, const PackLayout &L);
   std::string storeAt(const std::string &Buffer, const std::string &Loop);
   std::string prefetch(const std::string &Buffer, const std::string &Loop,
                        int64_t Distance);
@@ -250,8 +250,8 @@ std::string Applier::checkArity(const Directive &D) {
         (D.Factors.size() == 3 && D.Factors[2] < 0))
       return "pack needs a buffer, a dimension, a positive factor and "
              "optionally the blocks' dimension";
-    return D.Tail == Directive::TailLoop ? ""
-                                         : "only split and tile take a tail";
+    return D.Tail == Directive::TailGuard ? "pack takes a shifted tail or none"
+                                          : "";
   default:
     break;
   }
@@ -308,8 +308,9 @@ std::string Applier::apply(const Directive &D) {
   case Directive::GpuSplit:
     return gpuSplit(L[0], L[1], L[2], D.Factors[0]);
   case Directive::Pack:
-    return pack(L[0], D.Factors[0], D.Factors[1],
-                D.Factors.size() == 3 ? D.Factors[2] : D.Factors[0]);
+    return pack(L[0], {D.Factors[0], D.Factors[1],
+                       D.Factors.size() == 3 ? D.Factors[2] : D.Factors[0],
+                       D.Tail == Directive::TailShift});
   case Directive::Prefetch:
     return prefetch(L[0], L[1], D.Factors[0]);
   case Directive::CacheWrite:
@@ -643,8 +644,7 @@ std::string Applier::setKind(const std::string &Loop, ForKind K,
   return "";
 }
 
-std::string Applier::pack(const std::string &Buffer, int64_t Dim,
-                          int64_t Factor, int64_t Pos) {
+std::string Applier::pack(const std::string &Buffer, const PackLayout &L) {
   auto It = std::find_if(Params.begin(), Params.end(),
                          [&](const BufferDecl &B) { return B.Name == Buffer; });
   if (It == Params.end())
@@ -652,9 +652,9 @@ std::string Applier::pack(const std::string &Buffer, int64_t Dim,
   if (!Constant.count(Buffer))
     return "'%" + Buffer + "' is not bound to the weights by every call";
   std::vector<int64_t> Shape = It->Shape;
-  std::string Err = packAccesses(Body, *It, Dim, Factor, Pos);
+  std::string Err = packAccesses(Body, *It, L);
   if (Err.empty())
-    Packs.push_back({Buffer, Shape, Dim, Factor, Pos});
+    Packs.push_back({Buffer, Shape, L});
   return Err;
 }
 
@@ -758,8 +758,7 @@ llvm::Error applyKernelSchedule(Program &P, Kernel &K,
     size_t I = 0;
     while (K.Params[I].Name != Pk.Param)
       ++I;
-    packWeights(P, K.Name, I, K.Params[I].Elem, Pk.Shape, Pk.Dim, Pk.Factor,
-                Pk.Pos);
+    packWeights(P, K.Name, I, K.Params[I].Elem, Pk.Shape, Pk.Layout);
   }
   return llvm::Error::success();
 }

@@ -15,6 +15,7 @@
 #include "passes/loop/LoopUtils.h"
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 
 using namespace tidal;
@@ -51,8 +52,8 @@ void cut(const Expr &E, int64_t F, Expr &Block, Expr &Offset) {
 /// around each read.
 class Packer : public IRMutator {
 public:
-  Packer(const BufferDecl &B, int64_t Dim, int64_t F, int64_t Pos)
-      : B(B), Dim(Dim), F(F), Pos(Pos) {}
+  Packer(const BufferDecl &B, const PackLayout &L)
+      : B(B), Dim(L.Dim), F(L.Factor), Pos(L.Pos), Shift(L.Shift) {}
   std::string Why;
 
   using IRMutator::mutate;
@@ -83,6 +84,17 @@ public:
     }
     std::vector<Expr> Idx = New->Operands;
     Expr I = Idx[Dim], Block, Offset;
+    if (Shift) {
+      if (!shiftedBlock(I, Block, Offset)) {
+        Why = "an index of dimension " + std::to_string(Dim) +
+              " is not inside one shifted block of " + std::to_string(F);
+        return New;
+      }
+      Idx.erase(Idx.begin() + Dim);
+      Idx.insert(Idx.begin() + Pos, Block);
+      Idx.push_back(Offset);
+      return load(New->Name, New->Type, std::move(Idx));
+    }
     cut(I, F, Block, Offset);
     if (!Block)
       Block = intImm(0);
@@ -102,42 +114,87 @@ public:
   }
 
 private:
+  /// The block and offset of index I in a layout with shifted blocks: I is
+  /// a sum of min(%o * F, E - F) (the start of a block of a split with a
+  /// shifted tail, E the dimension's extent) and terms whose range lies in
+  /// [0, F), so I is in block %o at the sum of those terms.
+  bool shiftedBlock(const Expr &I, Expr &Block, Expr &Offset) {
+    std::vector<Expr> Terms;
+    std::function<void(const Expr &)> Collect = [&](const Expr &E) {
+      if (E->Kind == ExprKind::Binary && E->Op == BinaryOp::Add) {
+        Collect(E->Operands[0]);
+        Collect(E->Operands[1]);
+      } else {
+        Terms.push_back(E);
+      }
+    };
+    Collect(I);
+    for (size_t T = 0; T < Terms.size(); ++T) {
+      const Expr &Lo = Terms[T];
+      if (Lo->Kind != ExprKind::Binary || Lo->Op != BinaryOp::Min ||
+          constInt(Lo->Operands[1]) != B.Shape[Dim] - F)
+        continue;
+      const Expr &Start = Lo->Operands[0];
+      if (Start->Kind != ExprKind::Binary || Start->Op != BinaryOp::Mul ||
+          constInt(Start->Operands[1]) != F)
+        continue;
+      Expr Rest = intImm(0);
+      for (size_t U = 0; U < Terms.size(); ++U)
+        if (U != T)
+          Rest = plus(Rest, Terms[U]);
+      std::optional<Interval> In = bounds(Rest, R);
+      std::optional<int64_t> First = In ? constInt(In->Lo) : std::nullopt,
+                             Last = In ? constInt(In->Hi) : std::nullopt;
+      if (!First || !Last || *First < 0 || *Last >= F)
+        return false;
+      Block = Start->Operands[0];
+      Offset = Rest;
+      return true;
+    }
+    return false;
+  }
+
   const BufferDecl &B;
   int64_t Dim, F, Pos;
+  bool Shift;
   Ranges R;
 };
 
 } // namespace
 
-/// The packed shape of Shape, by Dim, Factor, Pos.
-static std::vector<int64_t> packedShape(std::vector<int64_t> Shape, int64_t Dim,
-                                        int64_t Factor, int64_t Pos) {
-  int64_t Blocks = Shape[Dim] / Factor;
-  Shape.erase(Shape.begin() + Dim);
-  Shape.insert(Shape.begin() + Pos, Blocks);
-  Shape.push_back(Factor);
+/// The packed shape of Shape in layout L.
+static std::vector<int64_t> packedShape(std::vector<int64_t> Shape,
+                                        const PackLayout &L) {
+  int64_t Blocks = (Shape[L.Dim] + L.Factor - 1) / L.Factor;
+  Shape.erase(Shape.begin() + L.Dim);
+  Shape.insert(Shape.begin() + L.Pos, Blocks);
+  Shape.push_back(L.Factor);
   return Shape;
 }
 
-std::string loop::packAccesses(Stmt &Body, BufferDecl &B, int64_t Dim,
-                               int64_t Factor, int64_t Pos) {
+std::string loop::packAccesses(Stmt &Body, BufferDecl &B, const PackLayout &L) {
   if (B.Shape.empty())
     return "'%" + B.Name + "' has no shape (it is addressed flat)";
   if (!B.ReadOnly)
     return "'%" + B.Name + "' is not a read-only parameter";
-  for (int64_t D : {Dim, Pos})
+  for (int64_t D : {L.Dim, L.Pos})
     if (D < 0 || D >= int64_t(B.Shape.size()))
       return "'%" + B.Name + "' has no dimension " + std::to_string(D);
-  if (B.Shape[Dim] % Factor != 0)
-    return "factor " + std::to_string(Factor) + " does not divide dimension " +
-           std::to_string(Dim) + " of '%" + B.Name + "' (" +
-           std::to_string(B.Shape[Dim]) + ")";
-  Packer Pk(B, Dim, Factor, Pos);
+  int64_t Extent = B.Shape[L.Dim];
+  if (L.Shift ? L.Factor > Extent : Extent % L.Factor != 0)
+    return "factor " + std::to_string(L.Factor) +
+           (L.Shift ? " exceeds" : " does not divide") + " dimension " +
+           std::to_string(L.Dim) + " of '%" + B.Name + "' (" +
+           std::to_string(Extent) + ")";
+  Packer Pk(B, L);
   Stmt New = Pk.mutate(Body);
   if (!Pk.Why.empty())
     return "cannot pack '%" + B.Name + "': " + Pk.Why;
   Body = New;
-  B.Shape = packedShape(B.Shape, Dim, Factor, Pos);
+  B.Shape = packedShape(B.Shape, L);
+  B.Size = 1;
+  for (int64_t D : B.Shape)
+    B.Size *= D;
   return "";
 }
 
@@ -155,27 +212,33 @@ bool loop::packBindable(const Program &P, const std::string &K, size_t Param) {
 
 void loop::packWeights(Program &P, const std::string &K, size_t Param,
                        ScalarType Elem, const std::vector<int64_t> &Shape,
-                       int64_t Dim, int64_t Factor, int64_t Pos) {
-  int64_t Bytes = scalarBits(Elem) / 8, Elems = 1;
-  for (int64_t D : Shape)
-    Elems *= D;
-  std::vector<int64_t> Packed = packedShape(Shape, Dim, Factor, Pos);
+                       const PackLayout &L) {
+  int64_t Bytes = scalarBits(Elem) / 8;
+  std::vector<int64_t> Packed = packedShape(Shape, L);
+  int64_t PackedElems = 1;
+  for (int64_t D : Packed)
+    PackedElems *= D;
   std::vector<int64_t> Strides = rowMajorStrides(Shape),
                        PackedStrides = rowMajorStrides(Packed);
-  // The packed position of element I: its index with dimension Dim's
-  // block moved to Pos and its offset last.
-  auto PackedAt = [&](int64_t I) {
+  int64_t Extent = Shape[L.Dim];
+  // The element of the original at packed position J: J's index with the
+  // block and offset joined back into dimension Dim (a shifted last block
+  // starts at Extent - Factor).
+  auto Source = [&](int64_t J) {
     std::vector<int64_t> Idx;
-    for (size_t D = 0; D < Shape.size(); ++D)
-      Idx.push_back(I / Strides[D] % Shape[D]);
-    int64_t X = Idx[Dim];
-    Idx.erase(Idx.begin() + Dim);
-    Idx.insert(Idx.begin() + Pos, X / Factor);
-    Idx.push_back(X % Factor);
-    int64_t J = 0;
+    for (size_t D = 0; D < Packed.size(); ++D)
+      Idx.push_back(J / PackedStrides[D] % Packed[D]);
+    int64_t Offset = Idx.back(), Block = Idx[L.Pos];
+    Idx.pop_back();
+    Idx.erase(Idx.begin() + L.Pos);
+    int64_t Start = Block * L.Factor;
+    if (L.Shift)
+      Start = std::min(Start, Extent - L.Factor);
+    Idx.insert(Idx.begin() + L.Dim, Start + Offset);
+    int64_t I = 0;
     for (size_t D = 0; D < Idx.size(); ++D)
-      J += Idx[D] * PackedStrides[D];
-    return J;
+      I += Idx[D] * Strides[D];
+    return I;
   };
   std::map<int64_t, int64_t> Moved; // old offset -> new offset
   for (KernelCall &C : P.Calls) {
@@ -185,12 +248,12 @@ void loop::packWeights(Program &P, const std::string &K, size_t Param,
     auto It = Moved.find(Bd.Offset);
     if (It == Moved.end()) {
       int64_t At = (int64_t(P.Weights.size()) + 63) / 64 * 64;
-      std::vector<uint8_t> Bytes8(Elems * Bytes);
-      for (int64_t I = 0; I < Elems; ++I)
-        std::memcpy(&Bytes8[PackedAt(I) * Bytes],
-                    &P.Weights[Bd.Offset + I * Bytes], Bytes);
+      std::vector<uint8_t> Out(PackedElems * Bytes);
+      for (int64_t J = 0; J < PackedElems; ++J)
+        std::memcpy(&Out[J * Bytes], &P.Weights[Bd.Offset + Source(J) * Bytes],
+                    Bytes);
       P.Weights.resize(At, 0);
-      P.Weights.insert(P.Weights.end(), Bytes8.begin(), Bytes8.end());
+      P.Weights.insert(P.Weights.end(), Out.begin(), Out.end());
       It = Moved.emplace(Bd.Offset, At).first;
     }
     Bd.Offset = It->second;

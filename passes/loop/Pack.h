@@ -24,22 +24,34 @@
 namespace tidal {
 namespace loop {
 
-/// Rewrites the reads of buffer B in Body for B packed by Dim, Factor and
-/// gives B its packed shape. Returns an empty string on success, else why
+/// A packed layout: dimension Dim cut into blocks of Factor, the blocks at
+/// dimension Pos, the offset in a block innermost. With Shift, the last
+/// block is shifted inwards to end at the extent (it repeats elements of
+/// the one before), as the blocks of a split with a shifted tail are, so
+/// that Factor need not divide the dimension.
+struct PackLayout {
+  int64_t Dim, Factor, Pos;
+  bool Shift = false;
+};
+
+/// Rewrites the reads of buffer B in Body for B packed by L and gives B its
+/// packed shape. Returns an empty string on success, else why
 /// not (Body and B unchanged): B must have a shape, Dim and Pos must be
-/// among its dimensions and Factor must divide dimension Dim, and every access
+/// among its dimensions and Factor must divide dimension Dim (without
+/// Shift; with it, Factor must not exceed it and every read must be of a
+/// block's element: an index whose range starts at min(%o * F, E - F) and
+/// spans at most F), and every access
 /// of B must be a read indexed per dimension.
-std::string packAccesses(Stmt &Body, BufferDecl &B, int64_t Dim, int64_t Factor,
-                         int64_t Pos);
+std::string packAccesses(Stmt &Body, BufferDecl &B, const PackLayout &L);
 
 /// Rearranges, for every call of kernel K, the bytes that its parameter
 /// Param (of shape Shape, elements of Elem) is bound to in the weights
-/// section, into the layout packed by Dim, Factor, Pos, appended to the section
+/// section, into the layout L, appended to the section
 /// (64-byte aligned), and binds the parameter there. Every such binding
 /// must be to the weights (packBindable).
 void packWeights(Program &P, const std::string &K, size_t Param,
                  ScalarType Elem, const std::vector<int64_t> &Shape,
-                 int64_t Dim, int64_t Factor, int64_t Pos);
+                 const PackLayout &L);
 
 /// Drops the bytes of the weights section that no call binds any more (the
 /// originals of packed weights), keeping every bound range at its offset

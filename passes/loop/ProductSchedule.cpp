@@ -13,7 +13,7 @@
 //   compute_at %mi, %n.o       (the init stage and its update stage)
 //   store_at %res, %n.o        (R x C accumulators, local to the tile)
 //   unroll %mu; split %nu, %nu.o, %nu.i by L; unroll %nu.o; vectorize %nu.i
-//   pack %b by 1, C, 0         (a constant B in panels of C columns)
+//   pack %b by 1, C, 0 [tail shift]  (a constant B in panels of C columns)
 //   (then the same for the init and the epilogue's tile loops)
 //
 // R x C is TargetInfo::registerTile() (R rows of 2 vectors of L lanes),
@@ -199,8 +199,12 @@ std::optional<ProductSchedule> loop::productSchedule(
   // panel plus an offset inside it.
   if (std::optional<std::pair<std::string, int64_t>> BP =
           packableB(K, UpdStore, Red->Name, Nu->Name, IsConstant);
-      BP && C < Cols && Cols % C == 0 && C > Tile.Lanes)
+      BP && C < Cols && C > Tile.Lanes) {
     S.push_back({Directive::Pack, {BP->first}, {BP->second, C, 0}});
+    // The last panel ends at the last column, like the last tile.
+    if (Cols % C)
+      S.back().Tail = Directive::TailShift;
+  }
   unrollAndVectorize(Mi->Name, Ni->Name, R, C, Tile.Lanes, Names, S);
   unrollAndVectorize(MI, NI, R, C, Tile.Lanes, Names, S);
   P.Outer = D > 2 ? Out.front()->Name : (Cols >= 4 * C ? NO : MO);
