@@ -207,8 +207,12 @@ private:
   /// The loop at which compute_at placed each buffer's producer.
   std::map<std::string, std::string> ComputedAt;
   /// The outer loops of shifted splits: each block's start,
-  /// min(%o * F, E - F), and the start without the shift, %o * F.
-  std::map<std::string, std::pair<Expr, Expr>> Shifted;
+  /// min(%o * F, E - F), the start without the shift, %o * F, and F.
+  struct ShiftedSplit {
+    Expr Start, Unshifted;
+    int64_t Factor;
+  };
+  std::map<std::string, ShiftedSplit> Shifted;
 
   std::set<std::string> Names;
   bool ParamsMayAlias;
@@ -404,8 +408,9 @@ std::string Applier::split(const std::string &Loop, const std::string &Outer,
   Body = LoopReplacer(Loop, [&](const StmtNode &S) {
            Expr Offset = var(Outer) * F;
            if (TailInBlocks && Tail == Directive::TailShift) {
-             Shifted[Outer] = {min(Offset, intImm(*E - Factor)), Offset};
-             Offset = Shifted[Outer].first;
+             Shifted[Outer] = {min(Offset, intImm(*E - Factor)), Offset,
+                               Factor};
+             Offset = Shifted[Outer].Start;
            }
            Expr Index = plusMin(Offset + var(Inner), S.Min);
            Stmt Inside = substitute(S.Body, Loop, Index);
@@ -692,15 +697,26 @@ std::string Applier::parallel(const std::string &Loop) {
     return AliasedParams;
   if (!constInt(L->Min) || !constInt(L->Extent))
     return "loop '%" + Loop + "' has no constant bounds";
-  // Addresses are judged flat, as codegen will see them. The blocks of a
-  // shifted split are judged unshifted where the body reads no buffer it
-  // writes but its own local ones: the last block then redoes part of the
-  // one before, writing the same values, as Halide's ShiftInwards does
-  // under `parallel`.
+  // Addresses are judged flat, as codegen will see them.
   Stmt Flat = flattenAccesses(Params, std::make_shared<StmtNode>(*L));
+  // The blocks of a shifted split are judged unshifted where the body reads
+  // no buffer it writes but its own local ones: the last block then redoes
+  // part of the one before, writing the same values, as Halide's
+  // ShiftInwards does under `parallel`. Unshifted, the last block's indices
+  // run up to F - 1 past the dimension's end, so the indices per dimension
+  // are joined as if every dimension were F longer: distinct elements of
+  // that larger box are distinct elements of the buffer (indices per
+  // dimension stay inside their dimension).
   auto Shift = Shifted.find(Loop);
-  if (Shift != Shifted.end() && !readsWhatItWrites(L->Body))
-    Flat = ExprReplacer(Shift->second.first, Shift->second.second).mutate(Flat);
+  if (Shift != Shifted.end() && !readsWhatItWrites(L->Body)) {
+    std::vector<BufferDecl> Padded = Params;
+    for (BufferDecl &B : Padded)
+      for (int64_t &D : B.Shape)
+        D += Shift->second.Factor;
+    Stmt Unshifted = ExprReplacer(Shift->second.Start, Shift->second.Unshifted)
+                         .mutate(std::make_shared<StmtNode>(*L));
+    Flat = flattenAccesses(Padded, Unshifted);
+  }
   if (parallelPrefix({Flat.get()}) != 1)
     return "cannot prove that iterations of loop '%" + Loop +
            "' write different elements";

@@ -69,8 +69,11 @@ public:
     auto Lo = bounds(S->Min, R), Ext = bounds(S->Extent, R);
     if (Lo && Ext)
       R[S->Name] = {Lo->Lo, plus(Lo->Hi, minus(Ext->Hi, intImm(1)))};
+    if (std::optional<int64_t> E = constInt(S->Extent))
+      Starts[S->Name] = {S->Min, *E};
     Stmt New = IRMutator::mutate(S);
     R.erase(S->Name);
+    Starts.erase(S->Name);
     return New;
   }
 
@@ -84,16 +87,16 @@ public:
     }
     std::vector<Expr> Idx = New->Operands;
     Expr I = Idx[Dim], Block, Offset;
-    if (Shift) {
-      if (!shiftedBlock(I, Block, Offset)) {
-        Why = "an index of dimension " + std::to_string(Dim) +
-              " is not inside one shifted block of " + std::to_string(F);
-        return New;
-      }
+    if (inBlock(I, Block, Offset)) {
       Idx.erase(Idx.begin() + Dim);
       Idx.insert(Idx.begin() + Pos, Block);
       Idx.push_back(Offset);
       return load(New->Name, New->Type, std::move(Idx));
+    }
+    if (Shift) {
+      Why = "an index of dimension " + std::to_string(Dim) +
+            " is not inside one shifted block of " + std::to_string(F);
+      return New;
     }
     cut(I, F, Block, Offset);
     if (!Block)
@@ -114,50 +117,75 @@ public:
   }
 
 private:
-  /// The block and offset of index I in a layout with shifted blocks: I is
-  /// a sum of min(%o * F, E - F) (the start of a block of a split with a
-  /// shifted tail, E the dimension's extent) and terms whose range lies in
-  /// [0, F), so I is in block %o at the sum of those terms.
-  bool shiftedBlock(const Expr &I, Expr &Block, Expr &Offset) {
+  /// The block and offset of index I when it is a sum of a block's start
+  /// (blockOfStart: %o * F, or min(%o * F, E - F) for a shifted block, E
+  /// the dimension's extent) and terms whose range lies in [0, F): block
+  /// %o, at the sum of those terms.
+  bool inBlock(const Expr &I, Expr &Block, Expr &Offset) {
     std::vector<Expr> Terms;
+    // Over a loop that starts at a block's start (compute_at clamps the
+    // stages of a tile so), the offset is the loop's own.
+    std::optional<int64_t> Span;
     std::function<void(const Expr &)> Collect = [&](const Expr &E) {
+      auto It = E->Kind == ExprKind::Var ? Starts.find(E->Name) : Starts.end();
       if (E->Kind == ExprKind::Binary && E->Op == BinaryOp::Add) {
         Collect(E->Operands[0]);
         Collect(E->Operands[1]);
+      } else if (It != Starts.end() && !Span &&
+                 blockOfStart(It->second.first)) {
+        Terms.push_back(It->second.first);
+        Terms.push_back(minus(E, It->second.first));
+        Span = It->second.second - 1;
       } else {
         Terms.push_back(E);
       }
     };
     Collect(I);
     for (size_t T = 0; T < Terms.size(); ++T) {
-      const Expr &Lo = Terms[T];
-      if (Lo->Kind != ExprKind::Binary || Lo->Op != BinaryOp::Min ||
-          constInt(Lo->Operands[1]) != B.Shape[Dim] - F)
-        continue;
-      const Expr &Start = Lo->Operands[0];
-      if (Start->Kind != ExprKind::Binary || Start->Op != BinaryOp::Mul ||
-          constInt(Start->Operands[1]) != F)
+      Expr Of = blockOfStart(Terms[T]);
+      if (!Of)
         continue;
       Expr Rest = intImm(0);
       for (size_t U = 0; U < Terms.size(); ++U)
         if (U != T)
           Rest = plus(Rest, Terms[U]);
-      std::optional<Interval> In = bounds(Rest, R);
-      std::optional<int64_t> First = In ? constInt(In->Lo) : std::nullopt,
-                             Last = In ? constInt(In->Hi) : std::nullopt;
+      std::optional<int64_t> First, Last;
+      if (Span) {
+        if (Terms.size() != 2) // the loop's offset and nothing else
+          return false;
+        First = 0, Last = Span;
+      } else if (std::optional<Interval> In = bounds(Rest, R)) {
+        First = constInt(In->Lo);
+        Last = constInt(In->Hi);
+      }
       if (!First || !Last || *First < 0 || *Last >= F)
         return false;
-      Block = Start->Operands[0];
+      Block = Of;
       Offset = Rest;
       return true;
     }
     return false;
   }
 
+  /// Whether E is the start of a block: %o * F, or with Shift also
+  /// min(%o * F, E - F); and then %o.
+  Expr blockOfStart(const Expr &E) const {
+    const Expr *Start = &E;
+    if (Shift && E->Kind == ExprKind::Binary && E->Op == BinaryOp::Min &&
+        constInt(E->Operands[1]) == B.Shape[Dim] - F)
+      Start = &E->Operands[0];
+    if ((*Start)->Kind == ExprKind::Binary && (*Start)->Op == BinaryOp::Mul &&
+        constInt((*Start)->Operands[1]) == F)
+      return (*Start)->Operands[0];
+    return nullptr;
+  }
+
   const BufferDecl &B;
   int64_t Dim, F, Pos;
   bool Shift;
   Ranges R;
+  /// The loops of constant extent around the read: start, extent.
+  std::map<std::string, std::pair<Expr, int64_t>> Starts;
 };
 
 } // namespace

@@ -9,7 +9,9 @@
 //
 // The loads prefetched are those in %k's body (at any depth) whose indices
 // use only %k, the variables bound outside %k and constants, so that the
-// index of the later iteration is the same index with %k + D for %k. Loads
+// index of the later iteration is the same index with %k + D for %k; an
+// `unrolled` loop inside counts as the copies the unroll pass makes of its
+// body (a register tile's rows, each reading its row of a weight panel). Loads
 // whose indices differ by constants (in the last dimension, the others
 // equal) share cache lines: of each such group one prefetch is made per
 // CacheLineBytes of the span the group covers, from its lowest element.
@@ -48,6 +50,16 @@ public:
   void visit(const Stmt &S) {
     if (!S)
       return;
+    // An unrolled loop of constant extent will be copies of its body, one
+    // per value of its variable.
+    std::optional<int64_t> E = constInt(S->Extent);
+    if (S->Kind == StmtKind::For && S->Loop == ForKind::Unrolled && E &&
+        *E <= MaxExpanded) {
+      visit(S->Min);
+      for (int64_t K = 0; K < *E; ++K)
+        visit(substitute(S->Body, S->Name, plus(S->Min, intImm(K))));
+      return;
+    }
     for (const Expr &E : {S->Min, S->Extent, S->Value, S->Cond})
       visit(E);
     for (const Expr &E : S->Indices)
@@ -78,6 +90,8 @@ private:
     Found.push_back(E->Operands);
   }
 
+  /// The unroll pass's limit (Unroll.cpp).
+  static constexpr int64_t MaxExpanded = 64;
   const std::string &Buf;
   std::vector<std::string> Bound;
 };
