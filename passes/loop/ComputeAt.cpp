@@ -97,47 +97,29 @@ std::string producedBuffer(const std::vector<const StmtNode *> &Chain,
   return "";
 }
 
-/// The loops of the perfect nest at the top of S, outermost first.
-std::vector<const StmtNode *> perfectNest(const Stmt &S) {
-  std::vector<const StmtNode *> Chain = {S.get()};
-  while (Chain.back()->Body && Chain.back()->Body->Kind == StmtKind::For)
-    Chain.push_back(Chain.back()->Body.get());
-  return Chain;
-}
-
-/// Whether every load of Buf in S is at exactly the indices Dims (loop
+/// Whether every load of Buf is at exactly the indices Dims (loop
 /// variables): an update stage reads only the element it stores.
-bool readsOnlyAt(const Stmt &S, const std::string &Buf,
-                 const std::vector<std::string> &Dims) {
+class ReadsOnlyAt : public IRMutator {
+public:
+  ReadsOnlyAt(const std::string &Buf, const std::vector<std::string> &Dims)
+      : Buf(Buf), Dims(Dims) {}
   bool Ok = true;
-  std::function<void(const Expr &)> OnExpr = [&](const Expr &E) {
-    if (!E || !Ok)
-      return;
-    if (E->Kind == ExprKind::Load && E->Name == Buf) {
-      Ok = E->Operands.size() == Dims.size();
-      for (size_t D = 0; Ok && D < Dims.size(); ++D)
-        Ok = E->Operands[D]->Kind == ExprKind::Var &&
-             E->Operands[D]->Name == Dims[D];
+  using IRMutator::mutate;
+  Expr mutate(const Expr &E) override {
+    if (E && E->Kind == ExprKind::Load && E->Name == Buf) {
+      bool Same = E->Operands.size() == Dims.size();
+      for (size_t D = 0; Same && D < Dims.size(); ++D)
+        Same = E->Operands[D]->Kind == ExprKind::Var &&
+               E->Operands[D]->Name == Dims[D];
+      Ok &= Same;
     }
-    for (const Expr &O : E->Operands)
-      OnExpr(O);
-  };
-  std::function<void(const Stmt &)> OnStmt = [&](const Stmt &X) {
-    if (!X)
-      return;
-    OnExpr(X->Min);
-    OnExpr(X->Extent);
-    OnExpr(X->Value);
-    for (const Expr &I : X->Indices)
-      OnExpr(I);
-    OnStmt(X->Body);
-    OnStmt(X->Else);
-    for (const Stmt &Y : X->Stmts)
-      OnStmt(Y);
-  };
-  OnStmt(S);
-  return Ok;
-}
+    return IRMutator::mutate(E);
+  }
+
+private:
+  const std::string &Buf;
+  const std::vector<std::string> &Dims;
+};
 
 /// One stage computed at the consumer: its nest and the loop indexing each
 /// dimension of the produced buffer.
@@ -199,8 +181,11 @@ std::string loop::computeAt(Stmt &Body, const std::vector<BufferDecl> &Params,
   for (size_t I = P + 1; I < C && Top[I]->Kind == StmtKind::For; ++I) {
     Stage U{I, perfectNest(Top[I]), {}};
     std::string Stored;
-    if (!producedBuffer(U.Chain, Stored, U.Dims).empty() || Stored != Buf ||
-        !readsOnlyAt(Top[I], Buf, U.Dims))
+    if (!producedBuffer(U.Chain, Stored, U.Dims).empty() || Stored != Buf)
+      break;
+    ReadsOnlyAt Reads(Buf, U.Dims);
+    Reads.mutate(Top[I]);
+    if (!Reads.Ok)
       break;
     collectAccesses(Top[I], ProducerLoads, ProducerStores);
     Stages.push_back(std::move(U));

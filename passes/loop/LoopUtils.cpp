@@ -207,6 +207,14 @@ Stmt loop::renameLoops(const Stmt &S, llvm::StringRef Suffix,
   return LoopRenamer(Suffix, Used).mutate(S);
 }
 
+std::vector<const StmtNode *> loop::perfectNest(const Stmt &S) {
+  std::vector<const StmtNode *> Chain;
+  for (const StmtNode *L = S.get(); L && L->Kind == StmtKind::For;
+       L = L->Body.get())
+    Chain.push_back(L);
+  return Chain;
+}
+
 std::vector<const StmtNode *> loop::loopsTo(const Stmt &S,
                                             const std::string &Name) {
   if (!S)

@@ -58,6 +58,10 @@ Stmt renameLoops(const Stmt &S, llvm::StringRef Suffix,
 /// loop last; empty when S holds no such loop.
 std::vector<const StmtNode *> loopsTo(const Stmt &S, const std::string &Name);
 
+/// The loops of the perfect nest at the top of S (each the whole body of
+/// the one before), outermost first; empty when S is not a loop.
+std::vector<const StmtNode *> perfectNest(const Stmt &S);
+
 /// Body with the body of the loop named Loop replaced by New.
 Stmt withLoopBody(const Stmt &Body, const std::string &Loop, Stmt New);
 

@@ -37,15 +37,6 @@ using namespace tidal::loop;
 
 namespace {
 
-/// The loops of the perfect nest at the top of S, outermost first.
-std::vector<const StmtNode *> nestOf(const Stmt &S) {
-  std::vector<const StmtNode *> Chain;
-  for (const StmtNode *L = S.get(); L && L->Kind == StmtKind::For;
-       L = L->Body.get())
-    Chain.push_back(L);
-  return Chain;
-}
-
 /// The constant extent of L, or 0.
 int64_t extentOf(const StmtNode *L) {
   std::optional<int64_t> Min = constInt(L->Min), E = constInt(L->Extent);
@@ -156,8 +147,9 @@ std::optional<ProductSchedule> loop::productSchedule(
   if (!K.Body || K.Body->Kind != StmtKind::Seq || K.Body->Stmts.size() != 3)
     return std::nullopt;
   const std::vector<Stmt> &Top = K.Body->Stmts;
-  std::vector<const StmtNode *> Init = nestOf(Top[0]), Upd = nestOf(Top[1]),
-                                Out = nestOf(Top[2]);
+  std::vector<const StmtNode *> Init = perfectNest(Top[0]),
+                                Upd = perfectNest(Top[1]),
+                                Out = perfectNest(Top[2]);
   if (Init.size() < 2 || Upd.size() != Init.size() + 1 ||
       Out.size() != Init.size())
     return std::nullopt;
