@@ -61,3 +61,18 @@ std::string TargetInfo::str() const {
     S += " prefetch=" + std::to_string(PrefetchBytes);
   return S;
 }
+
+/// The time of tiles of R rows over M rows, the last shifted inwards.
+static int64_t shiftedCost(int64_t M, int64_t R, int64_t Rows) {
+  return (M + R - 1) / R * std::max(R, (2 * Rows + 2) / 3);
+}
+
+int64_t TargetInfo::Tile::shiftedRowsFor(int64_t M) const {
+  if (M <= Rows)
+    return M;
+  int64_t Best = Rows;
+  for (int64_t R = Rows - 1; R * 2 >= Rows && R > 1; --R)
+    if (shiftedCost(M, R, Rows) < shiftedCost(M, Best, Rows))
+      Best = R;
+  return Best;
+}

@@ -62,7 +62,8 @@ struct TargetInfo {
     /// The rows of the tiles of a product with M rows: Rows when M is
     /// large (the edge tile is then a small part of the work, and the full
     /// tile's accumulators make the most of the registers: SGEMM 1024^3
-    /// runs 20% faster with 12 rows than with 8 on AVX-512); for small M
+    /// ran 20% faster with 12 rows than with 8 on AVX-512 in the
+    /// lowering's tiles, which read A row by row); for small M
     /// the largest count from Rows down to half of it that divides M, so
     /// that no edge tile is left (row blocks of one size share out evenly
     /// among threads). Rows when none does.
@@ -74,6 +75,17 @@ struct TargetInfo {
           return R;
       return Rows;
     }
+    /// The rows of the tiles of a product with M rows whose last tile is
+    /// shifted inwards to end at the last row (the default schedule of a
+    /// canonical product, ProductSchedule.cpp): the count from Rows down
+    /// to half of it that takes the least time in all, the larger on a
+    /// tie, where a tile of fewer than two thirds of Rows rows takes as
+    /// long as one of two thirds (measured, SGEMM 1024^3 on x86-64: tiles
+    /// of 8 rows as fast as 12, of 6 rows 8% slower). So 256 rows go in 32
+    /// tiles of 8 rather than 22 of 12 (a 1x1 convolution of 256 output
+    /// channels on 56x56 positions 7% faster), 7 rows by at most 6 in two
+    /// of 4.
+    int64_t shiftedRowsFor(int64_t M) const;
   };
   Tile registerTile(unsigned ElemBits) const {
     int64_t Lanes = VectorBits / ElemBits, Vectors = 2;

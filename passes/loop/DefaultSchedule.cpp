@@ -19,8 +19,9 @@
 // not serial when the pass runs (the lowering vectorized them itself) get
 // none either.
 //
-// A canonical matrix product (family gemm: init, update and epilogue
-// stages) gets the register-tile schedule of ProductSchedule.cpp instead,
+// A canonical matrix product (Gemm, MatMul and pointwise Conv: init,
+// update and epilogue stages) gets the register-tile schedule of
+// ProductSchedule.cpp instead,
 // and `parallel` for its outermost loop of tiles (or batch) under the same
 // count of stores.
 //
@@ -405,15 +406,14 @@ llvm::Error tidal::defaultSchedule(Module &M, const PassOptions &Opts) {
           return packBindable(*M.P, K.Name, I);
       return false;
     };
-    if (K.Family == "gemm")
-      if (std::optional<ProductSchedule> PS =
-              productSchedule(K, Opts.Target, IsConstant)) {
-        K.Sched = std::move(PS->Sched);
-        if (!writtenParamMayAlias(*M.P, K) &&
-            accessesIn(Flat.Body, false) >= MinParallelStores)
-          K.Sched.push_back({Directive::Parallel, {PS->Outer}, {}});
-        continue;
-      }
+    if (std::optional<ProductSchedule> PS =
+            productSchedule(K, Opts.Target, IsConstant)) {
+      K.Sched = std::move(PS->Sched);
+      if (!writtenParamMayAlias(*M.P, K) &&
+          accessesIn(Flat.Body, false) >= MinParallelStores)
+        K.Sched.push_back({Directive::Parallel, {PS->Outer}, {}});
+      continue;
+    }
     Scheduler S(Flat, Opts.Target.VectorBits);
     for (const Stmt &Top : topStatements(Flat.Body))
       if (Top->Kind == StmtKind::For)

@@ -19,13 +19,13 @@
 //   (then the same for the init and the epilogue's tile loops)
 //
 // R x C is TargetInfo::registerTile() (R rows of 2 vectors of L lanes),
-// R lowered for small products (tileRows), each at most the extent;
-// the shifted tails make the last tile of a row or column overlap the one
-// before instead of leaving a narrower one. Column tiles go outermost when
-// there are at least four of them (a block of B, K x C, then stays in cache
-// while every row tile passes over it), else row tiles. After unroll and
-// vectorize every accumulator is one vector at a constant offset of the
-// local %res, which LLVM keeps in a register.
+// R lowered where that takes less time in all (Tile::shiftedRowsFor),
+// each at most the extent; the shifted tails make the last tile of a row or
+// column overlap the one before instead of leaving a narrower one. Column tiles
+// go outermost when there are at least four of them (a block of B, K x C, then
+// stays in cache while every row tile passes over it), else row tiles. After
+// unroll and vectorize every accumulator is one vector at a constant offset of
+// the local %res, which LLVM keeps in a register.
 //
 //===----------------------------------------------------------------------===//
 
@@ -121,24 +121,6 @@ packable(const Kernel &K, const StmtNode *Update, unsigned Op,
   return std::make_pair(L->Name, *Dim);
 }
 
-/// The rows of a tile of a product with M rows, at most Max: Max when M is
-/// large (the last, shifted tile then redoes a small part of the work, and
-/// the full tile's accumulators make the most of the registers); for
-/// small M the count from Max down to half of it with the fewest rows
-/// computed in all, the larger on a tie (7 rows by 6: two tiles of 6 redo
-/// 5 rows, two of 4 redo 1).
-int64_t tileRows(int64_t M, int64_t Max) {
-  if (M <= Max)
-    return M;
-  if (M >= 64)
-    return Max;
-  int64_t Best = Max, Cost = (M + Max - 1) / Max * Max;
-  for (int64_t R = Max - 1; R * 2 >= Max && R > 1; --R)
-    if (int64_t C = (M + R - 1) / R * R; C < Cost)
-      Best = R, Cost = C;
-  return Best;
-}
-
 } // namespace
 
 std::optional<ProductSchedule> loop::productSchedule(
@@ -176,7 +158,7 @@ std::optional<ProductSchedule> loop::productSchedule(
 
   std::set<std::string> Names;
   collectLoopNames(K.Body, Names);
-  int64_t R = tileRows(Rows, Tile.Rows);
+  int64_t R = Tile.shiftedRowsFor(Rows);
   int64_t C = std::min(Tile.Lanes * Tile.Vectors, Cols);
   auto Fresh = [&](const std::string &Name) { return freshName(Name, Names); };
   std::string MO = Fresh(M->Name + ".o"), NO = Fresh(N->Name + ".o"),

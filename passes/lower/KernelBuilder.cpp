@@ -18,6 +18,7 @@
 #include <cassert>
 #include <cctype>
 #include <numeric>
+#include <optional>
 
 using namespace tidal;
 using namespace tidal::lower;
@@ -53,7 +54,16 @@ std::string KernelBuilder::freshName(llvm::StringRef Hint) {
 }
 
 const std::string &KernelBuilder::buffer(const Value *V) {
-  auto It = ParamIndex.find(V);
+  return buffer(V, V->Type.Shape);
+}
+
+const std::string &KernelBuilder::buffer(const Value *V,
+                                         const std::vector<int64_t> &Shape) {
+  assert(std::accumulate(Shape.begin(), Shape.end(), int64_t(1),
+                         std::multiplies<int64_t>()) == V->Type.numElements() &&
+         "a view with another number of elements");
+  auto Key = std::make_pair(V, Shape);
+  auto It = ParamIndex.find(Key);
   if (It != ParamIndex.end())
     return Params[It->second].Name;
   const Value *Final =
@@ -62,10 +72,10 @@ const std::string &KernelBuilder::buffer(const Value *V) {
   D.Name = freshName(V->Name);
   D.Elem = scalarTypeOf(V->Type.Elem);
   D.Size = V->Type.numElements();
-  if (V->Type.rank() >= 2)
-    D.Shape = V->Type.Shape;
+  if (Shape.size() >= 2)
+    D.Shape = Shape;
   D.ReadOnly = V != Final;
-  ParamIndex[V] = Params.size();
+  ParamIndex[Key] = Params.size();
   Params.push_back(D);
   ParamValues.push_back(V);
   return Params.back().Name;
@@ -110,9 +120,14 @@ static std::vector<Expr> accessIndices(const std::vector<int64_t> &Shape,
 }
 
 Expr KernelBuilder::loadAt(const Value *V, const std::vector<Expr> &Idx) {
-  const std::string &Buf = buffer(V);
+  return loadAt(V, V->Type.Shape, Idx);
+}
+
+Expr KernelBuilder::loadAt(const Value *V, const std::vector<int64_t> &Shape,
+                           const std::vector<Expr> &Idx) {
+  const std::string &Buf = buffer(V, Shape);
   DataType T(scalarTypeOf(V->Type.Elem));
-  std::vector<Expr> At = accessIndices(V->Type.Shape, Idx);
+  std::vector<Expr> At = accessIndices(Shape, Idx);
   return At.size() == 1 ? load(Buf, T, At[0]) : load(Buf, T, std::move(At));
 }
 
@@ -157,7 +172,19 @@ static bool isTrivial(const Expr &E) {
 
 Stmt KernelBuilder::storeResult(const std::vector<Expr> &Idx, Expr V) {
   const Value *Prev = Anchor.result();
-  assert(Idx.size() == Prev->Type.rank() && "index rank differs from result");
+  assert(Idx.size() ==
+             (ResultView.empty() ? Prev->Type.rank() : ResultView.size()) &&
+         "index rank differs from result");
+  // Operand Op of the epilogue at Idx: broadcast, through its view if any.
+  auto OperandAt = [&](const Value *Op) {
+    auto It = Views.find(Op);
+    if (It == Views.end())
+      return loadBroadcast(Op, Idx);
+    std::vector<Expr> Own;
+    for (size_t D = 0; D < Idx.size(); ++D)
+      Own.push_back(It->second[D] == 1 ? intImm(0) : Idx[D]);
+    return loadAt(Op, It->second, Own);
+  };
   // Each intermediate value is bound to a variable before the next formula
   // uses it, so that formulas using an operand twice (Relu, Clip, ...)
   // do not grow the expression exponentially along a chain.
@@ -169,7 +196,7 @@ Stmt KernelBuilder::storeResult(const std::vector<Expr> &Idx, Expr V) {
     }
     std::vector<Expr> Operands;
     for (const Value *Op : E->Operands)
-      Operands.push_back(Op == Prev ? V : loadBroadcast(Op, Idx));
+      Operands.push_back(Op == Prev ? V : OperandAt(Op));
     // lower-to-loops has checked every epilogue node with elementwiseExpr()
     // before building the kernel, so this cannot fail.
     V = llvm::cantFail(elementwiseExpr(*E, Operands));
@@ -177,12 +204,85 @@ Stmt KernelBuilder::storeResult(const std::vector<Expr> &Idx, Expr V) {
   }
   assert(V->Type == DataType(scalarTypeOf(Prev->Type.Elem)) &&
          "stored value has another type than the result");
-  const std::string &Buf = buffer(Prev);
-  std::vector<Expr> At = accessIndices(Prev->Type.Shape, Idx);
+  const std::vector<int64_t> &Shape =
+      ResultView.empty() ? Prev->Type.Shape : ResultView;
+  const std::string &Buf = buffer(Prev, Shape);
+  std::vector<Expr> At = accessIndices(Shape, Idx);
   Stmt S = At.size() == 1 ? store(Buf, At[0], V) : store(Buf, std::move(At), V);
   for (size_t I = Lets.size(); I-- > 0;)
     S = letStmt(Lets[I].first, Lets[I].second, S);
   return S;
+}
+
+/// The runs of consecutive dimensions of Shape that View merges, [begin,
+/// end) for each dimension of View (a trailing run of size-1 dimensions
+/// joins the last), or none where View does not merge runs of Shape.
+static std::optional<std::vector<std::pair<size_t, size_t>>>
+mergedRuns(const std::vector<int64_t> &Shape,
+           const std::vector<int64_t> &View) {
+  std::vector<std::pair<size_t, size_t>> Runs;
+  size_t D = 0;
+  for (int64_t Extent : View) {
+    size_t Begin = D;
+    int64_t Elems = 1;
+    while (D < Shape.size() && Elems < Extent)
+      Elems *= Shape[D++];
+    if (Elems != Extent)
+      return std::nullopt;
+    Runs.emplace_back(Begin, D);
+  }
+  for (; D < Shape.size(); ++D)
+    if (Shape[D] != 1 || Runs.empty())
+      return std::nullopt;
+  Runs.back().second = Shape.size();
+  return Runs;
+}
+
+/// The view of Op, broadcast numpy-style to Shape, that merges Runs of
+/// Shape: per run, 1 where Op's dimensions in it are all 1 (or absent),
+/// their product where they all match Shape's; none otherwise.
+static std::optional<std::vector<int64_t>>
+operandView(const std::vector<int64_t> &Op, const std::vector<int64_t> &Shape,
+            const std::vector<std::pair<size_t, size_t>> &Runs) {
+  size_t Lead = Shape.size() - Op.size();
+  std::vector<int64_t> View;
+  for (auto [Begin, End] : Runs) {
+    bool Ones = true, Full = true;
+    int64_t Elems = 1;
+    for (size_t D = Begin; D < End; ++D) {
+      int64_t E = D < Lead ? 1 : Op[D - Lead];
+      Ones &= E == 1;
+      Full &= E == Shape[D];
+      Elems *= E;
+    }
+    if (!Ones && !Full)
+      return std::nullopt;
+    View.push_back(Ones ? 1 : Elems);
+  }
+  return View;
+}
+
+bool KernelBuilder::viewResult(const std::vector<int64_t> &Shape) {
+  const std::vector<int64_t> &Result = Anchor.result()->Type.Shape;
+  auto Runs = mergedRuns(Result, Shape);
+  if (!Runs)
+    return false;
+  std::map<const Value *, std::vector<int64_t>> OperandViews;
+  const Value *Prev = Anchor.result();
+  for (const Node *E : Epilogue) {
+    for (const Value *Op : E->Operands) {
+      if (Op == Prev)
+        continue;
+      auto View = operandView(Op->Type.Shape, Result, *Runs);
+      if (!View)
+        return false;
+      OperandViews[Op] = *View;
+    }
+    Prev = E->result();
+  }
+  ResultView = Shape;
+  Views = std::move(OperandViews);
+  return true;
 }
 
 Kernel KernelBuilder::finish(Stmt Body) {

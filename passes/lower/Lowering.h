@@ -39,6 +39,9 @@ public:
   /// The kernel parameter holding graph value V (added on first use).
   /// Values are read-only parameters, except the group's final result.
   const std::string &buffer(const Value *V);
+  /// The kernel parameter holding V seen as Shape, a row-major view of the
+  /// same elements (a parameter of its own when Shape is not V's shape).
+  const std::string &buffer(const Value *V, const std::vector<int64_t> &Shape);
   /// A writable scratch parameter of Elems elements of Elem, private to this
   /// kernel's call: lower-to-loops binds it to a temporary of its own, which
   /// plan-memory places in the workspace like any other (so a large scratch
@@ -64,12 +67,23 @@ public:
   /// dimension (V's buffer carries its shape) when V has two or more; the
   /// flatten pass makes it flat after scheduling.
   Expr loadAt(const Value *V, const std::vector<Expr> &Idx);
+  /// Loads V seen as Shape (buffer(V, Shape)) at Idx.
+  Expr loadAt(const Value *V, const std::vector<int64_t> &Shape,
+              const std::vector<Expr> &Idx);
   /// Loads V broadcast numpy-style to a shape of rank Idx.size(): V's
   /// trailing dimensions align with Idx's, size-1 dimensions read index 0.
   Expr loadBroadcast(const Value *V, const std::vector<Expr> &Idx);
   /// Stores the anchor's result element at Idx (in the anchor's result
   /// shape) after applying the epilogue; indexed per dimension as loadAt.
   Stmt storeResult(const std::vector<Expr> &Idx, Expr Value);
+  /// Makes storeResult() take indices in Shape, a view of the anchor's
+  /// result that merges runs of consecutive dimensions ([N, M, H, W] as
+  /// [N, M, H * W]); the final result and the epilogue's operands are then
+  /// read and written through views that merge the same runs. Returns
+  /// false, changing nothing, where Shape is not such a view or an operand
+  /// broadcasts over part of a merged run (an operand [H, 1] to [H, W]),
+  /// which no view of it can follow.
+  bool viewResult(const std::vector<int64_t> &Shape);
   /// A variable name unique in this kernel, made from Hint.
   std::string freshName(llvm::StringRef Hint);
   /// Serial loops over every index of Shape (outermost first); Body gets
@@ -89,7 +103,11 @@ private:
   const PassOptions &Opts;
   std::vector<BufferDecl> Params;
   std::vector<const Value *> ParamValues;
-  std::map<const Value *, unsigned> ParamIndex;
+  std::map<std::pair<const Value *, std::vector<int64_t>>, unsigned> ParamIndex;
+  /// Set by viewResult(): the index shape of storeResult(), and the view
+  /// of each epilogue operand and of the final result.
+  std::vector<int64_t> ResultView;
+  std::map<const Value *, std::vector<int64_t>> Views;
   std::map<std::string, unsigned> NameCounts;
   std::vector<std::unique_ptr<Node>> Derived;
 };

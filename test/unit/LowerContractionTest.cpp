@@ -5,9 +5,10 @@
 // compares it with the operation computed here by naive loops from its ONNX
 // definition. The configurations cover 1-D to 3-D windows, groups
 // (depthwise, with a multiplier), strides, dilations, asymmetric pads,
-// pads wider than the kernel, pointwise planes, kernels wider than the
-// unroll limit, ceil_mode end pads and both AveragePool divisors, Gemm's
-// transposes and C shapes, and MatMul's broadcasting and 1-D operands.
+// pads wider than the kernel, pointwise planes (the lowering's tiles and
+// the canonical product), kernels wider than the unroll limit, ceil_mode
+// end pads and both AveragePool divisors, Gemm's transposes and C shapes,
+// and MatMul's broadcasting and 1-D operands.
 //
 //===----------------------------------------------------------------------===//
 
@@ -150,6 +151,12 @@ TEST_CASE("Conv: groups, strides, dilations and pads in 1 to 3 spatial axes",
        1,
        {{1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}},
        true}, // pointwise
+      {{2, 5, 4, 8},
+       {7, 5, 1, 1},
+       1,
+       {{1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}},
+       true}, // pointwise as a canonical product, two images
+      {{1, 3, 16}, {4, 3, 1}, 1, {{1}, {1}, {0, 0}, {1}}, false},
       {{1, 2, 3, 4},
        {2, 2, 1, 1},
        1,
