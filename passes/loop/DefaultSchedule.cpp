@@ -21,9 +21,8 @@
 //
 // A canonical matrix product (Gemm, MatMul and pointwise Conv: init,
 // update and epilogue stages) gets the register-tile schedule of
-// ProductSchedule.cpp instead,
-// and `parallel` for its outermost loop of tiles (or batch) under the same
-// count of stores.
+// ProductSchedule.cpp instead, and `parallel` for its outermost loop of
+// tiles (or batch) under the same count of stores.
 //
 // Then threads: the outermost loop of each top-level statement of a CPU
 // kernel runs on the thread pool (`parallel`, of the loop's outer piece when

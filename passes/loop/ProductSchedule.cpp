@@ -20,12 +20,13 @@
 //
 // R x C is TargetInfo::registerTile() (R rows of 2 vectors of L lanes),
 // R lowered where that takes less time in all (Tile::shiftedRowsFor),
-// each at most the extent; the shifted tails make the last tile of a row or
-// column overlap the one before instead of leaving a narrower one. Column tiles
-// go outermost when there are at least four of them (a block of B, K x C, then
-// stays in cache while every row tile passes over it), else row tiles. After
-// unroll and vectorize every accumulator is one vector at a constant offset of
-// the local %res, which LLVM keeps in a register.
+// each at most the extent; the shifted tails make the last tile of a row
+// or column overlap the one before instead of leaving a narrower one.
+// Column tiles go outermost when there are at least four of them (a block
+// of B, K x C, then stays in cache while every row tile passes over it),
+// else row tiles. After unroll and vectorize every accumulator is one
+// vector at a constant offset of the local %res, which LLVM keeps in a
+// register.
 //
 //===----------------------------------------------------------------------===//
 

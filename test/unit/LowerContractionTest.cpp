@@ -131,6 +131,21 @@ TEST_CASE("Conv: groups, strides, dilations and pads in 1 to 3 spatial axes",
        3,
        {{3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}},
        true}, // depthwise
+      {{2, 4, 6, 9},
+       {4, 1, 5, 3},
+       4,
+       {{5, 3}, {1, 1}, {3, 0, 1, 2}, {1, 2}},
+       false}, // depthwise, stride 1: padded planes
+      {{1, 2, 3, 4},
+       {2, 1, 2, 2},
+       2,
+       {{2, 2}, {1, 1}, {0, 0, 0, 0}, {1, 1}},
+       true}, // depthwise without pads
+      {{1, 3, 4, 4},
+       {3, 1, 3, 3},
+       3,
+       {{3, 3}, {1, 1}, {4, 5, 3, 4}, {1, 1}},
+       true}, // depthwise, pads wider than the kernel
       {{1, 2, 6, 6},
        {6, 1, 3, 3},
        2,
