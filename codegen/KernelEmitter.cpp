@@ -21,6 +21,7 @@
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/Function.h"
 #include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/IntrinsicsX86.h"
 #include "llvm/IR/Module.h"
 
 using namespace tidal;
@@ -185,6 +186,17 @@ void KernelEmitter::emitFor(const StmtNode &S) {
     }
     return emitGpuLoop(S);
   }
+  if (S.Loop == ForKind::Tensorized && S.Extent->Kind == ExprKind::IntImm &&
+      Target.Info.hasByteDot(S.Extent->IntValue)) {
+    std::string Why;
+    std::optional<ByteDot> D = matchByteDot(S, {}, Why);
+    if (!D) {
+      fail("tensorized loop '" + S.Name + "': " + Why);
+      return;
+    }
+    return emitByteDot(*D);
+  }
+  // A tensorized loop the target has no instruction for runs as written.
   Value *Min = emitExpr(S.Min);
   Value *Extent = emitExpr(S.Extent);
   if (Failed)
@@ -214,6 +226,50 @@ void KernelEmitter::emitLoop(const StmtNode &S, Value *Min, Value *End) {
     Latch->setMetadata(llvm::LLVMContext::MD_loop, MD);
   Exit->insertInto(Fn);
   B.SetInsertPoint(Exit);
+}
+
+/// One vpdpbusd for the nest: with the lane and step loops at their first
+/// iteration, the indices address lane 0's accumulator and the first of the
+/// bytes each factor reads (all the lanes' bytes follow, or every lane
+/// reads the same four: one 32-bit load, broadcast).
+void KernelEmitter::emitByteDot(const ByteDot &D) {
+  if (D.Store->Indices.size() != 1 || D.Unsigned->Operands.size() != 1 ||
+      D.Signed->Operands.size() != 1) {
+    fail("tensorized loop '" + D.Lanes->Name +
+         "' has an access indexed per dimension (not flattened)");
+    return;
+  }
+  Vars.push_back({D.Lanes->Name, emitExpr(D.Lanes->Min)});
+  Vars.push_back({D.Steps->Name, emitExpr(D.Steps->Min)});
+  unsigned W = unsigned(D.Width);
+  auto *Lanes = llvm::FixedVectorType::get(B.getInt32Ty(), W);
+  auto Address = [&](const std::string &Name, const Expr &Index,
+                     llvm::Type *Elem) -> Value * {
+    const Buffer *Buf = lookupBuffer(Name);
+    return B.CreateGEP(Elem, Buf->Ptr, emitExpr(Index));
+  };
+  auto Bytes = [&](const ExprNode &L, bool Splat) -> Value * {
+    Value *Addr = Address(L.Name, L.Operands[0], B.getInt8Ty());
+    if (!Splat)
+      return B.CreateAlignedLoad(Lanes, Addr, llvm::Align(1));
+    return B.CreateVectorSplat(
+        W, B.CreateAlignedLoad(B.getInt32Ty(), Addr, llvm::Align(1)));
+  };
+  Value *AccAddr = Address(D.Store->Name, D.Store->index(), B.getInt32Ty());
+  Value *Acc = B.CreateAlignedLoad(Lanes, AccAddr, llvm::Align(4));
+  Value *U = Bytes(*D.Unsigned, D.UnsignedSplat);
+  Value *S = Bytes(*D.Signed, D.SignedSplat);
+  Vars.pop_back();
+  Vars.pop_back();
+  llvm::Intrinsic::ID ID = W == 16  ? llvm::Intrinsic::x86_avx512_vpdpbusd_512
+                           : W == 8 ? llvm::Intrinsic::x86_avx512_vpdpbusd_256
+                                    : llvm::Intrinsic::x86_avx512_vpdpbusd_128;
+  llvm::Function *F = llvm::Intrinsic::getDeclaration(&M, ID);
+  llvm::FunctionType *FT = F->getFunctionType();
+  Value *Sum = B.CreateCall(F, {B.CreateBitCast(Acc, FT->getParamType(0)),
+                                B.CreateBitCast(U, FT->getParamType(1)),
+                                B.CreateBitCast(S, FT->getParamType(2))});
+  B.CreateAlignedStore(B.CreateBitCast(Sum, Lanes), AccAddr, llvm::Align(4));
 }
 
 void KernelEmitter::emitIf(const StmtNode &S) {

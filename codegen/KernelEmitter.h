@@ -21,6 +21,7 @@
 
 #include "codegen/TargetSetup.h"
 #include "compiler/Loop.h"
+#include "compiler/Tensorize.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/IR/IRBuilder.h"
 #include <string>
@@ -62,6 +63,8 @@ private:
   /// A gpu_block / gpu_thread loop on the GPU: its variable is min plus the
   /// block / thread index (NVPTXLoops.cpp); the launch runs the iterations.
   void emitGpuLoop(const StmtNode &S);
+  /// A tensorized byte dot product as the target's instruction.
+  void emitByteDot(const ByteDot &D);
   void emitStore(const StmtNode &S);
   void emitPrefetch(const StmtNode &S);
   void emitAllocate(const StmtNode &S);

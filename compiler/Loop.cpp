@@ -27,12 +27,14 @@ static_assert(static_cast<unsigned>(ScalarType::Bool) ==
 const char *BinaryNames[] = {"add", "sub", "mul", "div", "mod", "min", "max",
                              "lt",  "le",  "gt",  "ge",  "eq",  "ne",  "and",
                              "or",  "xor", "shl", "shr"};
-const char *ForKindNames[] = {"serial",   "parallel",  "vectorized",
-                              "unrolled", "gpu_block", "gpu_thread"};
+const char *ForKindNames[] = {"serial",    "parallel",  "vectorized",
+                              "unrolled",  "gpu_block", "gpu_thread",
+                              "tensorized"};
 const char *DirectiveNames[] = {
-    "split",     "reorder",   "tile",        "vectorize",  "unroll",
-    "parallel",  "gpu_block", "gpu_thread",  "compute_at", "fuse",
-    "gpu_split", "pack",      "cache_write", "store_at",   "prefetch"};
+    "split",       "reorder",  "tile",      "vectorize",
+    "unroll",      "parallel", "gpu_block", "gpu_thread",
+    "compute_at",  "fuse",     "gpu_split", "pack",
+    "cache_write", "store_at", "prefetch",  "tensorize"};
 const char *StorageNames[] = {"input", "output", "weights", "workspace", "temp"};
 
 template <size_t N>
@@ -221,6 +223,24 @@ Expr tidal::broadcast(Expr Scalar, unsigned Lanes) {
   auto N = node(ExprKind::Broadcast, Scalar->Type.withLanes(Lanes));
   N->Operands = {std::move(Scalar)};
   return N;
+}
+
+bool tidal::exprEqual(const Expr &A, const Expr &B) {
+  if (A == B)
+    return true;
+  if (!A || !B)
+    return false;
+  bool SameFloat =
+      A->FloatValue == B->FloatValue ||
+      (A->FloatValue != A->FloatValue && B->FloatValue != B->FloatValue);
+  if (A->Kind != B->Kind || A->Type != B->Type || A->IntValue != B->IntValue ||
+      !SameFloat || A->Op != B->Op || A->Name != B->Name ||
+      A->Operands.size() != B->Operands.size())
+    return false;
+  for (size_t I = 0; I < A->Operands.size(); ++I)
+    if (!exprEqual(A->Operands[I], B->Operands[I]))
+      return false;
+  return true;
 }
 
 Expr tidal::operator+(Expr A, Expr B) { return binary(BinaryOp::Add, A, B); }

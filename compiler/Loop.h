@@ -128,6 +128,9 @@ Expr call(const std::string &Intrinsic, DataType T, std::vector<Expr> Args);
 Expr ramp(Expr Base, Expr Stride, unsigned Lanes);
 Expr broadcast(Expr Scalar, unsigned Lanes);
 
+/// Whether A and B are the same tree (floats compared by value, NaNs equal).
+bool exprEqual(const Expr &A, const Expr &B);
+
 // Arithmetic sugar for lowering code. Integer immediates mix with i64 exprs.
 Expr operator+(Expr A, Expr B);
 Expr operator-(Expr A, Expr B);
@@ -152,7 +155,16 @@ Expr logicalOr(Expr A, Expr B);
 
 /// How a loop runs. Set by the schedule; codegen and later passes act on it.
 enum class ForKind : uint8_t {
-  Serial, Parallel, Vectorized, Unrolled, GpuBlock, GpuThread
+  Serial,
+  Parallel,
+  Vectorized,
+  Unrolled,
+  GpuBlock,
+  GpuThread,
+  /// A nest that computes what one target instruction does
+  /// (compiler/Tensorize.h); codegen emits the instruction where the
+  /// target has it, the loops elsewhere.
+  Tensorized
 };
 llvm::StringRef forKindName(ForKind K);
 std::optional<ForKind> parseForKind(llvm::StringRef Name);
@@ -252,12 +264,29 @@ struct BufferDecl {
 ///   Prefetch   Loops = {buffer, loop}, Factors = {distance}: each iteration
 ///              of the loop first prefetches what the iteration `distance`
 ///              later reads of the buffer (a read-only parameter)
+///   Tensorize  Loops = {loop}: the nest computes what one instruction of
+///              the target does (compiler/Tensorize.h); the loop becomes
+///              Tensorized
 struct Directive {
   enum KindT : uint8_t {
-    Split, Reorder, Tile, Vectorize, Unroll, Parallel, GpuBlock, GpuThread,
-    ComputeAt, Fuse, GpuSplit, Pack, CacheWrite, StoreAt, Prefetch
+    Split,
+    Reorder,
+    Tile,
+    Vectorize,
+    Unroll,
+    Parallel,
+    GpuBlock,
+    GpuThread,
+    ComputeAt,
+    Fuse,
+    GpuSplit,
+    Pack,
+    CacheWrite,
+    StoreAt,
+    Prefetch,
+    Tensorize
   } Kind;
-  static constexpr KindT LastKind = Prefetch;
+  static constexpr KindT LastKind = Tensorize;
   std::vector<std::string> Loops;
   std::vector<int64_t> Factors;
   /// How a split finishes the iterations past the last whole block

@@ -13,6 +13,7 @@
 
 #include "compiler/Diagnostics.h"
 #include "compiler/Loop.h"
+#include "compiler/Tensorize.h"
 #include <set>
 
 using namespace tidal;
@@ -167,6 +168,10 @@ bool KernelVerifier::checkFor(const StmtNode &S) {
     return fail("loop '%" + S.Name + "' has a negative extent");
   if (!LoopNames.insert(S.Name).second)
     return fail("loop name '%" + S.Name + "' is not unique in the kernel");
+  std::string Why;
+  if (S.Loop == ForKind::Tensorized && !matchByteDot(S, K.Params, Why))
+    return fail("tensorized loop '%" + S.Name +
+                "' is not a byte dot product: " + Why);
   if (!bindVar(S.Name, I64))
     return false;
   bool Ok = checkStmt(S.Body);

@@ -93,6 +93,14 @@ struct TargetInfo {
     return {Rows < 1 ? 1 : Rows > 12 ? 12 : Rows, Lanes, Vectors};
   }
 
+  /// Whether the target computes a byte dot product of Lanes i32 lanes
+  /// (compiler/Tensorize.h) in one instruction: vpdpbusd with VNNI, on
+  /// 128 or 256 bits, or 512 with AVX-512, at most the vector width.
+  bool hasByteDot(int64_t Lanes) const {
+    return VNNI && Lanes * 32 <= int64_t(VectorBits) &&
+           (Lanes == 4 || Lanes == 8 || (Lanes == 16 && AVX512));
+  }
+
   /// The fixed description of target Name when no CPU is chosen: x86-64 as
   /// x86-64-v3 (AVX2, FMA), cortex-a53, nvptx as sm_80. Errors on an
   /// unknown name.

@@ -53,6 +53,9 @@
 //                             computed at the top of %c's body, for the
 //                             region %c reads (ComputeAt.cpp: bounds
 //                             inference and when it is legal).
+//   tensorize %j              %j becomes `tensorized` where its nest is a
+//                             pattern that one instruction of the target
+//                             computes (compiler/Tensorize.h).
 //   fuse %a, %b, ..., %f      the perfect nest %a { %b { ... } } (two or more
 //                             loops, outermost first, constant mins and
 //                             extents) becomes one loop %f from 0 with the
@@ -83,6 +86,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Diagnostics.h"
+#include "compiler/Tensorize.h"
 #include "passes/PassRegistry.h"
 #include "passes/loop/CacheWrite.h"
 #include "passes/loop/ComputeAt.h"
@@ -158,10 +162,11 @@ public:
   /// them written, to overlapping storage (nothing may run in parallel).
   /// Private: the parameters no other kernel or graph output sees.
   /// Constant: those every call binds to the weights.
-  Applier(const Kernel &K, bool ParamsMayAlias,
+  Applier(const Kernel &K, const TargetInfo &Target, bool ParamsMayAlias,
           std::set<std::string> Private, std::set<std::string> Constant)
-      : Body(K.Body), Params(K.Params), ParamsMayAlias(ParamsMayAlias),
-        Private(std::move(Private)), Constant(std::move(Constant)) {
+      : Body(K.Body), Params(K.Params), Target(Target),
+        ParamsMayAlias(ParamsMayAlias), Private(std::move(Private)),
+        Constant(std::move(Constant)) {
     collectLoopNames(this->Body, Names);
     for (const BufferDecl &B : this->Params)
       Names.insert(B.Name);
@@ -195,6 +200,7 @@ private:
                        const std::string &Thread, int64_t Factor);
   std::string setKind(const std::string &Loop, ForKind K, bool NeedConst);
   std::string parallel(const std::string &Loop);
+  std::string tensorize(const std::string &Loop);
   const StmtNode *replaceByTwo(const std::string &Loop, const std::string &A,
                                const std::string &B, const char *Pair,
                                std::string &Err);
@@ -215,6 +221,7 @@ private:
   std::map<std::string, ShiftedSplit> Shifted;
 
   std::set<std::string> Names;
+  const TargetInfo &Target;
   bool ParamsMayAlias;
   std::set<std::string> Private, Constant;
 };
@@ -317,6 +324,8 @@ std::string Applier::apply(const Directive &D) {
                        D.Tail == Directive::TailShift});
   case Directive::Prefetch:
     return prefetch(L[0], L[1], D.Factors[0]);
+  case Directive::Tensorize:
+    return tensorize(L[0]);
   case Directive::CacheWrite:
     if (ParamsMayAlias)
       return AliasedParams;
@@ -649,6 +658,25 @@ std::string Applier::setKind(const std::string &Loop, ForKind K,
   return "";
 }
 
+std::string Applier::tensorize(const std::string &Loop) {
+  const StmtNode *L = findLoop(Body, Loop);
+  if (!L)
+    return "unknown loop '%" + Loop + "'";
+  if (L->Loop != ForKind::Serial)
+    return "loop '%" + Loop + "' is already " + forKindName(L->Loop).str();
+  std::string Why;
+  std::optional<ByteDot> D = matchByteDot(*L, Params, Why);
+  if (!D)
+    return "loop '%" + Loop + "' is not a byte dot product, the one " +
+           "pattern tensorize knows: " + Why;
+  if (!Target.hasByteDot(D->Width))
+    return "target " + Target.Name + " (" + Target.CPU +
+           ") has no instruction for a byte dot product of " +
+           std::to_string(D->Width) +
+           " lanes (vpdpbusd: VNNI, 4 or 8 lanes, 16 with AVX-512)";
+  return setKind(Loop, ForKind::Tensorized, false);
+}
+
 std::string Applier::pack(const std::string &Buffer, const PackLayout &L) {
   auto It = std::find_if(Params.begin(), Params.end(),
                          [&](const BufferDecl &B) { return B.Name == Buffer; });
@@ -749,13 +777,14 @@ std::set<std::string> privateParams(const Program &P, const Kernel &K) {
 
 /// Applies Sched to K's body; on success K takes the result, on an illegal
 /// directive K is unchanged and the error names the kernel and directive.
-llvm::Error applyKernelSchedule(Program &P, Kernel &K,
-                                const Schedule &Sched) {
+llvm::Error applyKernelSchedule(Program &P, Kernel &K, const Schedule &Sched,
+                                const TargetInfo &Target) {
   std::set<std::string> Constant;
   for (size_t I = 0; I < K.Params.size(); ++I)
     if (packBindable(P, K.Name, I))
       Constant.insert(K.Params[I].Name);
-  Applier A(K, writtenParamMayAlias(P, K), privateParams(P, K), Constant);
+  Applier A(K, Target, writtenParamMayAlias(P, K), privateParams(P, K),
+            Constant);
   for (size_t I = 0; I < Sched.size(); ++I) {
     std::string Err = A.apply(Sched[I]);
     if (!Err.empty())
@@ -798,7 +827,7 @@ llvm::Error tidal::applySchedule(Module &M, const PassOptions &Opts) {
         User = &S;
     if (User) {
       Used.insert(K.Name);
-      llvm::Error E = applyKernelSchedule(*M.P, K, User->Sched);
+      llvm::Error E = applyKernelSchedule(*M.P, K, User->Sched, Opts.Target);
       if (!E) {
         Packed |= Packs(User->Sched);
         K.Sched.clear();
@@ -807,7 +836,7 @@ llvm::Error tidal::applySchedule(Module &M, const PassOptions &Opts) {
       M.Warnings.push_back(llvm::toString(std::move(E)) +
                            "; the default schedule is kept");
     }
-    if (llvm::Error E = applyKernelSchedule(*M.P, K, K.Sched))
+    if (llvm::Error E = applyKernelSchedule(*M.P, K, K.Sched, Opts.Target))
       return E;
     Packed |= Packs(K.Sched);
     K.Sched.clear();

@@ -139,24 +139,6 @@ Stmt loop::substitute(const Stmt &S, llvm::StringRef Name, const Expr &Repl) {
   return Substituter(Name, Repl).mutate(S);
 }
 
-bool loop::exprEqual(const Expr &A, const Expr &B) {
-  if (A == B)
-    return true;
-  if (!A || !B)
-    return false;
-  bool SameFloat = A->FloatValue == B->FloatValue ||
-                   (A->FloatValue != A->FloatValue &&
-                    B->FloatValue != B->FloatValue);
-  if (A->Kind != B->Kind || A->Type != B->Type || A->IntValue != B->IntValue ||
-      !SameFloat || A->Op != B->Op || A->Name != B->Name ||
-      A->Operands.size() != B->Operands.size())
-    return false;
-  for (size_t I = 0; I < A->Operands.size(); ++I)
-    if (!exprEqual(A->Operands[I], B->Operands[I]))
-      return false;
-  return true;
-}
-
 //===----------------------------------------------------------------------===//
 // Loop names
 //===----------------------------------------------------------------------===//

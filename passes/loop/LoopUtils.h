@@ -42,8 +42,6 @@ bool usesVar(const Stmt &S, llvm::StringRef Name);
 Expr substitute(const Expr &E, llvm::StringRef Name, const Expr &Repl);
 /// S with every free occurrence of variable Name replaced by Repl.
 Stmt substitute(const Stmt &S, llvm::StringRef Name, const Expr &Repl);
-/// Structural equality of two expressions.
-bool exprEqual(const Expr &A, const Expr &B);
 
 /// Adds the names of every For in S to Names.
 void collectLoopNames(const Stmt &S, std::set<std::string> &Names);

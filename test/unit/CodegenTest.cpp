@@ -408,6 +408,27 @@ void writeFile(const std::string &Path, llvm::StringRef Data) {
   OS << Data;
 }
 
+/// Links D/main.c, D/net.o and the runtime into D/net, runs it on D/in.bin
+/// and returns what it wrote to D/out.bin.
+std::unique_ptr<llvm::MemoryBuffer> linkAndRun(const std::string &D,
+                                               const std::string &CC,
+                                               const std::string &Runtime) {
+  std::string Exe = D + "/net", Main = D + "/main.c", Obj = D + "/net.o",
+              In = D + "/in.bin", Out = D + "/out.bin";
+  llvm::StringRef Args[] = {CC,  "-std=c11", "-o", Exe, Main,
+                            Obj, Runtime,    "-I", D};
+  std::string Err;
+  int RC = llvm::sys::ExecuteAndWait(CC, Args, std::nullopt, {}, 0, 0, &Err);
+  INFO(Err);
+  REQUIRE(RC == 0);
+  llvm::StringRef RunArgs[] = {Exe, In, Out};
+  RC = llvm::sys::ExecuteAndWait(Exe, RunArgs, std::nullopt, {}, 0, 0, &Err);
+  REQUIRE(RC == 0);
+  auto Bytes = llvm::MemoryBuffer::getFile(Out);
+  REQUIRE(bool(Bytes));
+  return std::move(*Bytes);
+}
+
 double refMath(int K, float X) {
   switch (K) {
   case 0: return std::exp(X);
@@ -463,21 +484,9 @@ TEST_CASE("codegen: linked objects compute the right numbers", "[codegen][link]"
     Opts.CPU = CPU;
     INFO("cpu '" << CPU << "'");
     writeFile(D + "/net.o", objectOf(P, Opts));
-    std::string Exe = D + "/net", Main = D + "/main.c", Obj = D + "/net.o",
-                In = D + "/in.bin", Out = D + "/out.bin";
-    llvm::StringRef Args[] = {*CC, "-std=c11", "-o", Exe, Main, Obj, Runtime,
-                              "-I", D};
-    std::string Err;
-    int RC = llvm::sys::ExecuteAndWait(*CC, Args, std::nullopt, {}, 0, 0, &Err);
-    INFO(Err);
-    REQUIRE(RC == 0);
-    llvm::StringRef RunArgs[] = {Exe, In, Out};
-    RC = llvm::sys::ExecuteAndWait(Exe, RunArgs, std::nullopt, {}, 0, 0, &Err);
-    REQUIRE(RC == 0);
-    auto Bytes = llvm::MemoryBuffer::getFile(Out);
-    REQUIRE(bool(Bytes));
-    REQUIRE((*Bytes)->getBufferSize() == 4 * (16 + 1 + 12 * 16 + 16 + 16));
-    const float *R = reinterpret_cast<const float *>((*Bytes)->getBufferStart());
+    std::unique_ptr<llvm::MemoryBuffer> Bytes = linkAndRun(D, *CC, Runtime);
+    REQUIRE(Bytes->getBufferSize() == 4 * (16 + 1 + 12 * 16 + 16 + 16));
+    const float *R = reinterpret_cast<const float *>(Bytes->getBufferStart());
     const float *W = reinterpret_cast<const float *>(P.Weights.data());
     double Sum = 0;
     for (int I = 0; I < 16; ++I) {
@@ -489,6 +498,142 @@ TEST_CASE("codegen: linked objects compute the right numbers", "[codegen][link]"
       checkClose(R[17 + 208 + I], std::fmod(X[I], 0.75f), "fmod", I);
     }
     checkClose(R[16], Sum, "sum", 0);
+  }
+  llvm::sys::fs::remove_directories(D);
+}
+
+// Two byte dot products (compiler/Tensorize.h) of extreme bytes (u8 up to
+// 255, i8 down to -128): 16 lanes reading the same four u8 per step
+// (broadcast) and 8 lanes reading four of their own. Tensorized nests are
+// vpdpbusd where the CPU has VNNI (the host's, when it does) and their
+// loops elsewhere (x86-64 baseline); both must give the loops' integers.
+namespace {
+const char *ByteDotProgram = R"(
+program @net {
+  input 0 "a" : u8[64]
+  input 1 "b" : i8[1024]
+  input 2 "a2" : u8[128]
+  input 3 "b2" : i8[128]
+  output 0 "c" : i32[16]
+  output 1 "c2" : i32[8]
+  kernel @splat(%a: u8[64] readonly, %b: i8[1024] readonly, %c: i32[16]) {
+    for %i from 0 extent 16 serial {
+      %c[%i] = 0:i32
+    }
+    for %ko from 0 extent 16 serial {
+      for %j from 0 extent 16 tensorized {
+        for %r from 0 extent 4 serial {
+          %c[%j] = (load %c[%j]:i32 + (cast(load %a[((%ko * 4) + %r)]:u8):i32 * cast(load %b[(((%ko * 64) + (%j * 4)) + %r)]:i8):i32))
+        }
+      }
+    }
+  }
+  kernel @lanes(%a2: u8[128] readonly, %b2: i8[128] readonly, %c2: i32[8]) {
+    for %i from 0 extent 8 serial {
+      %c2[%i] = 0:i32
+    }
+    for %ko from 0 extent 4 serial {
+      for %j from 0 extent 8 tensorized {
+        for %r from 0 extent 4 serial {
+          %c2[%j] = ((cast(load %b2[(((%ko * 32) + (%j * 4)) + %r)]:i8):i32 * cast(load %a2[(((%ko * 32) + (%j * 4)) + %r)]:u8):i32) + load %c2[%j]:i32)
+        }
+      }
+    }
+  }
+  call @splat(input 0, input 1, output 0)
+  call @lanes(input 2, input 3, output 1)
+}
+)";
+
+const char *ByteDotDriver = R"(
+#include "net.h"
+#include <stdio.h>
+int main(int argc, char **argv) {
+  unsigned char a[64], a2[128];
+  signed char b[1024], b2[128];
+  int c[16], c2[8];
+  static _Alignas(64) unsigned char ws[NET_WORKSPACE_SIZE + 1];
+  const void *in[NET_NUM_INPUTS] = {a, b, a2, b2};
+  void *out[NET_NUM_OUTPUTS] = {c, c2};
+  FILE *f = fopen(argv[1], "rb");
+  if (!f || fread(a, 1, 64, f) != 64 || fread(b, 1, 1024, f) != 1024 ||
+      fread(a2, 1, 128, f) != 128 || fread(b2, 1, 128, f) != 128)
+    return 3;
+  fclose(f);
+  if (net_run(in, out, ws) != 0) return 4;
+  f = fopen(argv[2], "wb");
+  fwrite(c, 4, 16, f); fwrite(c2, 4, 8, f);
+  fclose(f);
+  return 0;
+}
+)";
+} // namespace
+
+TEST_CASE("codegen: a tensorized byte dot product computes its loops' numbers",
+          "[codegen][link]") {
+  auto P = parseProgram(ByteDotProgram);
+  REQUIRE(bool(P));
+  REQUIRE(!verifyProgram(**P));
+  auto LLVMIROf = [&](const char *CPU) {
+    CodegenOptions Opts;
+    Opts.CPU = CPU;
+    std::string S;
+    llvm::raw_string_ostream OS(S);
+    REQUIRE(!emitLLVMIR(**P, Opts, OS));
+    return OS.str();
+  };
+  CHECK(contains(LLVMIROf("znver4"), "@llvm.x86.avx512.vpdpbusd.512("));
+  CHECK(contains(LLVMIROf("znver4"), "@llvm.x86.avx512.vpdpbusd.256("));
+  CHECK(!contains(LLVMIROf("x86-64-v3"), "vpdpbusd"));
+
+  auto CC = llvm::sys::findProgramByName("cc");
+  std::string Runtime = runtimeArchive();
+  if (!CC || Runtime.empty()) {
+    WARN("no cc or no libtidalrt.a next to the test binary: link test skipped");
+    return;
+  }
+  llvm::SmallString<128> Dir;
+  REQUIRE(!llvm::sys::fs::createUniqueDirectory("tidal-bytedot-test", Dir));
+  std::string D(Dir.str());
+  uint8_t A[64], A2[128];
+  int8_t B[1024], B2[128];
+  for (int I = 0; I < 64; ++I)
+    A[I] = uint8_t(I % 3 == 0 ? 255 : I * 37);
+  for (int I = 0; I < 1024; ++I)
+    B[I] = int8_t(I % 5 == 0 ? -128 : I * 29);
+  for (int I = 0; I < 128; ++I) {
+    A2[I] = uint8_t(I % 4 == 1 ? 255 : I * 53);
+    B2[I] = int8_t(I % 7 == 0 ? -128 : I % 7 == 1 ? 127 : I * 13);
+  }
+  int32_t Want[24] = {};
+  for (int K = 0; K < 64; ++K)
+    for (int J = 0; J < 16; ++J)
+      Want[J] += int32_t(A[K]) * B[K / 4 * 64 + J * 4 + K % 4];
+  for (int KO = 0; KO < 4; ++KO)
+    for (int J = 0; J < 8; ++J)
+      for (int R = 0; R < 4; ++R)
+        Want[16 + J] +=
+            int32_t(A2[KO * 32 + J * 4 + R]) * B2[KO * 32 + J * 4 + R];
+  std::string In(reinterpret_cast<char *>(A), 64);
+  In.append(reinterpret_cast<char *>(B), 1024);
+  In.append(reinterpret_cast<char *>(A2), 128);
+  In.append(reinterpret_cast<char *>(B2), 128);
+  writeFile(D + "/in.bin", In);
+  writeFile(D + "/net.h", headerOf(**P));
+  writeFile(D + "/main.c", ByteDotDriver);
+  for (const char *CPU : {"", "x86-64"}) { // host features, then baseline
+    CodegenOptions Opts;
+    Opts.CPU = CPU;
+    INFO("cpu '" << CPU << "'");
+    writeFile(D + "/net.o", objectOf(**P, Opts));
+    std::unique_ptr<llvm::MemoryBuffer> Bytes = linkAndRun(D, *CC, Runtime);
+    REQUIRE(Bytes->getBufferSize() == sizeof Want);
+    int32_t Got[24];
+    std::memcpy(Got, Bytes->getBufferStart(), sizeof Got);
+    for (int I = 0; I < 24; ++I) {
+      INFO("lane " << I);
+      CHECK(Got[I] == Want[I]);
+    }
   }
   llvm::sys::fs::remove_directories(D);
 }

@@ -3,10 +3,12 @@
 // The golden-test driver, in the manner of LLVM's `opt`: reads graph IR
 // (text starting with `graph`) or loop IR (text starting with `program`),
 // verifies it, runs the passes named by --passes through the PassManager,
-// and prints the resulting IR to stdout.
+// and prints the resulting IR to stdout (or, with --emit-llvm, the
+// program's LLVM IR, for golden tests of codegen).
 //
 //   tidal-opt [--passes=a,b,c] [--print-after=NAME]... [--print-after-all]
-//             [--verify=0|1] [--target=x86-64] [--vector-bits=N]
+//             [--verify=0|1] [--target=x86-64] [--mcpu=CPU] [--emit-llvm]
+//             [--vector-bits=N]
 //             [--opt-level=N] [--winograd=-1|0|2|4] [--elide-constants=N]
 //             FILE|-
 //
@@ -16,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/Codegen.h"
 #include "compiler/Diagnostics.h"
 #include "compiler/Graph.h"
 #include "compiler/Loop.h"
@@ -43,7 +46,12 @@ struct Options {
   /// The passes see TargetInfo::generic(Target), with VectorBits instead
   /// of its vector width when that is not 0.
   std::string Target = "x86-64";
+  /// When set, the passes see what LLVM says this CPU has (targetInfo())
+  /// instead of the generic description.
+  std::string CPU;
   unsigned VectorBits = 0;
+  /// Write the program's LLVM IR after the passes instead of the loop IR.
+  bool EmitLLVM = false;
   unsigned OptLevel = 2;
   /// PassOptions::Winograd.
   int Winograd = -1;
@@ -104,8 +112,18 @@ llvm::Error loadModule(const Options &O, llvm::StringRef Text, Module &M) {
                    ": expected the IR to start with 'graph' or 'program'");
 }
 
+CodegenOptions codegenOptions(const Options &O) {
+  CodegenOptions C;
+  C.Target = O.Target;
+  C.CPU = O.CPU;
+  C.OptLevel = O.OptLevel;
+  return C;
+}
+
 llvm::Expected<PassOptions> passOptions(const Options &O) {
-  llvm::Expected<TargetInfo> Target = TargetInfo::generic(O.Target);
+  llvm::Expected<TargetInfo> Target = O.CPU.empty()
+                                          ? TargetInfo::generic(O.Target)
+                                          : targetInfo(codegenOptions(O));
   if (!Target)
     return Target.takeError();
   PassOptions P;
@@ -157,7 +175,13 @@ int run(const Options &O) {
     reportErrors(std::move(E), llvm::errs());
     return 1;
   }
-  if (M.P)
+  if (M.P && O.EmitLLVM) {
+    if (llvm::Error E = emitLLVMIR(*M.P, codegenOptions(O), llvm::outs())) {
+      llvm::outs().flush();
+      reportErrors(std::move(E), llvm::errs());
+      return 1;
+    }
+  } else if (M.P)
     printProgram(*M.P, llvm::outs(), LOpts);
   else
     printGraph(*M.G, llvm::outs(), GOpts);
@@ -181,6 +205,11 @@ int main(int argc, char **argv) {
                  "verify the input and the IR after each pass (0 or 1)");
   App.add_option("--target", O.Target,
                  "x86-64 (as x86-64-v3), cortex-a53 or nvptx (as sm_80)");
+  App.add_option("--mcpu", O.CPU,
+                 "the CPU whose features the passes see (as tidalc's "
+                 "--mcpu); default: the target's generic description");
+  App.add_flag("--emit-llvm", O.EmitLLVM,
+               "write the LLVM IR of the program after the passes");
   App.add_option("--vector-bits", O.VectorBits,
                  "widest vector register the schedule may use (default: "
                  "the target's)");
