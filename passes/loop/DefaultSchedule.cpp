@@ -22,7 +22,9 @@
 // A canonical matrix product (Gemm, MatMul and pointwise Conv: init,
 // update and epilogue stages) gets the register-tile schedule of
 // ProductSchedule.cpp instead, and `parallel` for its outermost loop of
-// tiles (or batch) under the same count of stores.
+// tiles (or batch) under the same count of stores. The kernel's other
+// top-level statements (a convolution's padded planes and the copy of its
+// outputs) are scheduled as below.
 //
 // Then threads: the outermost loop of each top-level statement of a CPU
 // kernel runs on the thread pool (`parallel`, of the loop's outer piece when
@@ -153,6 +155,8 @@ public:
     collectLoopNames(K.Body, Names);
   }
   void visit(const Stmt &S);
+  /// Keeps Name from the names the scheduler makes up.
+  void reserve(const std::string &Name) { Names.insert(Name); }
   Schedule Sched;
   /// Loops split for vectorizing, to the name of their outer piece.
   std::map<std::string, std::string> SplitOuter;
@@ -313,14 +317,14 @@ std::vector<Stmt> topStatements(const Stmt &Body) {
   return Body->Kind == StmtKind::Seq ? Body->Stmts : std::vector<Stmt>{Body};
 }
 
-/// Appends `parallel` for the outermost loop of each top-level statement of
-/// K that does enough work and whose iterations provably write different
-/// elements (ParallelLoops.h); a loop split for vectorizing is
-/// parallelized by its outer piece, one vectorized whole is left alone.
-void addParallelLoops(Kernel &K,
+/// Appends `parallel` for the outermost loop of each statement of Top (K's
+/// top-level statements, or some of them) that does enough work and whose
+/// iterations provably write different elements (ParallelLoops.h); a loop
+/// split for vectorizing is parallelized by its outer piece, one vectorized
+/// whole is left alone.
+void addParallelLoops(Kernel &K, const std::vector<Stmt> &Top,
                       const std::map<std::string, std::string> &SplitOuter,
                       const std::set<std::string> &Vectorized) {
-  std::vector<Stmt> Top = topStatements(K.Body);
   bool Threaded = accessesIn(K.Body, false) >= MinParallelStores;
   for (const Stmt &S : Top) {
     if (S->Kind != StmtKind::For || Vectorized.count(S->Name) ||
@@ -405,24 +409,31 @@ llvm::Error tidal::defaultSchedule(Module &M, const PassOptions &Opts) {
           return packBindable(*M.P, K.Name, I);
       return false;
     };
+    bool MayAlias = writtenParamMayAlias(*M.P, K);
+    std::vector<Stmt> Top = topStatements(Flat.Body);
+    Scheduler S(Flat, Opts.Target.VectorBits);
     if (std::optional<ProductSchedule> PS =
             productSchedule(K, Opts.Target, IsConstant)) {
-      K.Sched = std::move(PS->Sched);
-      if (!writtenParamMayAlias(*M.P, K) &&
-          accessesIn(Flat.Body, false) >= MinParallelStores)
-        K.Sched.push_back({Directive::Parallel, {PS->Outer}, {}});
-      continue;
+      Flat.Sched = std::move(PS->Sched);
+      if (!MayAlias && accessesIn(Flat.Body, false) >= MinParallelStores)
+        Flat.Sched.push_back({Directive::Parallel, {PS->Outer}, {}});
+      // The kernel's other statements as any others, below.
+      Top.erase(Top.begin() + PS->First, Top.begin() + PS->First + 3);
+      for (const Directive &D : Flat.Sched)
+        for (const std::string &Name : D.Loops)
+          S.reserve(Name);
     }
-    Scheduler S(Flat, Opts.Target.VectorBits);
-    for (const Stmt &Top : topStatements(Flat.Body))
-      if (Top->Kind == StmtKind::For)
-        S.TopLevel.insert(Top->Name);
-    S.visit(Flat.Body);
-    Flat.Sched = std::move(S.Sched);
-    if (!writtenParamMayAlias(*M.P, K))
-      addParallelLoops(Flat, S.SplitOuter, S.Vectorized);
+    for (const Stmt &T : Top)
+      if (T->Kind == StmtKind::For)
+        S.TopLevel.insert(T->Name);
+    for (const Stmt &T : Top)
+      S.visit(T);
+    Flat.Sched.insert(Flat.Sched.end(), S.Sched.begin(), S.Sched.end());
+    if (!MayAlias)
+      addParallelLoops(Flat, Top, S.SplitOuter, S.Vectorized);
     if (Opts.Target.PrefetchBytes)
-      addPrefetches(Flat.Body, Flat, Opts.Target, Flat.Sched);
+      for (const Stmt &T : Top)
+        addPrefetches(T, Flat, Opts.Target, Flat.Sched);
     K.Sched = std::move(Flat.Sched);
   }
   return llvm::Error::success();

@@ -1,7 +1,10 @@
 //===- ProductSchedule.cpp - Register tiles for canonical products --------===//
 //
 // A canonical product is three top-level loop nests over a scratch result
-// %res (lower-to-loops' canonicalProduct): an init stage storing every
+// %res (lower-to-loops' canonicalProduct), possibly among other stages of
+// the kernel (a convolution's padded planes before it, the copy of its
+// outputs after; default-schedule schedules those as any statement): an
+// init stage storing every
 // element (loops ..., %mi, %ni), an update stage storing it again from a
 // reduction (..., %mu, %nu, %k: %res[.., %mu, %nu] = fma(a, b, %res[..])),
 // and an epilogue stage reading it (..., %m, %n), with the same batch loops
@@ -9,7 +12,8 @@
 // micro-kernel of MLAS and OpenBLAS, written with the directives:
 //
 //   tile %m, %n, %m.o, %n.o, %m.i, %n.i by R, C tail shift
-//   reorder %k, %mu, %nu       (the reduction outside the tile's elements)
+//   reorder %k, %mu, %nu       (the reduction outside the tile's elements;
+//                              a convolution's %ic, %kh, %kw for %k)
 //   compute_at %mi, %n.o       (the init stage and its update stage)
 //   store_at %res, %n.o        (R x C accumulators, local to the tile)
 //   unroll %mu; split %nu, %nu.o, %nu.i by L; unroll %nu.o; vectorize %nu.i
@@ -82,16 +86,16 @@ void unrollAndVectorize(const std::string &Rows, const std::string &Cols,
 }
 
 /// Operand Op of the update's fma (0: A, 1: B) when it is a constant read
-/// at the reduction %k and the loop Var in two of its dimensions and at 0
-/// in the others, and the dimension Var indexes. Packed in panels of a
-/// tile's rows (A) or columns (B), each panel is one contiguous stream of
-/// the reduction's steps, instead of a few elements per step at the
+/// at the loop Var in one dimension, at reduction loops (Red) in others,
+/// each in one, and at 0 in the rest, and the dimension Var indexes. Packed in
+/// panels of a tile's rows (A) or columns (B), each panel is one contiguous
+/// stream of the reduction's steps, instead of a few elements per step at the
 /// matrix's stride (which, at strides of a power of two, maps a panel onto
 /// a few cache sets): 1024^3 SGEMM 25% faster; 3x3 convolutions of 512
 /// channels 10-14%, 1x1 ones 11% (docs/design.md).
 std::optional<std::pair<std::string, int64_t>>
 packable(const Kernel &K, const StmtNode *Update, unsigned Op,
-         const std::string &Red, const std::string &Var,
+         const std::set<std::string> &Red, const std::string &Var,
          const std::function<bool(const std::string &)> &IsConstant) {
   const Expr &V = Update->Value;
   if (V->Kind != ExprKind::Call || V->Name != "fma" || V->Operands.size() != 3)
@@ -106,41 +110,37 @@ packable(const Kernel &K, const StmtNode *Update, unsigned Op,
   if (Decl == K.Params.end() || Decl->Shape.size() != L->Operands.size())
     return std::nullopt;
   std::optional<int64_t> Dim;
-  bool Reduced = false;
+  std::set<std::string> Reduced;
   for (size_t D = 0; D < L->Operands.size(); ++D) {
     const Expr &I = L->Operands[D];
     bool IsVar = I->Kind == ExprKind::Var;
     if (IsVar && I->Name == Var && !Dim)
       Dim = D;
-    else if (IsVar && I->Name == Red && !Reduced)
-      Reduced = true;
+    else if (IsVar && Red.count(I->Name) && Reduced.insert(I->Name).second)
+      continue;
     else if (constInt(I) != 0)
       return std::nullopt;
   }
-  if (!Dim || !Reduced)
+  if (!Dim || Reduced.empty())
     return std::nullopt;
   return std::make_pair(L->Name, *Dim);
 }
 
-} // namespace
-
-std::optional<ProductSchedule> loop::productSchedule(
-    const Kernel &K, const TargetInfo &T,
-    const std::function<bool(const std::string &)> &IsConstant) {
-  if (!K.Body || K.Body->Kind != StmtKind::Seq || K.Body->Stmts.size() != 3)
-    return std::nullopt;
-  const std::vector<Stmt> &Top = K.Body->Stmts;
-  std::vector<const StmtNode *> Init = perfectNest(Top[0]),
-                                Upd = perfectNest(Top[1]),
-                                Out = perfectNest(Top[2]);
-  if (Init.size() < 2 || Upd.size() != Init.size() + 1 ||
-      Out.size() != Init.size())
+/// The schedule of the product whose three stages are Top[First..First+2],
+/// if they are one.
+std::optional<ProductSchedule>
+scheduleStages(const Kernel &K, const std::vector<Stmt> &Top, size_t First,
+               const TargetInfo &T,
+               const std::function<bool(const std::string &)> &IsConstant) {
+  std::vector<const StmtNode *> Init = perfectNest(Top[First]),
+                                Upd = perfectNest(Top[First + 1]),
+                                Out = perfectNest(Top[First + 2]);
+  if (Init.size() < 2 || Upd.size() <= Init.size() || Out.size() != Init.size())
     return std::nullopt;
   const StmtNode *InitStore = onlyStore(Init), *UpdStore = onlyStore(Upd);
   size_t D = Init.size();
   const StmtNode *Mi = Init[D - 2], *Ni = Init[D - 1], *Mu = Upd[D - 2],
-                 *Nu = Upd[D - 1], *Red = Upd[D], *M = Out[D - 2],
-                 *N = Out[D - 1];
+                 *Nu = Upd[D - 1], *M = Out[D - 2], *N = Out[D - 1];
   if (!InitStore || !UpdStore || InitStore->Name != UpdStore->Name ||
       !indexedBy(InitStore, Mi, Ni) || !indexedBy(UpdStore, Mu, Nu))
     return std::nullopt;
@@ -151,8 +151,17 @@ std::optional<ProductSchedule> loop::productSchedule(
     return std::nullopt;
   int64_t Rows = extentOf(M), Cols = extentOf(N);
   if (!Rows || !Cols || extentOf(Mi) != Rows || extentOf(Ni) != Cols ||
-      extentOf(Mu) != Rows || extentOf(Nu) != Cols || !extentOf(Red))
+      extentOf(Mu) != Rows || extentOf(Nu) != Cols)
     return std::nullopt;
+  // The reduction's loops (one `k`, or a convolution's `ic`, `kh`, `kw`).
+  std::vector<std::string> Reduction;
+  for (size_t I = D; I < Upd.size(); ++I) {
+    if (extentOf(Upd[I]) < 2) // compute_at would replace a loop of one
+      return std::nullopt;
+    Reduction.push_back(Upd[I]->Name);
+  }
+  std::set<std::string> Reduced(Reduction.begin(), Reduction.end());
+  const std::string &Red = Reduction.back();
   TargetInfo::Tile Tile = T.registerTile(scalarBits(Decl->Elem));
   if (Tile.Lanes < 2)
     return std::nullopt;
@@ -176,7 +185,10 @@ std::optional<ProductSchedule> loop::productSchedule(
   }
   TileD.Tail = Directive::TailShift;
   S.push_back(TileD);
-  S.push_back({Directive::Reorder, {Red->Name, Mu->Name, Nu->Name}, {}});
+  std::vector<std::string> Order = Reduction;
+  Order.push_back(Mu->Name);
+  Order.push_back(Nu->Name);
+  S.push_back({Directive::Reorder, Order, {}});
   S.push_back({Directive::ComputeAt, {Init.front()->Name, TileLoop}, {}});
   S.push_back({Directive::StoreAt, {Res, TileLoop}, {}});
   // compute_at replaces a loop clamped to one row or column by its index.
@@ -190,10 +202,10 @@ std::optional<ProductSchedule> loop::productSchedule(
     if (Extent % Width)
       S.back().Tail = Directive::TailShift;
   };
-  if (auto BP = packable(K, UpdStore, 1, Red->Name, Nu->Name, IsConstant);
+  if (auto BP = packable(K, UpdStore, 1, Reduced, Nu->Name, IsConstant);
       BP && C < Cols && C > Tile.Lanes)
     Pack(*BP, C, Cols);
-  if (auto AP = packable(K, UpdStore, 0, Red->Name, Mu->Name, IsConstant);
+  if (auto AP = packable(K, UpdStore, 0, Reduced, Mu->Name, IsConstant);
       AP && R > 1) {
     Pack(*AP, R, Rows);
     // Each step of the reduction reads R elements of A's panel, which
@@ -207,11 +219,26 @@ std::optional<ProductSchedule> loop::productSchedule(
     if (T.PrefetchBytes && Step <= 64 &&
         uint64_t(A->sizeInBytes()) > T.L1DataBytes)
       S.push_back({Directive::Prefetch,
-                   {AP->first, Red->Name},
+                   {AP->first, Red},
                    {(int64_t(T.PrefetchBytes) + Step - 1) / Step}});
   }
   unrollAndVectorize(Mi->Name, Ni->Name, R, C, Tile.Lanes, Names, S);
   unrollAndVectorize(MI, NI, R, C, Tile.Lanes, Names, S);
   P.Outer = D > 2 ? Out.front()->Name : (Cols >= 4 * C ? NO : MO);
+  P.First = First;
   return P;
+}
+
+} // namespace
+
+std::optional<ProductSchedule> loop::productSchedule(
+    const Kernel &K, const TargetInfo &T,
+    const std::function<bool(const std::string &)> &IsConstant) {
+  if (!K.Body || K.Body->Kind != StmtKind::Seq || K.Body->Stmts.size() < 3)
+    return std::nullopt;
+  const std::vector<Stmt> &Top = K.Body->Stmts;
+  for (size_t First = 0; First + 3 <= Top.size(); ++First)
+    if (auto P = scheduleStages(K, Top, First, T, IsConstant))
+      return P;
+  return std::nullopt;
 }

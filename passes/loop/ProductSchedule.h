@@ -23,10 +23,14 @@ namespace loop {
 struct ProductSchedule {
   Schedule Sched;
   std::string Outer;
+  /// The product's init stage is the kernel's top-level statement First
+  /// (its update and epilogue the next two); the others are not scheduled.
+  size_t First = 0;
 };
 
-/// The register-tile schedule of K, or none when K's body is not a
-/// canonical product or the target has no tile for its element type.
+/// The register-tile schedule of the first canonical product among K's
+/// top-level statements (three in a row), or none when there is none or
+/// the target has no tile for its element type.
 /// IsConstant tells the parameters every call binds to the weights, whose
 /// layout the schedule may choose (pack).
 std::optional<ProductSchedule>

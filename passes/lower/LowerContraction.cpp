@@ -239,6 +239,56 @@ bool prefersTransposed(int64_t Positions, int64_t Channels, int64_t Lanes) {
          laneUse(Channels, Lanes) > laneUse(Positions, Lanes);
 }
 
+/// The zero-padded planes of a convolution of stride 1 over two spatial
+/// axes (convDepthwise, planesProduct) and their "wide" positions.
+struct Planes {
+  int64_t KH, KW, DH, DW, Wp, OH, OW;
+  /// Hp x Wp, then the (KW - 1) * DW zeros past it that the last taps of
+  /// the last wide positions read.
+  int64_t Size;
+  /// The OH x Wp wide positions q = oh * Wp + ow.
+  int64_t Wide;
+  explicit Planes(const std::vector<WindowAxis> &Axes)
+      : KH(Axes[0].Kernel), KW(Axes[1].Kernel), DH(Axes[0].Dilation),
+        DW(Axes[1].Dilation),
+        Wp(Axes[1].In + Axes[1].PadBegin + Axes[1].PadEnd), OH(Axes[0].Out),
+        OW(Axes[1].Out),
+        Size((Axes[0].In + Axes[0].PadBegin + Axes[0].PadEnd) * Wp +
+             (KW - 1) * DW),
+        Wide(OH * Wp) {}
+};
+
+/// The zero-padded copy of an input plane that convolutions of stride 1
+/// read instead of an im2col matrix (Planes): the input's elements at
+/// (pad begin, pad begin) and zeros around them and past them, row by
+/// row. Store(offset in the plane, value) writes it; In(r, i) is the input
+/// element of row r, column i.
+Stmt paddedPlane(KernelBuilder &B, const std::vector<WindowAxis> &Axes,
+                 ScalarType T, const std::function<Stmt(Expr, Expr)> &Store,
+                 const std::function<Expr(Expr, Expr)> &In) {
+  DataType DT(T);
+  const WindowAxis &AY = Axes[0], &AX = Axes[1];
+  Planes PL(Axes);
+  int64_t Wp = PL.Wp;
+  auto Zeros = [&](Expr Base, int64_t Count) {
+    return loopOver(B, "z", Count, [&](Expr I) {
+      return Store(add(Base, I), constant(DT, 0));
+    });
+  };
+  Stmt Top = Zeros(intImm(0), AY.PadBegin * Wp);
+  Stmt Rows = loopOver(B, "r", AY.In, [&](Expr R) {
+    Expr Row = affine(R, Wp, AY.PadBegin * Wp);
+    Stmt Copy = loopOver(B, "x", AX.In, [&](Expr I) {
+      return Store(add(Row, add(I, intImm(AX.PadBegin))), In(R, I));
+    });
+    return seq({Zeros(Row, AX.PadBegin), Copy,
+                Zeros(add(Row, intImm(AX.PadBegin + AX.In)), AX.PadEnd)});
+  });
+  int64_t Below = (AY.PadBegin + AY.In) * Wp;
+  Stmt Bottom = Zeros(intImm(Below), PL.Size - Below);
+  return seq({Top, Rows, Bottom});
+}
+
 /// The channel chunks of a depthwise convolution (convDepthwise), each
 /// with its own scratch slice, that run on threads: the largest count up to
 /// MaxDepthwiseChunks dividing the channels. Two threads take two chunks
@@ -265,14 +315,8 @@ Stmt convDepthwise(KernelBuilder &B, const Node &N, const ConvShape &S,
   const Value *X = N.Operands[0], *W = N.Operands[1];
   const Value *Bias = optionalOperand(N, 2);
   DataType DT(T);
-  const WindowAxis &AY = Axes[0], &AX = Axes[1];
-  int64_t KH = AY.Kernel, KW = AX.Kernel, DH = AY.Dilation, DW = AX.Dilation;
-  int64_t Hp = AY.In + AY.PadBegin + AY.PadEnd,
-          Wp = AX.In + AX.PadBegin + AX.PadEnd;
-  int64_t OH = AY.Out, OW = AX.Out;
-  // The last taps of the last wide positions read up to (KW - 1) * DW past
-  // the plane: zeros too.
-  int64_t PlaneSize = Hp * Wp + (KW - 1) * DW, WideSize = OH * Wp;
+  Planes PL(Axes);
+  int64_t PlaneSize = PL.Size, WideSize = PL.Wide;
   int64_t Chunks = MaxDepthwiseChunks;
   while (S.Groups % Chunks)
     --Chunks;
@@ -283,39 +327,28 @@ Stmt convDepthwise(KernelBuilder &B, const Node &N, const ConvShape &S,
     B.buffer(Bias);
   std::string Pad = B.scratch("pad", T, Chunks * PlaneSize);
   std::string Wide = B.scratch("wide", T, Chunks * WideSize);
-  auto Zeros = [&](Expr Base, int64_t Count) {
-    return loopOver(B, "z", Count, [&](Expr I) {
-      return store(Pad, add(Base, I), constant(DT, 0));
-    });
-  };
   return loopOver(B, "chunk", Chunks, [&](Expr Q) {
     Expr PadBase = affine(Q, PlaneSize, 0), WideBase = affine(Q, WideSize, 0);
     return loopOver(B, "n", S.Batch, [&](Expr NV) {
       return loopOver(B, "c", PerChunk, [&](Expr CI) {
         Expr C = add(affine(Q, PerChunk, 0), CI);
-        // The padded plane, row by row.
-        Stmt Top = Zeros(PadBase, AY.PadBegin * Wp);
-        Stmt Rows = loopOver(B, "r", AY.In, [&](Expr R) {
-          Expr Row = add(PadBase, affine(R, Wp, (AY.PadBegin) * Wp));
-          Stmt Copy = loopOver(B, "x", AX.In, [&](Expr I) {
-            return store(Pad, add(Row, add(I, intImm(AX.PadBegin))),
-                         B.loadAt(X, {NV, C, R, I}));
-          });
-          return seq({Zeros(Row, AX.PadBegin), Copy,
-                      Zeros(add(Row, intImm(AX.PadBegin + AX.In)), AX.PadEnd)});
-        });
-        Stmt Bottom = Zeros(add(PadBase, intImm((AY.PadBegin + AY.In) * Wp)),
-                            AY.PadEnd * Wp + (KW - 1) * DW);
+        Stmt Plane = paddedPlane(
+            B, Axes, T,
+            [&](Expr Off, Expr V) { return store(Pad, add(PadBase, Off), V); },
+            [&](Expr R, Expr I) {
+              return B.loadAt(X, {NV, C, R, I});
+            });
         Product P;
         P.Rows = 1;
         P.Cols = WideSize;
-        P.Depth = KH * KW;
+        P.Depth = PL.KH * PL.KW;
         P.A = [&](Expr, Expr K) {
-          return B.loadAt(W, {C, intImm(0), K / intImm(KW), K % intImm(KW)});
+          return B.loadAt(W,
+                          {C, intImm(0), K / intImm(PL.KW), K % intImm(PL.KW)});
         };
         P.B = [&](Expr K, Expr J) {
-          Expr Off = add(affine(K / intImm(KW), DH * Wp, 0),
-                         affine(K % intImm(KW), DW, 0));
+          Expr Off = add(affine(K / intImm(PL.KW), PL.DH * PL.Wp, 0),
+                         affine(K % intImm(PL.KW), PL.DW, 0));
           return load(Pad, DT, add(PadBase, add(J, Off)));
         };
         P.Init = [&](Expr, Expr) {
@@ -325,14 +358,14 @@ Stmt convDepthwise(KernelBuilder &B, const Node &N, const ConvShape &S,
           return store(Wide, add(WideBase, J), V);
         };
         Stmt Product = tiledProduct(B, T, P, Tile);
-        Stmt Out = loopOver(B, "oh", OH, [&](Expr OHV) {
-          return loopOver(B, "ow", OW, [&](Expr OWV) {
+        Stmt Out = loopOver(B, "oh", PL.OH, [&](Expr OHV) {
+          return loopOver(B, "ow", PL.OW, [&](Expr OWV) {
             return B.storeResult(
                 {NV, C, OHV, OWV},
-                load(Wide, DT, add(WideBase, add(affine(OHV, Wp, 0), OWV))));
+                load(Wide, DT, add(WideBase, add(affine(OHV, PL.Wp, 0), OWV))));
           });
         });
-        return seq({Top, Rows, Bottom, Product, Out});
+        return seq({Plane, Product, Out});
       });
     });
   });
@@ -535,23 +568,40 @@ Stmt productRow(KernelBuilder &B, ScalarType T, int64_t K, int64_t Cols,
 using BatchIndex = std::vector<Expr>;
 using ProductLoad = std::function<Expr(const BatchIndex &, Expr, Expr)>;
 using ProductStore = std::function<Stmt(const BatchIndex &, Expr, Expr, Expr)>;
+/// The reduction index of a product over several reduction dimensions (a
+/// convolution's input channel and kernel positions), one per dimension.
+using ReductionIndex = std::vector<Expr>;
+using ReductionLoad =
+    std::function<Expr(const BatchIndex &, Expr, const ReductionIndex &)>;
+/// A reduction dimension: its loop's role name and its extent.
+struct ReductionAxis {
+  llvm::StringRef Role;
+  int64_t Extent;
+};
 
 /// The canonical definition of a batch of matrix products (Batch, possibly
 /// empty, outermost), for the targets with a register tile: a scratch
 /// result %res of shape Batch x [Rows, Cols] and three stages,
 ///
 ///   for b_init0.., m_init, n_init:  res[b.., m_init, n_init] = 0
-///   for b_upd0.., m_upd, n_upd, k:
-///     res[b.., m_upd, n_upd] = fma(A(b, m_upd, k), B(b, k, n_upd), res[..])
+///   for b_upd0.., m_upd, n_upd, k..:
+///     res[b.., m_upd, n_upd] = fma(A(b, m_upd, k..), B(b, k.., n_upd),
+///                                  res[..])
 ///   for b0.., m, n:                 Store(b, m, n, res[b.., m, n])
 ///
-/// with one loop per dimension named by its role. The default schedule of
-/// the gemm family tiles it into register-blocked micro-kernels
-/// (DefaultSchedule.cpp); left unscheduled it is still right.
-Stmt canonicalProduct(KernelBuilder &B, ScalarType T,
-                      const std::vector<int64_t> &Batch, int64_t Rows,
-                      int64_t K, int64_t Cols, const ProductLoad &LoadA,
-                      const ProductLoad &LoadB, const ProductStore &Store) {
+/// with one loop per dimension named by its role, a reduction over the
+/// dimensions Reduction (one `k` for a matrix product; `ic`, `kh`, `kw` for
+/// a convolution). The default schedule of the gemm family tiles it into
+/// register-blocked micro-kernels (ProductSchedule.cpp); left unscheduled
+/// it is still right. LoadA(b, m, k..) and LoadB(b, k.., n) give B's
+/// operand as a function of the reduction index (n for B's column).
+Stmt canonicalProduct(
+    KernelBuilder &B, ScalarType T, const std::vector<int64_t> &Batch,
+    int64_t Rows, const std::vector<ReductionAxis> &Reduction, int64_t Cols,
+    const ReductionLoad &LoadA,
+    const std::function<Expr(const BatchIndex &, const ReductionIndex &, Expr)>
+        &LoadB,
+    const ProductStore &Store) {
   DataType DT(T);
   // %res has the batch axes that have loops (not those of size 1).
   std::vector<int64_t> Shape;
@@ -588,16 +638,29 @@ Stmt canonicalProduct(KernelBuilder &B, ScalarType T,
       });
     });
   });
-  Stmt Update = Stage("b_upd", [&](const BatchIndex &BV) {
-    return Loop("m_upd", Rows, [&](Expr M) {
-      return Loop("n_upd", Cols, [&](Expr N) {
-        return Loop("k", K, [&](Expr KV) {
+  // The reduction's loops, outermost first, around the update's store.
+  std::function<Stmt(const BatchIndex &, Expr, Expr, ReductionIndex)> Reduce =
+      [&](const BatchIndex &BV, Expr M, Expr N, ReductionIndex K) {
+        if (K.size() == Reduction.size()) {
           Expr Acc = load(Res, DT, At(BV, M, N));
           return store(
               Res, At(BV, M, N),
-              call("fma", DT, {LoadA(BV, M, KV), LoadB(BV, KV, N), Acc}));
-        });
-      });
+              call("fma", DT, {LoadA(BV, M, K), LoadB(BV, K, N), Acc}));
+        }
+        // No loop for a dimension of one (a 3x1 kernel's kw): the
+        // schedule names only loops that stay.
+        const ReductionAxis &Axis = Reduction[K.size()];
+        auto Inner = [&](Expr KV) {
+          ReductionIndex Deeper = K;
+          Deeper.push_back(KV);
+          return Reduce(BV, M, N, Deeper);
+        };
+        return Axis.Extent == 1 ? Inner(intImm(0))
+                                : Loop(Axis.Role, Axis.Extent, Inner);
+      };
+  Stmt Update = Stage("b_upd", [&](const BatchIndex &BV) {
+    return Loop("m_upd", Rows, [&](Expr M) {
+      return Loop("n_upd", Cols, [&](Expr N) { return Reduce(BV, M, N, {}); });
     });
   });
   Stmt Out = Stage("b", [&](const BatchIndex &BV) {
@@ -608,6 +671,22 @@ Stmt canonicalProduct(KernelBuilder &B, ScalarType T,
     });
   });
   return seq({Init, Update, Out});
+}
+
+/// The canonical product with one reduction dimension `k` of K terms.
+Stmt canonicalProduct(KernelBuilder &B, ScalarType T,
+                      const std::vector<int64_t> &Batch, int64_t Rows,
+                      int64_t K, int64_t Cols, const ProductLoad &LoadA,
+                      const ProductLoad &LoadB, const ProductStore &Store) {
+  return canonicalProduct(
+      B, T, Batch, Rows, {{"k", K}}, Cols,
+      [&](const BatchIndex &BV, Expr M, const ReductionIndex &KV) {
+        return LoadA(BV, M, KV[0]);
+      },
+      [&](const BatchIndex &BV, const ReductionIndex &KV, Expr N) {
+        return LoadB(BV, KV[0], N);
+      },
+      Store);
 }
 
 /// Res[i, j] = sum over k < K of LoadA(i, k) * LoadB(k, j), for i < Rows
@@ -638,27 +717,120 @@ std::vector<Expr> batchIndex(llvm::ArrayRef<int64_t> Batch,
   return Idx;
 }
 
+/// Whether the canonical product's column tiles, the last shifted inwards
+/// (ProductSchedule.cpp), compute more than 1/16 more columns for Cols
+/// columns than the Positions output positions they stand for; convTiled's
+/// last tile is narrower and does no more than the positions. Measured on
+/// x86-64, single convolutions against convTiled: pointwise, 7x7 outputs
+/// (49 positions in two tiles of 32) 12% slower, 14x14 (196 in 7) 9%,
+/// 28x28 (784 in 25) even; over padded planes (planesProduct, 3x3
+/// kernels), 4-6% more columns 5-11% faster, 10-14% more -9% to +10%,
+/// a third more 22-37% slower.
+bool redoesTooMuch(int64_t Cols, int64_t Positions, const RegisterTile &Tile) {
+  int64_t C = std::min(Tile.columns(), Cols);
+  return (Cols + C - 1) / C * C * 16 > Positions * 17;
+}
+
+/// The largest scratch a convolution over padded planes may take, the
+/// planes and the wide outputs together: past it, the chunked im2col of
+/// convTiled (as Winograd's whole-image buffers, docs/design.md).
+constexpr int64_t MaxPlanesBytes = int64_t(32) << 20;
+
+/// A dense convolution (one group) of stride 1 over two spatial axes as the
+/// gemm family's canonical product over zero-padded planes, no im2col:
+///
+///   pad[n, c, i]        each input plane padded (paddedPlane), Hp x Wp
+///   res[n, m, q]      = sum over ic, kh, kw of W[m, ic, kh, kw] *
+///                       pad[n, ic, q + kh * dh * Wp + kw * dw]
+///                       (canonicalProduct: init, update and epilogue,
+///                       which stores res to wide[n, m, q]; the reduction's
+///                       three loops keep every address affine)
+///   y[n, m, oh, ow]   = wide[n, m, oh * Wp + ow] + bias[m], through the
+///                       fused epilogue
+///
+/// for the OH x Wp "wide" positions q = oh * Wp + ow of the padded plane:
+/// each kernel tap is a contiguous run of the plane from q on, so the
+/// product's column tiles load vectors of it directly, as they would the
+/// rows of an im2col matrix, which is never written (convDepthwise does the
+/// same per channel). The Wp - OW wide columns past each output row are
+/// computed and dropped by the copy. None where the scratch would pass
+/// MaxPlanesBytes or the product would rather be transposed (convTiled).
+std::optional<Stmt> planesProduct(KernelBuilder &B, const Node &N,
+                                  const ConvShape &S,
+                                  const std::vector<WindowAxis> &Axes,
+                                  ScalarType T, const RegisterTile &Tile) {
+  if (S.Groups != 1 || Axes.size() != 2 || Axes[0].Stride != 1 ||
+      Axes[1].Stride != 1)
+    return std::nullopt;
+  Planes PL(Axes);
+  int64_t PlaneSize = PL.Size, Wide = PL.Wide;
+  const Value *X = N.Operands[0], *W = N.Operands[1];
+  int64_t Bytes =
+      (S.C * PlaneSize + S.M * Wide) * S.Batch * int64_t(scalarBits(T) / 8);
+  if (Bytes > MaxPlanesBytes || redoesTooMuch(Wide, PL.OH * PL.OW, Tile) ||
+      (W->constantData() && prefersTransposed(PL.OH * PL.OW, S.M, Tile.Lanes)))
+    return std::nullopt;
+  const Value *Bias = optionalOperand(N, 2);
+  DataType DT(T);
+  B.buffer(X);
+  std::string Pad =
+      B.scratch("pad", T, S.Batch * S.C * PlaneSize, {S.Batch, S.C, PlaneSize});
+  Stmt Padded = loopOver(B, "n", S.Batch, [&](Expr NV) {
+    return loopOver(B, "c", S.C, [&](Expr C) {
+      return paddedPlane(
+          B, Axes, T,
+          [&](Expr Off, Expr V) {
+            return store(Pad, {NV, C, Off}, V);
+          },
+          [&](Expr R, Expr I) {
+            return B.loadAt(X, {NV, C, R, I});
+          });
+    });
+  });
+  std::string WideRes =
+      B.scratch("wide", T, S.Batch * S.M * Wide, {S.Batch, S.M, Wide});
+  Stmt Product = canonicalProduct(
+      B, T, {S.Batch}, S.M, {{"ic", S.C}, {"kh", PL.KH}, {"kw", PL.KW}}, Wide,
+      [&](const BatchIndex &, Expr M, const ReductionIndex &K) {
+        return B.loadAt(W, {M, K[0], K[1], K[2]});
+      },
+      [&](const BatchIndex &BV, const ReductionIndex &K, Expr J) {
+        Expr Off = add(affine(K[1], PL.DH * PL.Wp, 0), affine(K[2], PL.DW, 0));
+        return load(Pad, DT, {BV[0], K[0], add(J, Off)});
+      },
+      [&](const BatchIndex &BV, Expr M, Expr J, Expr V) {
+        return store(WideRes, {BV[0], M, J}, V);
+      });
+  Stmt Out = loopOver(B, "n", S.Batch, [&](Expr NV) {
+    return loopOver(B, "m", S.M, [&](Expr M) {
+      return loopOver(B, "oh", PL.OH, [&](Expr OHV) {
+        return loopOver(B, "ow", PL.OW, [&](Expr OWV) {
+          Expr V = load(WideRes, DT, {NV, M, add(affine(OHV, PL.Wp, 0), OWV)});
+          if (Bias)
+            V = V + B.loadAt(Bias, {M});
+          return B.storeResult({NV, M, OHV, OWV}, V);
+        });
+      });
+    });
+  });
+  return seq({Padded, Product, Out});
+}
+
 /// A pointwise convolution of one group as the canonical product of the
 /// gemm family, per image n: Y[n] = W * X[n] + bias over views that merge
 /// the spatial axes (W as [M, C], X as [N, C, P], the result as [N, M, P],
 /// P output positions), so that the default schedule tiles it like a Gemm
 /// (ProductSchedule.cpp). None where the group's epilogue cannot be read
 /// through the view, where convTiled would transpose the product, and
-/// where the schedule's column tiles, the last shifted inwards, would redo
-/// more than 1/16 of the positions: there the lowering's own tiles, whose
-/// last is narrower (convTiled), do less work. Measured on x86-64: 7x7
-/// outputs (49 positions in two tiles of 32) 12% slower than convTiled,
-/// 14x14 (196 in 7) 9%, 28x28 (784 in 25) even.
+/// where the schedule's column tiles would redo too much (redoesTooMuch).
 std::optional<Stmt> pointwiseProduct(KernelBuilder &B, const Node &N,
                                      const ConvShape &S, ScalarType T,
                                      const RegisterTile &Tile) {
   int64_t P = product(S.OutSpatial);
-  int64_t Cols = std::min(Tile.columns(), P);
   const Value *X = N.Operands[0], *W = N.Operands[1];
   if (S.Groups != 1 ||
       (W->constantData() && prefersTransposed(P, S.M, Tile.Lanes)) ||
-      (P + Cols - 1) / Cols * Cols * 16 > P * 17 ||
-      !B.viewResult({S.Batch, S.M, P}))
+      redoesTooMuch(P, P, Tile) || !B.viewResult({S.Batch, S.M, P}))
     return std::nullopt;
   const Value *Bias = optionalOperand(N, 2);
   std::vector<int64_t> XView = {S.Batch, S.C, P}, WView = {S.M, S.C};
@@ -704,9 +876,13 @@ llvm::Expected<Stmt> lower::lowerConv(const Node &N, KernelBuilder &B) {
       if (int64_t M = winogradTileSize(N, WS, *Axes, B.options()))
         return convWinograd(B, N, WS, M, T, *Tile);
     }
-    if (isPointwise(*Axes))
-      if (std::optional<Stmt> P = pointwiseProduct(B, N, *S, T, *Tile))
-        return *P;
+    // A pointwise convolution that is no canonical product reads its
+    // input in place (convTiled): a padded copy would only add work.
+    std::optional<Stmt> P = isPointwise(*Axes)
+                                ? pointwiseProduct(B, N, *S, T, *Tile)
+                                : planesProduct(B, N, *S, *Axes, T, *Tile);
+    if (P)
+      return *P;
     if (S->Groups > 1 && S->Cg == 1 && S->Mg == 1 && Axes->size() == 2 &&
         (*Axes)[0].Stride == 1 && (*Axes)[1].Stride == 1)
       return convDepthwise(B, N, *S, *Axes, T, *Tile);

@@ -6,9 +6,9 @@
 // definition. The configurations cover 1-D to 3-D windows, groups
 // (depthwise, with a multiplier), strides, dilations, asymmetric pads,
 // pads wider than the kernel, pointwise planes (the lowering's tiles and
-// the canonical product), kernels wider than the unroll limit, ceil_mode
-// end pads and both AveragePool divisors, Gemm's transposes and C shapes,
-// and MatMul's broadcasting and 1-D operands.
+// the canonical product), stride-1 products over padded planes, kernels wider
+// than the unroll limit, ceil_mode end pads and both AveragePool divisors,
+// Gemm's transposes and C shapes, and MatMul's broadcasting and 1-D operands.
 //
 //===----------------------------------------------------------------------===//
 
@@ -203,6 +203,57 @@ TEST_CASE("Conv: groups, strides, dilations and pads in 1 to 3 spatial axes",
     Data Want = convRef(C.X, T.Inputs[0], C.W, T.Inputs[1],
                         C.Bias ? &T.Inputs[2] : nullptr, C.Group, C.Win);
     expectClose(T.run(), Want);
+  }
+}
+
+TEST_CASE("Conv: stride 1 over padded planes against the definition",
+          "[lowering][conv]") {
+  // Dense convolutions of stride 1 whose wide positions fill the tiles
+  // (planesProduct): pads on all sides, two images, a dilated 3x1 kernel
+  // (no kw loop) with pads on one side, a 5x5 kernel; each must lower to
+  // the padded planes (a %wide scratch), and the 8x8 output, whose wide
+  // positions would waste a third of the tiles, to im2col.
+  struct Config {
+    Shape X, W;
+    Window Win;
+    bool Planes;
+  };
+  std::vector<Config> Configs = {
+      {{1, 3, 3, 62},
+       {5, 3, 3, 3},
+       {{3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}},
+       true},
+      {{2, 2, 6, 64},
+       {3, 2, 3, 1},
+       {{3, 1}, {1, 1}, {2, 0, 1, 0}, {2, 1}},
+       true},
+      {{1, 2, 4, 126},
+       {4, 2, 5, 5},
+       {{5, 5}, {1, 1}, {2, 2, 2, 2}, {1, 1}},
+       true},
+      {{1, 2, 8, 8},
+       {4, 2, 3, 3},
+       {{3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}},
+       false},
+  };
+  for (const Config &C : Configs) {
+    INFO("X [" << C.X[0] << "," << C.X[1] << "," << C.X[2] << "," << C.X[3]
+               << "], kernel " << C.W[2] << "x" << C.W[3]);
+    Case T;
+    Value *X = T.input(TensorType(ElemType::F32, C.X));
+    Value *W = T.input(TensorType(ElemType::F32, C.W));
+    Value *B = T.input(TensorType(ElemType::F32, {C.W[0]}));
+    AttrMap A = C.Win.attrs(false);
+    A["group"] = int64_t(1);
+    T.node(OpKind::Conv, {X, W, B},
+           TensorType(ElemType::F32, C.Win.outShape(C.X, C.W[0])), A);
+    Kernel K = T.lower();
+    bool Wide =
+        std::any_of(K.Params.begin(), K.Params.end(),
+                    [](const BufferDecl &P) { return P.Name == "wide"; });
+    CHECK(Wide == C.Planes);
+    expectClose(T.run(), convRef(C.X, T.Inputs[0], C.W, T.Inputs[1],
+                                 &T.Inputs[2], 1, C.Win));
   }
 }
 
