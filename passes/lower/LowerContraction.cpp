@@ -239,54 +239,101 @@ bool prefersTransposed(int64_t Positions, int64_t Channels, int64_t Lanes) {
          laneUse(Channels, Lanes) > laneUse(Positions, Lanes);
 }
 
-/// The zero-padded planes of a convolution of stride 1 over two spatial
-/// axes (convDepthwise, planesProduct) and their "wide" positions.
+/// The zero-padded input planes of a convolution over two spatial axes
+/// (convDepthwise, planesProduct), cut by the strides SH x SW into phases
+/// (as space-to-depth does): phase (rp, cp) holds the padded input's
+/// elements (SH h + rp, SW w + cp) at (h, w), Hq x Wq of them, so that
+/// each kernel tap reads one phase at the output's position plus a
+/// constant, a contiguous run of "wide" positions q = oh * Wq + ow. Of
+/// stride 1, one phase: the padded plane.
 struct Planes {
-  int64_t KH, KW, DH, DW, Wp, OH, OW;
-  /// Hp x Wp, then the (KW - 1) * DW zeros past it that the last taps of
-  /// the last wide positions read.
+  int64_t KH, KW, DH, DW, SH, SW, Hq, Wq, OH, OW;
+  /// A phase's elements: Hq x Wq, then the zeros past them that the last
+  /// taps of the last wide positions read.
   int64_t Size;
-  /// The OH x Wp wide positions q = oh * Wp + ow.
+  /// The OH x Wq wide positions.
   int64_t Wide;
   explicit Planes(const std::vector<WindowAxis> &Axes)
       : KH(Axes[0].Kernel), KW(Axes[1].Kernel), DH(Axes[0].Dilation),
-        DW(Axes[1].Dilation),
-        Wp(Axes[1].In + Axes[1].PadBegin + Axes[1].PadEnd), OH(Axes[0].Out),
-        OW(Axes[1].Out),
-        Size((Axes[0].In + Axes[0].PadBegin + Axes[0].PadEnd) * Wp +
-             (KW - 1) * DW),
-        Wide(OH * Wp) {}
+        DW(Axes[1].Dilation), SH(Axes[0].Stride), SW(Axes[1].Stride),
+        Hq(ceilDivPos(padded(Axes[0]), SH)),
+        Wq(ceilDivPos(padded(Axes[1]), SW)), OH(Axes[0].Out), OW(Axes[1].Out),
+        Size(Hq * Wq + (KW - 1) * DW / SW), Wide(OH * Wq) {}
+  int64_t phases() const { return SH * SW; }
+  /// The phase and the offset in it that kernel tap (KH, KW) reads for
+  /// wide position Q.
+  std::pair<Expr, Expr> tap(Expr Q, Expr KHV, Expr KWV) const {
+    auto Split = [](Expr K, int64_t D, int64_t S) {
+      Expr Pos = affine(K, D, 0);
+      return S == 1 ? std::make_pair(intImm(0), Pos)
+                    : std::make_pair(Pos % intImm(S), Pos / intImm(S));
+    };
+    auto [RP, RowShift] = Split(KHV, DH, SH);
+    auto [CP, ColShift] = Split(KWV, DW, SW);
+    Expr Phase = SW == 1 ? RP : add(affine(RP, SW, 0), CP);
+    return {Phase, add(Q, add(affine(RowShift, Wq, 0), ColShift))};
+  }
+
+private:
+  static int64_t padded(const WindowAxis &A) {
+    return A.In + A.PadBegin + A.PadEnd;
+  }
 };
 
-/// The zero-padded copy of an input plane that convolutions of stride 1
-/// read instead of an im2col matrix (Planes): the input's elements at
-/// (pad begin, pad begin) and zeros around them and past them, row by
-/// row. Store(offset in the plane, value) writes it; In(r, i) is the input
-/// element of row r, column i.
+/// The phases of the zero-padded input planes of a convolution (Planes)
+/// that its taps read, row by row: the input's elements and zeros around
+/// and past them. Store(phase, offset in it, value) writes them; In(r, i)
+/// is the input element of row r, column i.
 Stmt paddedPlane(KernelBuilder &B, const std::vector<WindowAxis> &Axes,
-                 ScalarType T, const std::function<Stmt(Expr, Expr)> &Store,
+                 ScalarType T,
+                 const std::function<Stmt(int64_t, Expr, Expr)> &Store,
                  const std::function<Expr(Expr, Expr)> &In) {
   DataType DT(T);
   const WindowAxis &AY = Axes[0], &AX = Axes[1];
   Planes PL(Axes);
-  int64_t Wp = PL.Wp;
-  auto Zeros = [&](Expr Base, int64_t Count) {
-    return loopOver(B, "z", Count, [&](Expr I) {
-      return Store(add(Base, I), constant(DT, 0));
-    });
+  // The phase indices [first, end) that hold input elements of phase P of
+  // an axis, and whether some tap reads phase P.
+  auto Inside = [](const WindowAxis &A, int64_t S, int64_t Q, int64_t P) {
+    int64_t First =
+        std::min(Q, ceilDivPos(std::max<int64_t>(A.PadBegin - P, 0), S));
+    int64_t Last = A.In - 1 + A.PadBegin - P;
+    int64_t End = Last < 0 ? First : std::min(Q, Last / S + 1);
+    return std::make_pair(First, std::max(First, End));
   };
-  Stmt Top = Zeros(intImm(0), AY.PadBegin * Wp);
-  Stmt Rows = loopOver(B, "r", AY.In, [&](Expr R) {
-    Expr Row = affine(R, Wp, AY.PadBegin * Wp);
-    Stmt Copy = loopOver(B, "x", AX.In, [&](Expr I) {
-      return Store(add(Row, add(I, intImm(AX.PadBegin))), In(R, I));
-    });
-    return seq({Zeros(Row, AX.PadBegin), Copy,
-                Zeros(add(Row, intImm(AX.PadBegin + AX.In)), AX.PadEnd)});
-  });
-  int64_t Below = (AY.PadBegin + AY.In) * Wp;
-  Stmt Bottom = Zeros(intImm(Below), PL.Size - Below);
-  return seq({Top, Rows, Bottom});
+  auto Read = [](int64_t K, int64_t D, int64_t S, int64_t P) {
+    for (int64_t I = 0; I < K; ++I)
+      if (I * D % S == P)
+        return true;
+    return false;
+  };
+  std::vector<Stmt> Phases;
+  for (int64_t RP = 0; RP < PL.SH; ++RP)
+    for (int64_t CP = 0; CP < PL.SW; ++CP) {
+      if (!Read(PL.KH, PL.DH, PL.SH, RP) || !Read(PL.KW, PL.DW, PL.SW, CP))
+        continue;
+      int64_t Phase = RP * PL.SW + CP;
+      auto Zeros = [&](Expr Base, int64_t Count) {
+        return loopOver(B, "z", Count, [&](Expr I) {
+          return Store(Phase, add(Base, I), constant(DT, 0));
+        });
+      };
+      auto [H0, H1] = Inside(AY, PL.SH, PL.Hq, RP);
+      auto [W0, W1] = Inside(AX, PL.SW, PL.Wq, CP);
+      Stmt Top = Zeros(intImm(0), H0 * PL.Wq);
+      Stmt Rows = loopOver(B, "r", H1 - H0, [&](Expr R) {
+        Expr Row = affine(R, PL.Wq, H0 * PL.Wq);
+        Expr InRow = affine(R, PL.SH, PL.SH * H0 + RP - AY.PadBegin);
+        Stmt Copy = loopOver(B, "x", W1 - W0, [&](Expr I) {
+          Expr InCol = affine(I, PL.SW, PL.SW * W0 + CP - AX.PadBegin);
+          return Store(Phase, add(Row, add(I, intImm(W0))), In(InRow, InCol));
+        });
+        return seq(
+            {Zeros(Row, W0), Copy, Zeros(add(Row, intImm(W1)), PL.Wq - W1)});
+      });
+      Stmt Bottom = Zeros(intImm(H1 * PL.Wq), PL.Size - H1 * PL.Wq);
+      Phases.push_back(seq({Top, Rows, Bottom}));
+    }
+  return seq(Phases);
 }
 
 /// The channel chunks of a depthwise convolution (convDepthwise), each
@@ -297,7 +344,7 @@ Stmt paddedPlane(KernelBuilder &B, const std::vector<WindowAxis> &Axes,
 constexpr int64_t MaxDepthwiseChunks = 4;
 
 /// A depthwise convolution (one input and one output channel per group) of
-/// stride 1 over two spatial axes, without im2col: per image and channel,
+/// stride 1 or 2 over two spatial axes, without im2col: per image and channel,
 /// the input plane is copied into a zero-padded plane Pad of Hp x Wp (its
 /// borders the pads), and the outputs are a one-row register-tiled product
 /// (RegisterTile.h) over the "wide" positions q = oh * Wp + ow of that
@@ -306,9 +353,11 @@ constexpr int64_t MaxDepthwiseChunks = 4;
 /// run of Pad. The wide positions with ow >= OW are computed and dropped:
 /// the outputs are copied from Wide through the epilogue. Per output, one
 /// store to Pad, where im2col makes KH x KW (3x3 convolutions of 192
-/// channels on 28x28 outputs 1.8x faster, of 576 on 14x14 2.7x). The channels
-/// go in chunks (MaxDepthwiseChunks), outermost, each with its slice of Pad
-/// and Wide, so that the chunk loop runs on threads.
+/// channels on 28x28 outputs 1.8x faster, of 576 on 14x14 2.7x). Of
+/// stride 2, Pad holds the plane's 2 x 2 phases and a tap reads one of
+/// them (Planes::tap). The channels go in chunks (MaxDepthwiseChunks),
+/// outermost, each with its slice of Pad and Wide, so that the chunk loop
+/// runs on threads.
 Stmt convDepthwise(KernelBuilder &B, const Node &N, const ConvShape &S,
                    const std::vector<WindowAxis> &Axes, ScalarType T,
                    const RegisterTile &Tile) {
@@ -316,7 +365,7 @@ Stmt convDepthwise(KernelBuilder &B, const Node &N, const ConvShape &S,
   const Value *Bias = optionalOperand(N, 2);
   DataType DT(T);
   Planes PL(Axes);
-  int64_t PlaneSize = PL.Size, WideSize = PL.Wide;
+  int64_t PlaneSize = PL.phases() * PL.Size, WideSize = PL.Wide;
   int64_t Chunks = MaxDepthwiseChunks;
   while (S.Groups % Chunks)
     --Chunks;
@@ -329,12 +378,20 @@ Stmt convDepthwise(KernelBuilder &B, const Node &N, const ConvShape &S,
   std::string Wide = B.scratch("wide", T, Chunks * WideSize);
   return loopOver(B, "chunk", Chunks, [&](Expr Q) {
     Expr PadBase = affine(Q, PlaneSize, 0), WideBase = affine(Q, WideSize, 0);
+    // Offset Off of phase Phase in the chunk's slice of Pad.
+    auto InPad = [&](Expr Phase, Expr Off) {
+      if (Phase->Kind == ExprKind::IntImm && Phase->IntValue == 0)
+        return add(PadBase, Off);
+      return add(PadBase, add(affine(Phase, PL.Size, 0), Off));
+    };
     return loopOver(B, "n", S.Batch, [&](Expr NV) {
       return loopOver(B, "c", PerChunk, [&](Expr CI) {
         Expr C = add(affine(Q, PerChunk, 0), CI);
         Stmt Plane = paddedPlane(
             B, Axes, T,
-            [&](Expr Off, Expr V) { return store(Pad, add(PadBase, Off), V); },
+            [&](int64_t Phase, Expr Off, Expr V) {
+              return store(Pad, InPad(intImm(Phase), Off), V);
+            },
             [&](Expr R, Expr I) {
               return B.loadAt(X, {NV, C, R, I});
             });
@@ -347,9 +404,8 @@ Stmt convDepthwise(KernelBuilder &B, const Node &N, const ConvShape &S,
                           {C, intImm(0), K / intImm(PL.KW), K % intImm(PL.KW)});
         };
         P.B = [&](Expr K, Expr J) {
-          Expr Off = add(affine(K / intImm(PL.KW), PL.DH * PL.Wp, 0),
-                         affine(K % intImm(PL.KW), PL.DW, 0));
-          return load(Pad, DT, add(PadBase, add(J, Off)));
+          auto [Phase, Off] = PL.tap(J, K / intImm(PL.KW), K % intImm(PL.KW));
+          return load(Pad, DT, InPad(Phase, Off));
         };
         P.Init = [&](Expr, Expr) {
           return Bias ? B.loadAt(Bias, {C}) : constant(DT, 0);
@@ -362,7 +418,7 @@ Stmt convDepthwise(KernelBuilder &B, const Node &N, const ConvShape &S,
           return loopOver(B, "ow", PL.OW, [&](Expr OWV) {
             return B.storeResult(
                 {NV, C, OHV, OWV},
-                load(Wide, DT, add(WideBase, add(affine(OHV, PL.Wp, 0), OWV))));
+                load(Wide, DT, add(WideBase, add(affine(OHV, PL.Wq, 0), OWV))));
           });
         });
         return seq({Plane, Product, Out});
@@ -731,30 +787,40 @@ bool redoesTooMuch(int64_t Cols, int64_t Positions, const RegisterTile &Tile) {
   return (Cols + C - 1) / C * C * 16 > Positions * 17;
 }
 
+/// The largest stride of a depthwise convolution over padded planes: its
+/// input is cut into stride x stride phases (Planes), all of which a 3x3
+/// kernel reads at stride 2; past that, taps skip whole phases.
+constexpr int64_t MaxPlaneStride = 2;
+
 /// The largest scratch a convolution over padded planes may take, the
 /// planes and the wide outputs together: past it, the chunked im2col of
 /// convTiled (as Winograd's whole-image buffers, docs/design.md).
 constexpr int64_t MaxPlanesBytes = int64_t(32) << 20;
 
-/// A dense convolution (one group) of stride 1 over two spatial axes as the
-/// gemm family's canonical product over zero-padded planes, no im2col:
+/// A dense convolution (one group) of stride 1 over two spatial axes as
+/// the gemm family's canonical product over zero-padded planes, no im2col:
 ///
 ///   pad[n, c, i]        each input plane padded (paddedPlane), Hp x Wp
 ///   res[n, m, q]      = sum over ic, kh, kw of W[m, ic, kh, kw] *
 ///                       pad[n, ic, q + kh * dh * Wp + kw * dw]
 ///                       (canonicalProduct: init, update and epilogue,
-///                       which stores res to wide[n, m, q]; the reduction's
-///                       three loops keep every address affine)
+///                       which stores res to wide[n, m, q]; the
+///                       reduction's three loops named by role)
 ///   y[n, m, oh, ow]   = wide[n, m, oh * Wp + ow] + bias[m], through the
 ///                       fused epilogue
 ///
-/// for the OH x Wp "wide" positions q = oh * Wp + ow of the padded plane:
-/// each kernel tap is a contiguous run of the plane from q on, so the
-/// product's column tiles load vectors of it directly, as they would the
-/// rows of an im2col matrix, which is never written (convDepthwise does the
-/// same per channel). The Wp - OW wide columns past each output row are
-/// computed and dropped by the copy. None where the scratch would pass
-/// MaxPlanesBytes or the product would rather be transposed (convTiled).
+/// for the OH x Wp "wide" positions q = oh * Wp + ow of a plane: each
+/// kernel tap is a contiguous run of the plane from q on, so the product's
+/// column tiles load vectors of it directly, as they would the rows of an
+/// im2col matrix, which is never written (convDepthwise does the same per
+/// channel). The Wp - OW wide columns past each output row are computed
+/// and dropped by the copy. Of stride 2 it would read the planes' phases
+/// (Planes), as convDepthwise does: measured and not kept
+/// (docs/design.md). None where the reduction is shorter than the
+/// output channels (3x3 kernels over 3 input channels: 7-12% slower than
+/// im2col), the columns computed would pass the outputs by too much
+/// (redoesTooMuch), the scratch would pass MaxPlanesBytes, or the product
+/// would rather be transposed (convTiled).
 std::optional<Stmt> planesProduct(KernelBuilder &B, const Node &N,
                                   const ConvShape &S,
                                   const std::vector<WindowAxis> &Axes,
@@ -767,7 +833,11 @@ std::optional<Stmt> planesProduct(KernelBuilder &B, const Node &N,
   const Value *X = N.Operands[0], *W = N.Operands[1];
   int64_t Bytes =
       (S.C * PlaneSize + S.M * Wide) * S.Batch * int64_t(scalarBits(T) / 8);
-  if (Bytes > MaxPlanesBytes || redoesTooMuch(Wide, PL.OH * PL.OW, Tile) ||
+  // Per output position, the planes' last stage copies M outputs where
+  // im2col writes C x KH x KW elements: planes pay where the copy is the
+  // smaller (measured above).
+  if (S.C * PL.KH * PL.KW < S.M || Bytes > MaxPlanesBytes ||
+      redoesTooMuch(Wide, PL.OH * PL.OW, Tile) ||
       (W->constantData() && prefersTransposed(PL.OH * PL.OW, S.M, Tile.Lanes)))
     return std::nullopt;
   const Value *Bias = optionalOperand(N, 2);
@@ -779,7 +849,7 @@ std::optional<Stmt> planesProduct(KernelBuilder &B, const Node &N,
     return loopOver(B, "c", S.C, [&](Expr C) {
       return paddedPlane(
           B, Axes, T,
-          [&](Expr Off, Expr V) {
+          [&](int64_t, Expr Off, Expr V) {
             return store(Pad, {NV, C, Off}, V);
           },
           [&](Expr R, Expr I) {
@@ -795,8 +865,8 @@ std::optional<Stmt> planesProduct(KernelBuilder &B, const Node &N,
         return B.loadAt(W, {M, K[0], K[1], K[2]});
       },
       [&](const BatchIndex &BV, const ReductionIndex &K, Expr J) {
-        Expr Off = add(affine(K[1], PL.DH * PL.Wp, 0), affine(K[2], PL.DW, 0));
-        return load(Pad, DT, {BV[0], K[0], add(J, Off)});
+        Expr Off = PL.tap(J, K[1], K[2]).second; // one phase
+        return load(Pad, DT, {BV[0], K[0], Off});
       },
       [&](const BatchIndex &BV, Expr M, Expr J, Expr V) {
         return store(WideRes, {BV[0], M, J}, V);
@@ -805,7 +875,7 @@ std::optional<Stmt> planesProduct(KernelBuilder &B, const Node &N,
     return loopOver(B, "m", S.M, [&](Expr M) {
       return loopOver(B, "oh", PL.OH, [&](Expr OHV) {
         return loopOver(B, "ow", PL.OW, [&](Expr OWV) {
-          Expr V = load(WideRes, DT, {NV, M, add(affine(OHV, PL.Wp, 0), OWV)});
+          Expr V = load(WideRes, DT, {NV, M, add(affine(OHV, PL.Wq, 0), OWV)});
           if (Bias)
             V = V + B.loadAt(Bias, {M});
           return B.storeResult({NV, M, OHV, OWV}, V);
@@ -884,7 +954,8 @@ llvm::Expected<Stmt> lower::lowerConv(const Node &N, KernelBuilder &B) {
     if (P)
       return *P;
     if (S->Groups > 1 && S->Cg == 1 && S->Mg == 1 && Axes->size() == 2 &&
-        (*Axes)[0].Stride == 1 && (*Axes)[1].Stride == 1)
+        (*Axes)[0].Stride <= MaxPlaneStride &&
+        (*Axes)[1].Stride <= MaxPlaneStride)
       return convDepthwise(B, N, *S, *Axes, T, *Tile);
     return convTiled(B, N, *S, *Axes, T, *Tile);
   }

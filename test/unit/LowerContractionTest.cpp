@@ -136,6 +136,16 @@ TEST_CASE("Conv: groups, strides, dilations and pads in 1 to 3 spatial axes",
        4,
        {{5, 3}, {1, 1}, {3, 0, 1, 2}, {1, 2}},
        false}, // depthwise, stride 1: padded planes
+      {{2, 4, 9, 11},
+       {4, 1, 3, 3},
+       4,
+       {{3, 3}, {2, 1}, {1, 0, 2, 1}, {2, 1}},
+       true}, // depthwise, strides 2 x 1: phases of padded planes
+      {{1, 3, 8, 9},
+       {3, 1, 3, 2},
+       3,
+       {{3, 2}, {2, 2}, {1, 1, 0, 1}, {1, 2}},
+       false}, // depthwise, stride 2, dilated columns
       {{1, 2, 3, 4},
        {2, 1, 2, 2},
        2,
@@ -206,8 +216,7 @@ TEST_CASE("Conv: groups, strides, dilations and pads in 1 to 3 spatial axes",
   }
 }
 
-TEST_CASE("Conv: stride 1 over padded planes against the definition",
-          "[lowering][conv]") {
+TEST_CASE("Conv: padded planes against the definition", "[lowering][conv]") {
   // Dense convolutions of stride 1 whose wide positions fill the tiles
   // (planesProduct): pads on all sides, two images, a dilated 3x1 kernel
   // (no kw loop) with pads on one side, a 5x5 kernel; each must lower to
@@ -234,6 +243,11 @@ TEST_CASE("Conv: stride 1 over padded planes against the definition",
       {{1, 2, 8, 8},
        {4, 2, 3, 3},
        {{3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}},
+       false},
+      // Of stride 2 (im2col: convTiled).
+      {{1, 2, 5, 126},
+       {5, 2, 3, 3},
+       {{3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}},
        false},
   };
   for (const Config &C : Configs) {
