@@ -4,12 +4,12 @@
 // %res (lower-to-loops' canonicalProduct), possibly among other stages of
 // the kernel (a convolution's padded planes before it, the copy of its
 // outputs after; default-schedule schedules those as any statement): an
-// init stage storing every
-// element (loops ..., %mi, %ni), an update stage storing it again from a
-// reduction (..., %mu, %nu, %k: %res[.., %mu, %nu] = fma(a, b, %res[..])),
-// and an epilogue stage reading it (..., %m, %n), with the same batch loops
-// in front of each. Its default schedule is the register-blocked
-// micro-kernel of MLAS and OpenBLAS, written with the directives:
+// init stage storing every element (loops ..., %mi, %ni), an update stage
+// storing it again from a reduction (..., %mu, %nu, %k: %res[.., %mu, %nu]
+// = fma(a, b, %res[..])), and an epilogue stage reading it (..., %m, %n),
+// with the same batch loops in front of each. Its default schedule is the
+// register-blocked micro-kernel of MLAS and OpenBLAS, written with the
+// directives:
 //
 //   tile %m, %n, %m.o, %n.o, %m.i, %n.i by R, C tail shift
 //   reorder %k, %mu, %nu       (the reduction outside the tile's elements;
@@ -87,10 +87,10 @@ void unrollAndVectorize(const std::string &Rows, const std::string &Cols,
 
 /// Operand Op of the update's fma (0: A, 1: B) when it is a constant read
 /// at the loop Var in one dimension, at reduction loops (Red) in others,
-/// each in one, and at 0 in the rest, and the dimension Var indexes. Packed in
-/// panels of a tile's rows (A) or columns (B), each panel is one contiguous
-/// stream of the reduction's steps, instead of a few elements per step at the
-/// matrix's stride (which, at strides of a power of two, maps a panel onto
+/// each in one, and at 0 in the rest, and the dimension Var indexes.
+/// Packed in panels of a tile's rows (A) or columns (B), each panel is one
+/// contiguous stream of the reduction's steps, instead of a few elements
+/// per step at the matrix's stride (which, at strides of a power of two, maps a panel onto
 /// a few cache sets): 1024^3 SGEMM 25% faster; 3x3 convolutions of 512
 /// channels 10-14%, 1x1 ones 11% (docs/design.md).
 std::optional<std::pair<std::string, int64_t>>

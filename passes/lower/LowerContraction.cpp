@@ -649,8 +649,8 @@ struct ReductionAxis {
 /// dimensions Reduction (one `k` for a matrix product; `ic`, `kh`, `kw` for
 /// a convolution). The default schedule of the gemm family tiles it into
 /// register-blocked micro-kernels (ProductSchedule.cpp); left unscheduled
-/// it is still right. LoadA(b, m, k..) and LoadB(b, k.., n) give B's
-/// operand as a function of the reduction index (n for B's column).
+/// it is still right. LoadA(b, m, k..) and LoadB(b, k.., n) read the
+/// operands at a reduction index (one expression per reduction axis).
 Stmt canonicalProduct(
     KernelBuilder &B, ScalarType T, const std::vector<int64_t> &Batch,
     int64_t Rows, const std::vector<ReductionAxis> &Reduction, int64_t Cols,
