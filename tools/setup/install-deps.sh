@@ -10,7 +10,7 @@ pkgs=(
   # compiler build
   llvm-19-dev clang-19 lld-19 llvm-19-tools libzstd-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libcli11-dev catch2
-  cmake ninja-build
+  cmake ninja-build libjemalloc-dev
   # model tests (reference set export, conformance data)
   python3-onnx python3-torch python3-torchvision python3-numpy
   # cortex-a53 target: cross runtime, cross link, emulation

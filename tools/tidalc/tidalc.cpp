@@ -26,6 +26,19 @@
 
 using namespace tidal;
 
+#ifdef TIDAL_JEMALLOC
+/// jemalloc's options, read from this symbol when it starts: memory in
+/// transparent huge pages (2 MiB instead of 4 KiB per page fault), and what
+/// is freed kept for the next allocation instead of given back, as a
+/// compile is one short process. Measured on resnet50 (x86-64, 159 MB of
+/// weights): 7.2-10.1 s -> 5.0-8.1 s, page faults (system time) 2.3 s ->
+/// 1.5 s; the output is the same bytes.
+extern "C" {
+const char *malloc_conf =
+    "thp:always,metadata_thp:auto,dirty_decay_ms:-1,muzzy_decay_ms:-1";
+}
+#endif
+
 namespace {
 /// The flags of `tidalc compile` as parsed, before they are checked.
 struct CompileFlags {
