@@ -6,7 +6,8 @@
 #                outcomes (test/conformance/*.tsv) and docs/ops*.md: the only
 #                verb that writes the records `make test` holds each case to
 #   make bench   the reference models against ONNX Runtime (1 and 2 threads),
-#                SGEMM against OpenBLAS and the core's peak; writes
+#                twelve unseen ones (1 thread), SGEMM against OpenBLAS and
+#                the core's peak; writes
 #                docs/performance.md
 #   make clean   remove the build folder
 # Variables: BUILD (build folder), PYTHON (needs onnx, numpy, torch), SHARED
@@ -71,7 +72,8 @@ bench: build
 	fi
 	@tools/setup/install-deps.sh bench
 	@$(PYTHON) test/scripts/bench.py --tidalc $(TIDALC) --shared-dir $(SHARED) \
-	  --models-dir $(BUILD)/models --work $(BUILD)/bench --report docs/performance.md
+	  --models-dir $(BUILD)/models --unseen-dir $(BUILD)/models-unseen \
+	  --work $(BUILD)/bench --report docs/performance.md
 
 clean:
 	rm -rf $(BUILD)

@@ -8,8 +8,12 @@
   ...), each a median of --runs runs, and the median of the rounds is
   reported, with ratio = ort_ms / tidal_ms (above 1: Tidal is faster), the
   geometric mean per thread count, and the time `tidalc compile` takes.
-  On x86-64 each model is compiled, linked and checked once (tidalc run
-  --keep) and its driver timed in every round.
+  On x86-64 each model is compiled, linked and checked against PyTorch's
+  output once (tidalc run --compare --keep) and its driver timed in every
+  round; a model whose numbers are wrong is n/a.
+- Unseen models (--unseen-dir, exported by export_unseen.py): torchvision
+  graphs outside the reference set, at other opsets, the same way on one
+  thread: what no schedule was tuned on.
 - SGEMM 1024^3 on one thread: a MatMul model (A an input, B a constant)
   compiled by Tidal against numpy's OpenBLAS (OPENBLAS_CORETYPE unset,
   OPENBLAS_NUM_THREADS=1), both as GFLOP/s, and the measured fp32 FMA peak
@@ -28,7 +32,7 @@ never fails this script, and it never runs in CI: a measurement that
 fails is shown as n/a.
 
     bench.py [--names resnet18,ic_resnet8] [--threads 1,2] [--runs 50]
-             [--rounds 3] [--report docs/performance.md]
+             [--rounds 3] [--report docs/performance.md] [--unseen-dir DIR]
 """
 import datetime
 import math
@@ -41,6 +45,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import export_unseen  # noqa: E402
 import tidal_test as tt  # noqa: E402
 
 MEDIAN = re.compile(r"median_ms=([0-9.]+)")
@@ -92,6 +97,8 @@ def parse_args():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", default="1,2")
     p.add_argument("--report", default=None, help="write the results here (Markdown)")
+    p.add_argument("--unseen-dir", default=None,
+                   help="export the unseen models (export_unseen.py) here and bench them")
     return p.parse_args()
 
 
@@ -111,8 +118,11 @@ def tidal_build(args, case, work):
         return None
     d = os.path.join(work, "run_" + os.path.basename(case))
     model, data = tt.case_files(case)
-    r = tt.run([args.tidalc, "run", model, "--inputs", data, "--keep", d]
+    r = tt.run([args.tidalc, "run", model, "--inputs", data, "--compare", "--keep", d]
                + tt.target_args(args), timeout=1800)
+    if r.rc != 0:
+        print("  tidal failed on %s: %s" % (os.path.basename(case),
+              tt.first_error(r.err + r.out) or "exit %s" % r.rc), file=sys.stderr)
     return d if r.rc == 0 else None
 
 
@@ -186,22 +196,25 @@ def pct(x, y):
     return "%.0f%%" % (100 * x / y) if x and y else "n/a"
 
 
-def bench_models(args, work):
+def bench_models(args, work, models_dir, names, thread_counts):
     rows = []
     print("%-15s %8s %10s %10s %8s %10s" % ("model", "threads", "tidal_ms", "ort_ms",
                                              "speedup", "compile_s"))
-    for name in tt.model_names(args):
-        case = os.path.join(args.models_dir, name)
+    for name in names:
+        case = os.path.join(models_dir, name)
         compile_s = compile_seconds(args, case, work)
         built = tidal_build(args, case, work)
-        for threads in args.thread_counts:
+        if args.target == "x86-64" and not built:
+            rows.append((name, thread_counts[0], None, None, None, compile_s))
+            continue
+        for threads in thread_counts:
             t, o = interleaved(args, case, threads, built)
             ratio = o / t if t and o else None
             rows.append((name, threads, t, o, ratio, compile_s))
             print("%-15s %8d %10s %10s %8s %10s" % (
                 name, threads, fmt(t, "%.4f"), fmt(o, "%.4f"), fmt(ratio, "%.2fx"),
                 fmt(compile_s, "%.2f")), flush=True)
-    for threads in args.thread_counts:
+    for threads in thread_counts:
         g = geomean([r[4] for r in rows if r[1] == threads])
         print("threads %d: geometric mean speedup %s" % (threads, fmt(g, "%.2fx")))
     return rows
@@ -355,7 +368,24 @@ def machine():
     return "%s, %d cores, %s" % (cpu, os.cpu_count() or 0, platform.platform())
 
 
-def write_report(path, args, rows, k, q):
+def model_table(rows, thread_counts):
+    """Markdown lines: one row per model and thread count, then the
+    geometric mean of the speedups per thread count."""
+    lines = ["| model | threads | Tidal ms | ORT ms | speedup | compile s |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, threads, t, o, ratio, cs in rows:
+        lines.append("| %s | %d | %s | %s | %s | %s |" % (
+            name, threads, fmt(t, "%.3f"), fmt(o, "%.3f"), fmt(ratio, "%.2fx"), fmt(cs, "%.1f")))
+    lines.append("")
+    for threads in thread_counts:
+        g = geomean([r[4] for r in rows if r[1] == threads])
+        lines.append("- %d thread%s: geometric mean speedup %s over %d models."
+                     % (threads, "" if threads == 1 else "s", fmt(g, "%.2fx"),
+                        len([r for r in rows if r[1] == threads and r[4]])))
+    return lines
+
+
+def write_report(path, args, rows, unseen, k, q):
     lines = ["# Performance", "",
              "Written by `make bench` (test/scripts/bench.py) on %s, on %s. Latencies "
              "are medians of %d rounds, each the median of %d runs, Tidal and ONNX Runtime "
@@ -363,18 +393,14 @@ def write_report(path, args, rows, k, q):
              "run on the same number of threads. Absolute times move with the machine's "
              "load; compare ratios of one run only. Benchmarks never run in CI."
              % (datetime.date.today().isoformat(), machine(), args.rounds, args.runs,
-                "1.30 (../shared/peer)"), "",
-             "| model | threads | Tidal ms | ORT ms | speedup | compile s |",
-             "|---|---:|---:|---:|---:|---:|"]
-    for name, threads, t, o, ratio, cs in rows:
-        lines.append("| %s | %d | %s | %s | %s | %s |" % (
-            name, threads, fmt(t, "%.3f"), fmt(o, "%.3f"), fmt(ratio, "%.2fx"), fmt(cs, "%.1f")))
-    lines.append("")
-    for threads in args.thread_counts:
-        g = geomean([r[4] for r in rows if r[1] == threads])
-        lines.append("- %d thread%s: geometric mean speedup %s over %d models."
-                     % (threads, "" if threads == 1 else "s", fmt(g, "%.2fx"),
-                        len([r for r in rows if r[1] == threads and r[4]])))
+                "1.30 (../shared/peer)"), ""]
+    lines += model_table(rows, args.thread_counts)
+    if unseen:
+        lines += ["", "Models no schedule was tuned on (test/scripts/export_unseen.py: "
+                  "torchvision graphs outside the reference set, opsets 9 to 17), one "
+                  "thread, each checked against PyTorch's output before it is timed "
+                  "(n/a: not run or wrong):", ""]
+        lines += model_table(unseen, [1])
     lines += ["", "| one core, fp32 | GFLOP/s | share |", "|---|---:|---:|",
               "| peak (16 independent FMA chains) | %s | 100%% |" % fmt(k["peak"], "%.0f"),
               "| OpenBLAS SGEMM 1024^3 | %s | %s of peak |" % (fmt(k["blas"], "%.0f"),
@@ -406,11 +432,19 @@ def main():
     args.thread_counts = [int(t) for t in args.threads.split(",")]
     work = tt.work_dir(args.work, "bench")
     tt.export_models(args.shared_dir, args.models_dir)
-    rows = bench_models(args, work)
+    rows = bench_models(args, work, args.models_dir, tt.model_names(args),
+                        args.thread_counts)
+    unseen = []
+    if args.unseen_dir:
+        unseen_dir = os.path.abspath(args.unseen_dir)
+        tt.export_models(args.shared_dir, unseen_dir, script=os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "export_unseen.py"),
+            names=export_unseen.NAMES)
+        unseen = bench_models(args, work, unseen_dir, export_unseen.NAMES, [1])
     k = bench_kernels(args, work, rows)
     q = bench_qemu(args, work)
     if args.report:
-        write_report(args.report, args, rows, k, q)
+        write_report(args.report, args, rows, unseen, k, q)
 
 
 if __name__ == "__main__":

@@ -374,19 +374,20 @@ def export_script_digest(script):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def export_models(shared_dir, models_dir, python="/usr/bin/python3"):
-    """Exports the reference set once; a stamp file holding the digest of
-    export.py marks a finished export, so a changed export.py (new weights,
-    new expected outputs) exports again."""
+def export_models(shared_dir, models_dir, python="/usr/bin/python3", script=None,
+                  names=REFERENCE_MODELS):
+    """Exports the reference set (or names, by script) once; a stamp file
+    holding the digest of the script marks a finished export, so a changed
+    script (new weights, new expected outputs) exports again."""
     stamp = os.path.join(models_dir, ".exported")
-    script = os.path.join(shared_dir, "models", "export.py")
+    script = script or os.path.join(shared_dir, "models", "export.py")
     digest = export_script_digest(script)
-    if os.path.exists(stamp) and models_ready(models_dir):
+    if os.path.exists(stamp) and models_ready(models_dir, names):
         with open(stamp) as f:
             if f.read().strip() == digest:
                 return
     os.makedirs(models_dir, exist_ok=True)
     r = run([python, script, models_dir], timeout=1800)
-    if r.rc != 0 or not models_ready(models_dir):
-        fail("exporting the reference models failed:\n%s%s" % (r.out, r.err))
+    if r.rc != 0 or not models_ready(models_dir, names):
+        fail("exporting the models of %s failed:\n%s%s" % (script, r.out, r.err))
     write_text(stamp, digest + "\n")
