@@ -42,9 +42,11 @@ std::string onnxShapeStr(const onnx::TensorShapeProto &Shape);
 bool fitsDeclaration(const onnx::TypeProto_Tensor &Declared,
                      const TensorType &T);
 /// Converts a TensorProto, reading external data from files relative to
-/// BaseDir under the rules of ONNX's external data security model.
-llvm::Expected<Tensor> tensorFromProto(const onnx::TensorProto &P,
-                                       llvm::StringRef BaseDir);
+/// BaseDir under the rules of ONNX's external data security model; each
+/// file read is appended to ReadFiles (where set) unless it is there.
+llvm::Expected<Tensor>
+tensorFromProto(const onnx::TensorProto &P, llvm::StringRef BaseDir,
+                std::vector<std::string> *ReadFiles = nullptr);
 /// The IR name of an ONNX value: the same, except that an empty name
 /// becomes "v".
 std::string sanitizeName(llvm::StringRef Name);
@@ -107,6 +109,8 @@ struct ModelState {
   /// Graph inputs (ONNX names) some node needed to be constants
   /// (compileTimeInputs()).
   std::set<std::string> CompileTimeInputs;
+  /// ImportOptions::ReadFiles.
+  std::vector<std::string> *ReadFiles = nullptr;
 };
 
 class NodeImporter {

@@ -51,9 +51,8 @@ class ModelImporter {
 public:
   ModelImporter(const onnx::ModelProto &Model, std::string BaseDir,
                 const ImportOptions &Opts)
-      : Model(Model), Opts(Opts),
-        G(std::make_unique<Graph>()), M{*G, std::move(BaseDir), {}, {}, {},
-                                        {}, {}, {}} {}
+      : Model(Model), Opts(Opts), G(std::make_unique<Graph>()),
+        M{*G, std::move(BaseDir), {}, {}, {}, {}, {}, {}, Opts.ReadFiles} {}
 
   llvm::Expected<std::unique_ptr<Graph>> run();
   /// Imports the nodes only as far as needed to learn which graph inputs
@@ -288,7 +287,7 @@ ModelImporter::materializeInputs(const onnx::NodeProto &P) {
     auto It = M.Initializers.find(In);
     if (It == M.Initializers.end())
       continue;
-    auto T = tensorFromProto(*It->second, M.BaseDir);
+    auto T = tensorFromProto(*It->second, M.BaseDir, M.ReadFiles);
     if (!T)
       return "initializer '" + In + "': " + llvm::toString(T.takeError());
     M.Values[In] = G->createConstant(sanitizeName(In), std::move(*T));
@@ -422,7 +421,7 @@ void ModelImporter::importOutputs() {
     if (M.Failed.count(Name))
       continue;
     if (!M.Values.count(Name) && M.Initializers.count(Name)) {
-      auto T = tensorFromProto(*M.Initializers[Name], M.BaseDir);
+      auto T = tensorFromProto(*M.Initializers[Name], M.BaseDir, M.ReadFiles);
       if (!T) {
         Errors.add(graphError("graph output '" + Name +
                               "': " + llvm::toString(T.takeError())));
@@ -616,6 +615,8 @@ tidal::importOnnxModel(llvm::StringRef Path, const ImportOptions &Opts) {
   onnx::ModelProto Model;
   if (auto E = readModelFile(Path, Model))
     return std::move(E);
+  if (Opts.ReadFiles)
+    Opts.ReadFiles->push_back(Path.str());
   std::string Dir = llvm::sys::path::parent_path(Path).str();
   return ModelImporter(Model, Dir, Opts).run();
 }

@@ -31,6 +31,11 @@ struct ImportOptions {
   /// initializer listed as a graph input may be bound too (its value is only
   /// a default in ONNX). A name that is not a graph input is an error.
   std::map<std::string, Tensor> BoundInputs;
+  /// Where set, importOnnxModel appends every file it reads, each once: the
+  /// model's path as given, then each external data file as the model's
+  /// folder joined with the tensor's location (relative where the model's
+  /// path is): what a build system's depfile lists (tidalc compile -MD).
+  std::vector<std::string> *ReadFiles = nullptr;
 };
 
 /// Imports the model at Path. A file that cannot be read is a plain error;

@@ -44,7 +44,7 @@ void onnximport::importConstant(NodeImporter &N) {
   std::optional<Tensor> T;
   if (A == "value") {
     if (const onnx::TensorProto *P = N.attrTensor("value")) {
-      auto R = tensorFromProto(*P, N.M.BaseDir);
+      auto R = tensorFromProto(*P, N.M.BaseDir, N.M.ReadFiles);
       if (!R)
         return N.fail(llvm::toString(R.takeError()));
       T = std::move(*R);
@@ -74,7 +74,7 @@ void onnximport::importConstantOfShape(NodeImporter &N) {
     return;
   Tensor Fill(TensorType(ElemType::F32, {}));
   if (const onnx::TensorProto *P = N.attrTensor("value")) {
-    auto R = tensorFromProto(*P, N.M.BaseDir);
+    auto R = tensorFromProto(*P, N.M.BaseDir, N.M.ReadFiles);
     if (!R)
       return N.fail(llvm::toString(R.takeError()));
     if (R->Type.numElements() != 1)

@@ -13,8 +13,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/ImporterImpl.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include <climits>
 #include <cstring>
 #include <fcntl.h>
@@ -296,8 +298,9 @@ void readTypedFields(const onnx::TensorProto &P, Tensor &T) {
 
 } // namespace
 
-llvm::Expected<Tensor> onnximport::tensorFromProto(const onnx::TensorProto &P,
-                                                   llvm::StringRef BaseDir) {
+llvm::Expected<Tensor>
+onnximport::tensorFromProto(const onnx::TensorProto &P, llvm::StringRef BaseDir,
+                            std::vector<std::string> *ReadFiles) {
   std::string What = P.name().empty() ? "tensor" : "tensor '" + P.name() + "'";
   auto Fail = [&](const llvm::Twine &Why) {
     return makeError(What + ": " + Why);
@@ -330,6 +333,13 @@ llvm::Expected<Tensor> onnximport::tensorFromProto(const onnx::TensorProto &P,
     std::vector<uint8_t> Data;
     if (auto E = readExternalBytes(*Path, *Ref, Bytes, Data))
       return Fail(llvm::toString(std::move(E)));
+    if (ReadFiles) {
+      llvm::SmallString<256> Read(BaseDir);
+      llvm::sys::path::append(Read, Ref->Location);
+      llvm::sys::path::remove_dots(Read);
+      if (!llvm::is_contained(*ReadFiles, Read))
+        ReadFiles->push_back(std::string(Read));
+    }
     T = Tensor(Type, std::move(Data));
   } else if (P.has_raw_data()) {
     if (P.raw_data().size() != Bytes)

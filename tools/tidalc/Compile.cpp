@@ -141,7 +141,8 @@ llvm::Error tidal::checkModelReadable(llvm::StringRef Path) {
 }
 
 llvm::Expected<std::unique_ptr<Program>>
-tidal::compileToProgram(const CompileOptions &Opts, llvm::StringRef Name) {
+tidal::compileToProgram(const CompileOptions &Opts, llvm::StringRef Name,
+                        std::vector<std::string> *ReadFiles) {
   if (llvm::Error E = checkTarget(Opts.Target))
     return std::move(E);
   if (llvm::Error E = checkPrintAfter(Opts.PrintAfter))
@@ -154,10 +155,19 @@ tidal::compileToProgram(const CompileOptions &Opts, llvm::StringRef Name) {
   ImportOptions IO;
   IO.InputShapes = Opts.InputShapes;
   IO.BoundInputs = Opts.BoundInputs;
+  IO.ReadFiles = ReadFiles;
   llvm::Expected<std::unique_ptr<Graph>> G =
       importOnnxModel(Opts.ModelPath, IO);
   if (!G)
     return G.takeError();
+  if (ReadFiles) {
+    for (const std::string &F : Opts.BoundInputFiles)
+      if (!llvm::is_contained(*ReadFiles, F))
+        ReadFiles->push_back(F);
+    if (!Opts.ScheduleFile.empty() &&
+        !llvm::is_contained(*ReadFiles, Opts.ScheduleFile))
+      ReadFiles->push_back(Opts.ScheduleFile);
+  }
   Module M;
   M.G = std::move(*G);
   PassManager PM(llvm::outs());
@@ -257,9 +267,38 @@ static llvm::Error emitInPlace(llvm::StringRef Dest, EmitFn Emit) {
   return E;
 }
 
+/// Path as make reads it in a rule: spaces and '#' escaped with a
+/// backslash, '$' doubled.
+static std::string makeEscaped(llvm::StringRef Path) {
+  std::string S;
+  for (char C : Path) {
+    if (C == ' ' || C == '#')
+      S += '\\';
+    if (C == '$')
+      S += '$';
+    S += C;
+  }
+  return S;
+}
+
+static void writeDepFile(const DepFile &Dep,
+                         const std::vector<std::string> &Targets,
+                         llvm::raw_ostream &OS) {
+  for (size_t I = 0; I < Targets.size(); ++I)
+    OS << (I ? " " : "") << makeEscaped(Targets[I]);
+  OS << ":";
+  for (const std::string &P : Dep.Prereqs)
+    OS << " \\\n  " << makeEscaped(P);
+  OS << "\n";
+  if (Dep.Phony)
+    for (size_t I = 1; I < Dep.Prereqs.size(); ++I)
+      OS << "\n" << makeEscaped(Dep.Prereqs[I]) << ":\n";
+}
+
 llvm::Error tidal::writeOutputs(const Program &P, const CompileOptions &Opts,
                                 EmitKind Emit, llvm::StringRef OutPath,
-                                llvm::StringRef HeaderPath) {
+                                llvm::StringRef HeaderPath,
+                                const DepFile *Dep) {
   CodegenOptions CG;
   CG.Target = Opts.Target;
   CG.CPU = Opts.CPU;
@@ -292,6 +331,15 @@ llvm::Error tidal::writeOutputs(const Program &P, const CompileOptions &Opts,
       emitHeader(P, CG, OS);
       return llvm::Error::success();
     });
+  if (!E && Dep) {
+    std::vector<std::string> Targets = {OutPath.str()};
+    if (!HeaderPath.empty())
+      Targets.push_back(HeaderPath.str());
+    E = Add(Dep->Path, [&](llvm::raw_pwrite_stream &OS) {
+      writeDepFile(*Dep, Targets, OS);
+      return llvm::Error::success();
+    });
+  }
   if (E) {
     for (llvm::sys::fs::TempFile &T : Temps)
       llvm::consumeError(T.discard());

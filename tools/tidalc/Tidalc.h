@@ -45,6 +45,8 @@ struct CompileOptions {
   /// NAME -> value, from --bind-input NAME=FILE.pb (and, for `run`,
   /// --bind-shape-inputs): graph inputs compiled in as constants.
   std::map<std::string, Tensor> BoundInputs;
+  /// The files the --bind-input tensors were read from (for a depfile).
+  std::vector<std::string> BoundInputFiles;
   std::vector<std::string> PrintAfter;
   bool PrintAfterAll = false;
   bool ElideConstants = false;
@@ -100,17 +102,32 @@ llvm::Error checkModelReadable(llvm::StringRef Path);
 
 /// Imports the model and runs the default pipeline; the result is the
 /// lowered Program named Name. IR printing (--print-after) goes to stdout.
-llvm::Expected<std::unique_ptr<Program>> compileToProgram(
-    const CompileOptions &Opts, llvm::StringRef Name);
+/// Where ReadFiles is set, every file the compile read is appended to it,
+/// each once: the model, its external data, the --bind-input tensors and
+/// the --schedule file, as given (a depfile's prerequisites).
+llvm::Expected<std::unique_ptr<Program>>
+compileToProgram(const CompileOptions &Opts, llvm::StringRef Name,
+                 std::vector<std::string> *ReadFiles = nullptr);
 
-/// Writes P's object (or LLVM IR) to OutPath ("-": stdout) and, unless
-/// HeaderPath is empty, its C header to HeaderPath. Both are written to
-/// temporary files beside their destinations and renamed into place only
-/// when both succeeded, so a failure never leaves a partial file; special
-/// files such as /dev/null are written in place.
+/// A make depfile (`tidalc compile -MD`): the outputs depend on Prereqs;
+/// with Phony (-MP), each prerequisite but the model is also a target of no
+/// rule, so that make does not stop when one is deleted.
+struct DepFile {
+  std::string Path;
+  std::vector<std::string> Prereqs;
+  bool Phony = false;
+};
+
+/// Writes P's object (or LLVM IR) to OutPath ("-": stdout), unless
+/// HeaderPath is empty its C header to HeaderPath, and where Dep is set the
+/// depfile naming both. All are written to temporary files beside their
+/// destinations and renamed into place only when all succeeded, so a
+/// failure never leaves a partial file; special files such as /dev/null
+/// are written in place.
 llvm::Error writeOutputs(const Program &P, const CompileOptions &Opts,
                          EmitKind Emit, llvm::StringRef OutPath,
-                         llvm::StringRef HeaderPath);
+                         llvm::StringRef HeaderPath,
+                         const DepFile *Dep = nullptr);
 
 /// Removes Path if it is a regular file. A failed compile removes its
 /// destinations: a stale output of an earlier run would look current to a

@@ -7,8 +7,10 @@
 // CLI11's own format); a model the compiler rejects exits with 2. Values
 // CLI11 cannot judge (a NaN tolerance, zero threads) are checked after it.
 //
-// CLI11 has no short options with attached values such as `-O2`, so argv is
-// pre-scanned and each `-O<N>` becomes `--opt-level=<N>` before parsing.
+// CLI11 has no short options with attached values such as `-O2`, nor
+// single-dash names of two letters, so argv is pre-scanned: each `-O<N>`
+// becomes `--opt-level=<N>`, and the compilers' depfile flags `-MD`, `-MP`
+// and `-MF FILE` become `--MD`, `--MP` and `--MF FILE`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +47,9 @@ struct CompileFlags {
   CompileOptions C;
   std::string Output, Name, Header, Emit = "obj";
   std::vector<std::string> Shapes, Binds;
+  /// -MD, -MF FILE, -MP.
+  bool DepFile = false, DepPhony = false;
+  std::string DepPath;
 };
 
 /// Everything the command line can say; one subcommand is filled in.
@@ -69,7 +74,10 @@ static std::vector<std::string> preScan(int Argc, char **Argv) {
     Rest |= A == "--";
     bool IsOpt = !Rest && I > 0 && A.size() > 2 && A.starts_with("-O") &&
                  llvm::all_of(A.drop_front(2), llvm::isDigit);
-    Args.push_back(IsOpt ? "--opt-level=" + A.drop_front(2).str() : A.str());
+    bool IsDep = !Rest && I > 0 && (A == "-MD" || A == "-MP" || A == "-MF");
+    Args.push_back(IsOpt   ? "--opt-level=" + A.drop_front(2).str()
+                   : IsDep ? "-" + A.str()
+                           : A.str());
   }
   return Args;
 }
@@ -119,6 +127,13 @@ static void addCompile(CLI::App &App, CompileFlags &F) {
                   "The C header to write (default: beside -o, as STEM.h)");
   Sub->add_option("--emit", F.Emit, "obj (default), llvm or ptx")
       ->check(CLI::IsMember({"obj", "llvm", "ptx"}));
+  Sub->add_flag("--MD", F.DepFile,
+                "-MD: also write a make depfile (default: beside -o, as "
+                "STEM.d) naming every file the compile read");
+  Sub->add_option("--MF", F.DepPath,
+                  "-MF FILE: the depfile to write (implies -MD)");
+  Sub->add_flag("--MP", F.DepPhony,
+                "-MP: a phony target for each prerequisite but the model");
 }
 
 static void addRun(CLI::App &App, Flags &F) {
@@ -191,6 +206,19 @@ static llvm::Error checkCompileFlags(CompileFlags &F) {
   if (F.Header == F.Output && !Special)
     return makeError("the header and the object would both be '" + F.Output +
                      "' (use --header)");
+  F.DepFile |= !F.DepPath.empty() || F.DepPhony;
+  if (F.DepFile && Special)
+    return makeError("a depfile (-MD, -MF, -MP) needs -o to name a file");
+  if (F.DepFile && F.DepPath.empty()) {
+    llvm::SmallString<256> D(F.Output);
+    llvm::sys::path::replace_extension(D, ".d");
+    F.DepPath = std::string(D);
+  }
+  if (F.DepFile && (F.DepPath == F.Output || F.DepPath == F.Header))
+    return makeError("the depfile would overwrite '" + F.DepPath +
+                     "' (use -MF)");
+  for (const std::string &B : F.Binds)
+    F.C.BoundInputFiles.push_back(B.substr(B.find('=') + 1));
   return llvm::Error::success();
 }
 
@@ -200,13 +228,18 @@ static int runCompile(CompileFlags &F) {
   EmitKind Emit = F.Emit == "llvm"  ? EmitKind::LLVMIR
                   : F.Emit == "ptx" ? EmitKind::PTX
                                     : EmitKind::Object;
-  llvm::Expected<std::unique_ptr<Program>> P = compileToProgram(F.C, F.Name);
-  llvm::Error E = P ? writeOutputs(**P, F.C, Emit, F.Output, F.Header)
+  DepFile Dep{F.DepPath, {}, F.DepPhony};
+  llvm::Expected<std::unique_ptr<Program>> P =
+      compileToProgram(F.C, F.Name, F.DepFile ? &Dep.Prereqs : nullptr);
+  llvm::Error E = P ? writeOutputs(**P, F.C, Emit, F.Output, F.Header,
+                                   F.DepFile ? &Dep : nullptr)
                     : P.takeError();
   if (!E)
     return ExitOk;
   removeStale(F.Output);
   removeStale(F.Header);
+  if (F.DepFile)
+    removeStale(F.DepPath);
   return exitCodeFor(std::move(E));
 }
 
