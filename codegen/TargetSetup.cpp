@@ -67,16 +67,22 @@ static std::string hostFeatures() {
   return S;
 }
 
+/// The CPU of x86-64 objects unless --mcpu names one (docs/targets.md).
+static constexpr const char *DefaultX86CPU = "x86-64-v3";
+
 /// Fills in the triple, CPU and features of the named target.
 static llvm::Error chooseTarget(const CodegenOptions &Opts, TargetSetup &T) {
   if (Opts.Target == "x86-64") {
     T.Kind = TargetSetup::Arch::X86_64;
     T.Triple = "x86_64-unknown-linux-gnu";
-    if (Opts.CPU.empty() || Opts.CPU == "native") {
+    // The default is fixed, so that an object is the same bytes on every
+    // machine that builds it: x86-64-v3 (AVX2, FMA; Haswell, Zen and
+    // later). The host's own CPU only when asked for (`native`).
+    if (Opts.CPU == "native") {
       T.CPU = llvm::sys::getHostCPUName().str();
       T.Features = hostFeatures();
     } else {
-      T.CPU = Opts.CPU;
+      T.CPU = Opts.CPU.empty() ? DefaultX86CPU : Opts.CPU;
     }
     return llvm::Error::success();
   }

@@ -3,7 +3,8 @@
 ../shared/peer), OpenBLAS and the core's peak, measured in one run.
 
 - Models: every reference model compiled by Tidal against ONNX Runtime on
-  the same input, for each thread count of --threads (both sides on the
+  the same input (Tidal with --mcpu native on x86-64, unless --mcpu says
+  otherwise), for each thread count of --threads (both sides on the
   same number of threads); --rounds rounds alternate Tidal and ORT (A B A B
   ...), each a median of --runs runs, and the median of the rounds is
   reported, with ratio = ort_ms / tidal_ms (above 1: Tidal is faster), the
@@ -430,6 +431,10 @@ def main():
     args.shared_dir = os.path.abspath(args.shared_dir)
     args.models_dir = os.path.abspath(args.models_dir)
     args.thread_counts = [int(t) for t in args.threads.split(",")]
+    # ONNX Runtime uses every instruction the machine has; so does Tidal
+    # with --mcpu native (its default CPU is the fixed x86-64-v3).
+    if args.target == "x86-64" and not args.mcpu:
+        args.mcpu = "native"
     work = tt.work_dir(args.work, "bench")
     tt.export_models(args.shared_dir, args.models_dir)
     rows = bench_models(args, work, args.models_dir, tt.model_names(args),

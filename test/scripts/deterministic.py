@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Compiling the same model twice gives byte-identical object and header
 files (ARCHITECTURE.md: no time stamps, no pointer or hash order). The two
-compiles write to different folders, so a path leaking into the output
-shows up as a difference too. Checked for examples/classifier.onnx and each
-model of --names.
+compiles write to different folders from different working directories,
+one with absolute paths and one with relative ones, so a path leaking into
+the output shows up as a difference too; and neither detects the host's
+CPU, which is only used with --mcpu native (docs/targets.md). Checked for
+examples/classifier.onnx and each model of --names.
 
     deterministic.py [--names ic_resnet8,kws_dscnn] [--target T]
 """
@@ -14,17 +16,26 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tidal_test as tt  # noqa: E402
 
 
-def compile_into(args, model, folder):
-    """Compiles model as `net` into folder; returns net.o and net.h there."""
+def compile_into(args, model, folder, relative):
+    """Compiles model as `net` into folder, from the repository's root with
+    absolute paths or, where relative, from folder with the model's path
+    relative to it; returns net.o and net.h there."""
     os.makedirs(folder, exist_ok=True)
-    tt.compile_model(args.tidalc, model, os.path.join(folder, "net.o"),
-                     ["--name", "net"] + tt.target_args(args))
+    cmd = [os.path.abspath(args.tidalc), "compile"]
+    if relative:
+        cmd += [os.path.relpath(model, folder), "-o", "net.o"]
+    else:
+        cmd += [os.path.abspath(model), "-o", os.path.join(folder, "net.o")]
+    r = tt.run(cmd + ["--name", "net"] + tt.target_args(args), timeout=600,
+               cwd=folder if relative else tt.REPO)
+    if r.rc != 0:
+        tt.fail("compiling %s in %s failed: %s" % (model, folder, r.err))
     return [os.path.join(folder, f) for f in ("net.o", "net.h")]
 
 
 def check(args, label, model, work):
-    first = compile_into(args, model, os.path.join(work, label, "a"))
-    second = compile_into(args, model, os.path.join(work, label, "b"))
+    first = compile_into(args, model, os.path.abspath(os.path.join(work, label, "a")), False)
+    second = compile_into(args, model, os.path.abspath(os.path.join(work, label, "b")), True)
     for a, b in zip(first, second):
         with open(a, "rb") as fa, open(b, "rb") as fb:
             if fa.read() != fb.read():

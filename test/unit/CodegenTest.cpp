@@ -16,6 +16,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -205,7 +206,7 @@ void checkContract(const std::string &Object) {
 
 TEST_CASE("codegen: x86-64 object keeps the firmware contract", "[codegen]") {
   Program P = makeProgram();
-  for (const char *CPU : {"", "x86-64", "x86-64-v3", "znver4"}) {
+  for (const char *CPU : {"", "native", "x86-64", "x86-64-v3", "znver4"}) {
     CodegenOptions Opts;
     Opts.CPU = CPU;
     INFO("cpu '" << CPU << "'");
@@ -336,6 +337,10 @@ TEST_CASE("codegen: targetInfo follows the CPU", "[codegen]") {
   CHECK(S("x86-64", "x86-64-v3") == "x86-64 cpu=x86-64-v3 vector-bits=256 "
                                     "vector-registers=16 fma l1d=32768 "
                                     "l2=1048576 prefetch=4096");
+  // The default is that fixed CPU, never the host's (docs/targets.md);
+  // `native` is the host's.
+  CHECK(S("x86-64", "") == S("x86-64", "x86-64-v3"));
+  CHECK(info("x86-64", "native").CPU == llvm::sys::getHostCPUName().str());
   // Zen 4: AVX-512 with VNNI and VPOPCNTDQ.
   CHECK(S("x86-64", "znver4") == "x86-64 cpu=znver4 vector-bits=512 "
                                  "vector-registers=32 fma avx512 vnni "
@@ -479,7 +484,7 @@ TEST_CASE("codegen: linked objects compute the right numbers", "[codegen][link]"
   writeFile(D + "/in.bin", llvm::StringRef(reinterpret_cast<char *>(X), sizeof X));
   writeFile(D + "/net.h", headerOf(P));
   writeFile(D + "/main.c", DriverSource);
-  for (const char *CPU : {"", "x86-64"}) { // host features, then baseline
+  for (const char *CPU : {"native", "x86-64"}) { // host, then baseline
     CodegenOptions Opts;
     Opts.CPU = CPU;
     INFO("cpu '" << CPU << "'");
@@ -621,7 +626,7 @@ TEST_CASE("codegen: a tensorized byte dot product computes its loops' numbers",
   writeFile(D + "/in.bin", In);
   writeFile(D + "/net.h", headerOf(**P));
   writeFile(D + "/main.c", ByteDotDriver);
-  for (const char *CPU : {"", "x86-64"}) { // host features, then baseline
+  for (const char *CPU : {"native", "x86-64"}) { // host, then baseline
     CodegenOptions Opts;
     Opts.CPU = CPU;
     INFO("cpu '" << CPU << "'");

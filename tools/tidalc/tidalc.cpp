@@ -90,7 +90,8 @@ static void addCodegenFlags(CLI::App *Sub, CompileOptions &C,
   Sub->add_option("--target", C.Target, "x86-64 (default), cortex-a53, nvptx")
       ->check(CLI::IsMember(Targets));
   Sub->add_option("--mcpu", C.CPU,
-                  "CPU to tune for (default: the host's; cortex-a53; sm_80)");
+                  "CPU to generate code for (default: x86-64-v3; cortex-a53; "
+                  "sm_80); native: the host's (x86-64)");
   Sub->add_option("--opt-level", C.OptLevel, "Optimization level, also -O0..-O3")
       ->check(CLI::Range(0, 3));
   Sub->add_option("--input-shape", Shapes,
