@@ -161,12 +161,12 @@ tidal::compileToProgram(const CompileOptions &Opts, llvm::StringRef Name,
   if (!G)
     return G.takeError();
   if (ReadFiles) {
-    for (const std::string &F : Opts.BoundInputFiles)
+    std::vector<std::string> Others = Opts.BoundInputFiles;
+    if (!Opts.ScheduleFile.empty())
+      Others.push_back(Opts.ScheduleFile);
+    for (const std::string &F : Others)
       if (!llvm::is_contained(*ReadFiles, F))
         ReadFiles->push_back(F);
-    if (!Opts.ScheduleFile.empty() &&
-        !llvm::is_contained(*ReadFiles, Opts.ScheduleFile))
-      ReadFiles->push_back(Opts.ScheduleFile);
   }
   Module M;
   M.G = std::move(*G);
@@ -281,9 +281,15 @@ static std::string makeEscaped(llvm::StringRef Path) {
   return S;
 }
 
-static void writeDepFile(const DepFile &Dep,
-                         const std::vector<std::string> &Targets,
-                         llvm::raw_ostream &OS) {
+/// Writes the rule `Targets: Dep.Prereqs` (and the -MP ones); a path that
+/// make cannot read back (a newline in it) is an error.
+static llvm::Error writeDepFile(const DepFile &Dep,
+                                const std::vector<std::string> &Targets,
+                                llvm::raw_ostream &OS) {
+  for (const auto *Files : {&Targets, &Dep.Prereqs})
+    for (const std::string &F : *Files)
+      if (llvm::StringRef(F).contains('\n'))
+        return makeError("cannot name '" + F + "' in a depfile (a newline)");
   for (size_t I = 0; I < Targets.size(); ++I)
     OS << (I ? " " : "") << makeEscaped(Targets[I]);
   OS << ":";
@@ -293,6 +299,7 @@ static void writeDepFile(const DepFile &Dep,
   if (Dep.Phony)
     for (size_t I = 1; I < Dep.Prereqs.size(); ++I)
       OS << "\n" << makeEscaped(Dep.Prereqs[I]) << ":\n";
+  return llvm::Error::success();
 }
 
 llvm::Error tidal::writeOutputs(const Program &P, const CompileOptions &Opts,
@@ -336,8 +343,7 @@ llvm::Error tidal::writeOutputs(const Program &P, const CompileOptions &Opts,
     if (!HeaderPath.empty())
       Targets.push_back(HeaderPath.str());
     E = Add(Dep->Path, [&](llvm::raw_pwrite_stream &OS) {
-      writeDepFile(*Dep, Targets, OS);
-      return llvm::Error::success();
+      return writeDepFile(*Dep, Targets, OS);
     });
   }
   if (E) {
