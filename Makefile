@@ -9,11 +9,14 @@
 #                twelve unseen ones (1 thread), SGEMM against OpenBLAS and
 #                the core's peak; writes
 #                docs/performance.md
+#   make install tidalc, the runtimes, tools/tidal.mk and the CMake package
+#                (find_package(Tidal), docs/build.md) under PREFIX
 #   make clean   remove the build folder
 # Variables: BUILD (build folder), PYTHON (needs onnx, numpy, torch), SHARED
 # (the shared folder with onnx-tests/, models/, peer/), NINJAFLAGS, CTESTFLAGS.
 
 BUILD      ?= build
+PREFIX     ?= /usr/local
 PYTHON     ?= /usr/bin/python3
 SHARED     ?= ../shared
 BUILD_TYPE ?= Release
@@ -22,7 +25,7 @@ CTESTFLAGS ?=
 TIDALC     := $(BUILD)/bin/tidalc
 PEER       := $(SHARED)/peer
 
-.PHONY: all deps configure build example test update-conformance bench clean
+.PHONY: all deps configure build example test update-conformance bench install clean
 
 all: example
 
@@ -40,6 +43,9 @@ configure: deps
 
 build: configure
 	@ninja -C $(BUILD) --quiet $(NINJAFLAGS)
+
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 example: build
 	@echo "examples/main.c with examples/classifier.onnx compiled by $(TIDALC):"

@@ -1,0 +1,138 @@
+#!/usr/bin/python3
+"""The installed CMake package: `cmake --install` of this build into a
+fresh prefix, then a CMake project outside the repository that finds it
+(find_package(Tidal) with CMAKE_PREFIX_PATH) and links two models into one
+program with tidal_add_model:
+
+    tidal_add_model(TARGET classifier MODEL classifier.onnx)
+    tidal_add_model(TARGET affine MODEL affine.onnx OPTIONS -O3)
+    target_link_libraries(app PRIVATE classifier affine)
+
+classifier is examples/classifier.onnx, whose printed probabilities must
+match examples/expected_output.txt within 2e-5; affine computes
+y = 2 x + 1 on 5 numbers, checked by the program. Then touching affine.onnx
+must rebuild affine's object and the program and not classifier's object
+(the depfile, through the custom command's DEPFILE).
+
+    cmake_package.py --build-dir build [--work DIR]
+"""
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import example  # noqa: E402
+import tidal_test as tt  # noqa: E402
+
+PROJECT = r"""cmake_minimum_required(VERSION 3.20)
+project(TwoModels C)
+find_package(Tidal REQUIRED)
+tidal_add_model(TARGET classifier MODEL ${CMAKE_SOURCE_DIR}/classifier.onnx)
+tidal_add_model(TARGET affine MODEL ${CMAKE_SOURCE_DIR}/affine.onnx OPTIONS -O3)
+add_executable(app main.c)
+target_link_libraries(app PRIVATE classifier affine)
+"""
+
+MAIN = r"""#include "affine.h"
+#include "classifier.h"
+#include <stdio.h>
+
+static float image[CLASSIFIER_INPUT0_NUM_ELEMENTS];
+static float probs[CLASSIFIER_OUTPUT0_NUM_ELEMENTS];
+static _Alignas(CLASSIFIER_WORKSPACE_ALIGN) unsigned char
+    ws1[CLASSIFIER_WORKSPACE_SIZE > 0 ? CLASSIFIER_WORKSPACE_SIZE : 1];
+static _Alignas(AFFINE_WORKSPACE_ALIGN) unsigned char
+    ws2[AFFINE_WORKSPACE_SIZE > 0 ? AFFINE_WORKSPACE_SIZE : 1];
+
+int main(void) {
+  for (int i = 0; i < CLASSIFIER_INPUT0_NUM_ELEMENTS; ++i)
+    image[i] = (float)((i * 37) % 17) / 16.0f - 0.5f;
+  const void *const in1[] = {image};
+  void *const out1[] = {probs};
+  if (classifier_run(in1, out1, ws1) != 0)
+    return 1;
+  int best = 0;
+  for (int k = 0; k < CLASSIFIER_OUTPUT0_NUM_ELEMENTS; ++k) {
+    printf("class %d: %.6f\n", k, probs[k]);
+    if (probs[k] > probs[best])
+      best = k;
+  }
+  printf("predicted class: %d\n", best);
+  float x[AFFINE_INPUT0_NUM_ELEMENTS], y[AFFINE_OUTPUT0_NUM_ELEMENTS];
+  for (int i = 0; i < AFFINE_INPUT0_NUM_ELEMENTS; ++i)
+    x[i] = (float)i - 2.0f;
+  const void *const in2[] = {x};
+  void *const out2[] = {y};
+  if (affine_run(in2, out2, ws2) != 0)
+    return 1;
+  for (int i = 0; i < AFFINE_OUTPUT0_NUM_ELEMENTS; ++i)
+    if (y[i] != 2.0f * x[i] + 1.0f) {
+      printf("affine: y[%d] = %g, want %g\n", i, y[i], 2.0f * x[i] + 1.0f);
+      return 1;
+    }
+  printf("affine ok\n");
+  return 0;
+}
+"""
+
+
+def affine_model(path):
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    g = helper.make_graph(
+        [helper.make_node("Mul", ["x", "two"], ["t"]), helper.make_node("Add", ["t", "one"], ["y"])],
+        "affine", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [5])],
+        [numpy_helper.from_array(np.array(2, np.float32), "two"),
+         numpy_helper.from_array(np.array(1, np.float32), "one")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
+
+
+def cmake(*args):
+    r = tt.run(["cmake"] + list(args), timeout=900)
+    if r.rc != 0:
+        tt.fail("cmake %s failed (exit %s):\n%s%s" % (" ".join(args), r.rc, r.out, r.err))
+    return r
+
+
+def main():
+    p = tt.parser(__doc__)
+    tt.add_common_args(p, target=False, work=True)
+    p.add_argument("--build-dir", required=True, help="the configured build to install")
+    args = p.parse_args()
+    if not shutil.which("cmake") or not shutil.which("cc"):
+        tt.skip("cmake or cc is not installed")
+    work = tt.work_dir(args.work, "cmake-package")
+    prefix, proj = os.path.join(work, "prefix"), os.path.join(work, "project")
+    for d in (prefix, proj):
+        shutil.rmtree(d, ignore_errors=True)
+    cmake("--install", args.build_dir, "--prefix", prefix)
+    os.makedirs(proj)
+    shutil.copy(tt.EXAMPLE_MODEL, os.path.join(proj, "classifier.onnx"))
+    affine_model(os.path.join(proj, "affine.onnx"))
+    tt.write_text(os.path.join(proj, "CMakeLists.txt"), PROJECT)
+    tt.write_text(os.path.join(proj, "main.c"), MAIN)
+    build = os.path.join(proj, "build")
+    cmake("-S", proj, "-B", build, "-DCMAKE_PREFIX_PATH=" + prefix, "-DCMAKE_BUILD_TYPE=Release")
+    cmake("--build", build)
+    r = tt.run([os.path.join(build, "app")], timeout=60)
+    if r.rc != 0 or "affine ok" not in r.out:
+        tt.fail("the program of two models failed (exit %s):\n%s%s" % (r.rc, r.out, r.err))
+    example.check(r.out)
+    objs = {n: os.path.join(build, "tidal", n, n + ".o") for n in ("classifier", "affine")}
+    before = {n: os.stat(o).st_mtime_ns for n, o in objs.items()}
+    t = os.stat(os.path.join(proj, "affine.onnx")).st_mtime + 60
+    os.utime(os.path.join(proj, "affine.onnx"), (t, t))
+    cmake("--build", build)
+    after = {n: os.stat(o).st_mtime_ns for n, o in objs.items()}
+    if after["affine"] == before["affine"] or after["classifier"] != before["classifier"]:
+        tt.fail("touching affine.onnx: affine.o %s, classifier.o %s (want rebuilt, kept)"
+                % ("rebuilt" if after["affine"] != before["affine"] else "kept",
+                   "rebuilt" if after["classifier"] != before["classifier"] else "kept"))
+    print("cmake package: two models in one program after cmake --install; "
+          "touching one model rebuilt only it")
+
+
+if __name__ == "__main__":
+    main()
