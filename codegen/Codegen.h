@@ -25,15 +25,34 @@ namespace tidal {
 struct CodegenOptions {
   /// "x86-64", "cortex-a53" or "nvptx".
   std::string Target = "x86-64";
-  /// CPU name for LLVM; empty means the host CPU for x86-64, cortex-a53 for
-  /// cortex-a53 and sm_80 for nvptx.
+  /// CPU name for LLVM; empty means x86-64-v3 for x86-64 ("native": the
+  /// host's), cortex-a53 for cortex-a53 and sm_80 for nvptx.
   std::string CPU;
   unsigned OptLevel = 2;
   /// nvptx: the runtime's math functions as LLVM bitcode for nvptx64
   /// (build/lib/nvptx/libtidalrt.bc), linked into the device code when a
   /// kernel calls one. tidalc finds it beside its runtime archives.
   std::string DeviceLibPath;
+  /// The section of the weights; empty means `.tidal.weights.<name>`
+  /// (weightsSection()).
+  std::string WeightsSection;
+  /// The alignment of the weights and of the workspace the caller provides
+  /// (the header's `<NAME>_WORKSPACE_ALIGN`): a power of two, at least 64,
+  /// which the kernels assume.
+  uint64_t Align = 64;
 };
+
+/// Checks WeightsSection and Align (--weights-section, --align): a section
+/// name an assembler and a linker script can take (letters, digits, `.`,
+/// `_`, `$`), not one of the writable, zero-filled or code sections the
+/// firmware contract rules out (docs/abi.md); an alignment that is a power
+/// of two from 64 (what the kernels assume of the weights and the
+/// workspace) to 65536.
+llvm::Error checkPlacement(const CodegenOptions &Opts);
+
+/// The section P's weights go in: WeightsSection, or by default
+/// `.tidal.weights.<name>`.
+std::string weightsSection(const Program &P, llvm::StringRef WeightsSection);
 
 /// What the target and CPU offer the schedules (PassOptions::Target), read
 /// off LLVM's subtarget for that CPU. Errors on an unknown target or CPU.

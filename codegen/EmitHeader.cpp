@@ -136,8 +136,8 @@ void emitIO(llvm::raw_ostream &OS, const std::string &Prefix, const char *What,
 
 /// The header of P, with Extras (declarations of the target) at the end of
 /// the `extern "C"` block.
-static void writeHeader(const Program &P, llvm::StringRef Extras,
-                        llvm::raw_ostream &OS) {
+static void writeHeader(const Program &P, const CodegenOptions &Opts,
+                        llvm::StringRef Extras, llvm::raw_ostream &OS) {
   std::string Upper = llvm::StringRef(P.Name).upper();
   std::string Guard = "TIDAL_MODEL_" + Upper + "_H";
   OS << "/* " << P.Name << ".h: the interface of the model '" << P.Name
@@ -153,8 +153,10 @@ static void writeHeader(const Program &P, llvm::StringRef Extras,
   define(OS, Upper + "_NUM_INPUTS", std::to_string(P.Inputs.size()));
   define(OS, Upper + "_NUM_OUTPUTS", std::to_string(P.Outputs.size()));
   define(OS, Upper + "_WORKSPACE_SIZE", intLiteral(P.WorkspaceSize));
-  define(OS, Upper + "_WORKSPACE_ALIGN", "64");
+  define(OS, Upper + "_WORKSPACE_ALIGN", std::to_string(Opts.Align));
   define(OS, Upper + "_WEIGHTS_SIZE", intLiteral(int64_t(P.Weights.size())));
+  define(OS, Upper + "_WEIGHTS_SECTION",
+         "\"" + weightsSection(P, Opts.WeightsSection) + "\"");
   OS << "\n";
   for (size_t I = 0; I < P.Inputs.size(); ++I)
     emitIO(OS, Upper, "INPUT", I, P.Inputs[I]);
@@ -186,11 +188,12 @@ static std::string threadedEntry(const Program &P) {
 }
 
 void tidal::emitHeader(const Program &P, llvm::raw_ostream &OS) {
-  writeHeader(P, threadedEntry(P), OS);
+  writeHeader(P, CodegenOptions(), threadedEntry(P), OS);
 }
 
 void tidal::emitHeader(const Program &P, const CodegenOptions &Opts,
                        llvm::raw_ostream &OS) {
-  writeHeader(P, Opts.Target == "nvptx" ? nvptxHeaderExtras(P) : threadedEntry(P),
+  writeHeader(P, Opts,
+              Opts.Target == "nvptx" ? nvptxHeaderExtras(P) : threadedEntry(P),
               OS);
 }

@@ -203,7 +203,7 @@ tidal::buildModule(const Program &P, const TargetSetup &T,
   if (llvm::Error E = analyzeCalls(P, Facts))
     return std::move(E);
   std::unique_ptr<llvm::Module> M = createModule(P, T, Ctx);
-  llvm::GlobalVariable *Weights = emitWeights(*M, P);
+  llvm::GlobalVariable *Weights = emitWeights(*M, P, T);
   std::vector<llvm::Function *> Kernels;
   for (size_t I = 0; I < P.Kernels.size(); ++I)
     Kernels.push_back(declareKernel(*M, P, P.Kernels[I], Facts[I], T));
@@ -268,7 +268,14 @@ llvm::Error tidal::checkBinding(const Program &P, const KernelCall &C,
   llvm_unreachable("unknown storage kind");
 }
 
-llvm::GlobalVariable *tidal::emitWeights(llvm::Module &M, const Program &P) {
+std::string tidal::weightsSection(const Program &P,
+                                  llvm::StringRef WeightsSection) {
+  return WeightsSection.empty() ? ".tidal.weights." + P.Name
+                                : WeightsSection.str();
+}
+
+llvm::GlobalVariable *tidal::emitWeights(llvm::Module &M, const Program &P,
+                                         const TargetSetup &T) {
   if (P.Weights.empty())
     return nullptr;
   llvm::Constant *Init =
@@ -276,8 +283,8 @@ llvm::GlobalVariable *tidal::emitWeights(llvm::Module &M, const Program &P) {
   auto *G = new llvm::GlobalVariable(M, Init->getType(), /*isConstant=*/true,
                                      llvm::GlobalValue::InternalLinkage, Init,
                                      P.Name + "_weights");
-  G->setAlignment(llvm::Align(64));
-  G->setSection(".tidal.weights." + P.Name);
+  G->setAlignment(llvm::Align(T.Align));
+  G->setSection(weightsSection(P, T.WeightsSection));
   // Keeps LLVM from folding loads of weights into immediates and constant
   // pools (and then dropping the section): the weights stay where a linker
   // script can place them, once.

@@ -35,7 +35,8 @@ llvm::Error checkBinding(const Program &P, const KernelCall &C,
 
 /// The weights of P as the internal constant `<name>_weights` in the
 /// section `.tidal.weights.<name>`; null when P has none.
-llvm::GlobalVariable *emitWeights(llvm::Module &M, const Program &P);
+llvm::GlobalVariable *emitWeights(llvm::Module &M, const Program &P,
+                                  const TargetSetup &T);
 
 /// Declares `int <name>_run(const void *const inputs[], void *const
 /// outputs[], void *workspace)`, the object's entry point, with named

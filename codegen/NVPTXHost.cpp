@@ -56,8 +56,8 @@ struct LaunchParts {
 /// static linker; a missing target is 0.
 class HostBuilder {
 public:
-  HostBuilder(llvm::Module &M, const Program &P)
-      : M(M), Ctx(M.getContext()), P(P), I32(llvm::Type::getInt32Ty(Ctx)),
+  HostBuilder(llvm::Module &M, const Program &P, const TargetSetup &T)
+      : M(M), Ctx(M.getContext()), P(P), T(T), I32(llvm::Type::getInt32Ty(Ctx)),
         I64(llvm::Type::getInt64Ty(Ctx)) {
     ArgTy = llvm::StructType::create(Ctx, {I32, I32, I64}, "tidal_cuda_arg");
     LaunchTy = llvm::StructType::create(Ctx, {I64, I32, I32, I32, I32, I64},
@@ -92,6 +92,7 @@ private:
   llvm::Module &M;
   llvm::LLVMContext &Ctx;
   const Program &P;
+  const TargetSetup &T;
   llvm::Type *I32, *I64;
   llvm::StructType *ArgTy, *LaunchTy, *ModelTy;
 };
@@ -125,9 +126,7 @@ llvm::Constant *HostBuilder::sizes(const llvm::Twine &Name,
 }
 
 /// The weights exactly as the CPU targets place them.
-llvm::Constant *HostBuilder::weights() {
-  return emitWeights(M, P);
-}
+llvm::Constant *HostBuilder::weights() { return emitWeights(M, P, T); }
 
 /// The tidal_cuda_offset from Holder to Target (0 for no target). Both are
 /// local to the module, so LLVM counts the difference as needing no
@@ -280,13 +279,15 @@ llvm::Error tidal::emitNVPTXObject(const Program &P, const CodegenOptions &Opts,
   HostOpts.Target = "x86-64";
   HostOpts.CPU = "x86-64"; // generic: the object runs on any x86-64 host
   HostOpts.OptLevel = Opts.OptLevel;
+  HostOpts.WeightsSection = Opts.WeightsSection;
+  HostOpts.Align = Opts.Align;
   auto T = setupTarget(HostOpts);
   if (!T)
     return T.takeError();
   CodegenContext Ctx;
   std::unique_ptr<llvm::Module> M = createModule(P, **T, Ctx.get());
   llvm::Expected<llvm::GlobalVariable *> Model =
-      HostBuilder(*M, P).model(*PTX, *Launches);
+      HostBuilder(*M, P, **T).model(*PTX, *Launches);
   if (!Model)
     return Model.takeError();
   emitRun(*M, P, *Model, **T);

@@ -10,6 +10,7 @@
 
 #include "codegen/TargetSetup.h"
 #include "compiler/Diagnostics.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/IR/Function.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -65,6 +66,26 @@ static std::string hostFeatures() {
   for (const std::string &F : List)
     S += (S.empty() ? "" : ",") + F;
   return S;
+}
+
+llvm::Error tidal::checkPlacement(const CodegenOptions &Opts) {
+  llvm::StringRef S = Opts.WeightsSection;
+  if (!llvm::all_of(S, [](char C) {
+        return llvm::isAlnum(C) || C == '.' || C == '_' || C == '$';
+      }))
+    return makeError("--weights-section '" + S +
+                     "': only letters, digits, '.', '_' and '$'");
+  for (llvm::StringRef W : {".data", ".bss", ".tdata", ".tbss", ".text"})
+    if (S == W || S.starts_with(W.str() + "."))
+      return makeError("--weights-section '" + S +
+                       "': the weights are "
+                       "read-only data, not " +
+                       W);
+  uint64_t A = Opts.Align;
+  if (A < 64 || A > 65536 || (A & (A - 1)))
+    return makeError("--align " + llvm::Twine(A) +
+                     ": a power of two from 64 to 65536");
+  return llvm::Error::success();
 }
 
 /// The CPU of x86-64 objects unless --mcpu names one (docs/targets.md).
@@ -156,6 +177,10 @@ tidal::setupTarget(const CodegenOptions &Opts) {
   auto T = std::make_unique<TargetSetup>();
   if (llvm::Error E = chooseTarget(Opts, *T))
     return std::move(E);
+  if (llvm::Error E = checkPlacement(Opts))
+    return std::move(E);
+  T->WeightsSection = Opts.WeightsSection;
+  T->Align = Opts.Align;
   std::string Err;
   const llvm::Target *Target = llvm::TargetRegistry::lookupTarget(T->Triple, Err);
   if (!Target)

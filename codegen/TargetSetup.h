@@ -38,6 +38,10 @@ struct TargetSetup {
   /// AArch64); otherwise the emitter expands them.
   bool NativeRounding = false;
 
+  /// Where the weights go: CodegenOptions::WeightsSection (resolved by
+  /// weightsSection()) and CodegenOptions::Align.
+  std::string WeightsSection;
+  uint64_t Align = 64;
   bool isCPU() const { return Kind != Arch::NVPTX; }
 };
 

@@ -20,6 +20,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <set>
 
 using namespace tidal;
@@ -162,7 +163,9 @@ bool contains(const std::string &Haystack, const std::string &Needle) {
 }
 
 struct Symbols {
-  std::set<std::string> DefinedGlobal, Undefined, Sections;
+  std::set<std::string> DefinedGlobal, Undefined;
+  /// Section names and their alignments.
+  std::map<std::string, uint64_t> Sections;
 };
 
 Symbols symbolsOf(const std::string &Object) {
@@ -182,7 +185,7 @@ Symbols symbolsOf(const std::string &Object) {
   }
   for (const llvm::object::SectionRef &Sec : (*Obj)->sections())
     if (auto Name = Sec.getName())
-      S.Sections.insert(Name->str());
+      S.Sections[Name->str()] = Sec.getAlignment().value();
   return S;
 }
 
@@ -214,6 +217,48 @@ TEST_CASE("codegen: x86-64 object keeps the firmware contract", "[codegen]") {
     CHECK(Obj.compare(0, 4, "\x7f" "ELF") == 0);
     checkContract(Obj);
   }
+}
+
+TEST_CASE("codegen: the weights go in the section and alignment asked for",
+          "[codegen]") {
+  Program P = makeProgram();
+  CodegenOptions Opts;
+  CHECK(symbolsOf(objectOf(P, Opts)).Sections[".tidal.weights.net"] == 64);
+  Opts.WeightsSection = ".rodata.flash";
+  Opts.Align = 4096;
+  for (const char *Target : {"x86-64", "cortex-a53"}) {
+    INFO(Target);
+    Opts.Target = Target;
+    Symbols S = symbolsOf(objectOf(P, Opts));
+    CHECK(S.Sections[".rodata.flash"] == 4096);
+    CHECK_FALSE(S.Sections.count(".tidal.weights.net"));
+    std::string H;
+    llvm::raw_string_ostream OS(H);
+    emitHeader(P, Opts, OS);
+    // The value of `#define Name value` in H.
+    auto Macro = [&](llvm::StringRef Name) {
+      llvm::StringRef Rest =
+          llvm::StringRef(H).split("#define " + Name.str()).second;
+      return Rest.split('\n').first.trim().str();
+    };
+    CHECK(Macro("NET_WORKSPACE_ALIGN") == "4096");
+    CHECK(Macro("NET_WEIGHTS_SECTION") == "\".rodata.flash\"");
+  }
+  auto Placement = [](const char *Section, uint64_t Align) {
+    CodegenOptions O;
+    O.WeightsSection = Section;
+    O.Align = Align;
+    return checkPlacement(O);
+  };
+  for (auto [Section, Align] :
+       {std::pair{"", 64}, {"flash$1", 65536}, {".rodata.w", 128}})
+    CHECK_FALSE(llvm::errorToBool(Placement(Section, Align)));
+  CHECK(contains(errorOf(Placement(".bss", 64)), "read-only data, not .bss"));
+  CHECK(contains(errorOf(Placement(".data.rel.ro", 64)), "not .data"));
+  CHECK(contains(errorOf(Placement(".text", 64)), "not .text"));
+  CHECK(contains(errorOf(Placement("a b", 64)), "only letters"));
+  for (uint64_t Bad : {0, 32, 96, 1 << 17})
+    CHECK(contains(errorOf(Placement("", Bad)), "a power of two from 64"));
 }
 
 TEST_CASE("codegen: cortex-a53 object keeps the firmware contract", "[codegen]") {

@@ -310,6 +310,8 @@ llvm::Error tidal::writeOutputs(const Program &P, const CompileOptions &Opts,
   CG.Target = Opts.Target;
   CG.CPU = Opts.CPU;
   CG.OptLevel = Opts.OptLevel;
+  CG.WeightsSection = Opts.WeightsSection;
+  CG.Align = Opts.Align;
   if (Opts.Target == "nvptx")
     CG.DeviceLibPath = deviceMathLibrary();
   std::vector<llvm::sys::fs::TempFile> Temps;

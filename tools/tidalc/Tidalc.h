@@ -54,6 +54,9 @@ struct CompileOptions {
   std::string ScheduleFile;
   /// --winograd: auto, off, 2 or 4 (PassOptions::Winograd).
   std::string Winograd = "auto";
+  /// --weights-section, --align (CodegenOptions).
+  std::string WeightsSection;
+  uint64_t Align = 64;
 };
 
 /// The emitted form of `tidalc compile`.

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/tidalc/Tidalc.h"
+#include "codegen/Codegen.h"
 #include "compiler/Diagnostics.h"
 #include "frontend/OnnxImporter.h"
 #include "llvm/ADT/StringExtras.h"
@@ -128,6 +129,12 @@ static void addCompile(CLI::App &App, CompileFlags &F) {
                   "The C header to write (default: beside -o, as STEM.h)");
   Sub->add_option("--emit", F.Emit, "obj (default), llvm or ptx")
       ->check(CLI::IsMember({"obj", "llvm", "ptx"}));
+  Sub->add_option("--weights-section", F.C.WeightsSection,
+                  "NAME: the section of the weights (default "
+                  ".tidal.weights.<name>), for a linker script");
+  Sub->add_option("--align", F.C.Align,
+                  "N: alignment of the weights and of the workspace "
+                  "(a power of two from 64, the default, to 65536)");
   Sub->add_flag("--MD", F.DepFile,
                 "-MD: also write a make depfile (default: beside -o, as "
                 "STEM.d) naming every file the compile read");
@@ -207,6 +214,11 @@ static llvm::Error checkCompileFlags(CompileFlags &F) {
   if (F.Header == F.Output && !Special)
     return makeError("the header and the object would both be '" + F.Output +
                      "' (use --header)");
+  CodegenOptions Placement;
+  Placement.WeightsSection = F.C.WeightsSection;
+  Placement.Align = F.C.Align;
+  if (llvm::Error E = checkPlacement(Placement))
+    return E;
   F.DepFile |= !F.DepPath.empty() || F.DepPhony;
   if (F.DepFile && Special)
     return makeError("a depfile (-MD, -MF, -MP) needs -o to name a file");
