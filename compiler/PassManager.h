@@ -16,6 +16,7 @@
 #include "compiler/Loop.h"
 #include "compiler/TargetInfo.h"
 #include "llvm/Support/Error.h"
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -41,6 +42,50 @@ struct PassOptions {
   int Winograd = -1;
 };
 
+/// What the pipeline learned about one kernel, for `tidalc info`.
+struct KernelReport {
+  /// The ONNX operators of the fused group, anchor first ("Conv+Relu"), and
+  /// their node names.
+  std::string Ops, Nodes;
+  /// The anchor's operands that are not constants, and the group's result.
+  std::vector<TensorType> Operands;
+  TensorType Result;
+  /// Multiply-accumulates of the operation as ONNX defines it (convolutions
+  /// and matrix products; 0 for the others), whatever algorithm computes it.
+  int64_t MACs = 0;
+  /// The directives apply-schedule applied, as the IR prints them, and
+  /// whether they were the user's (--schedule) or the default.
+  std::vector<std::string> Schedule;
+  bool UserSchedule = false;
+};
+
+/// A temporary as plan-memory placed it in the workspace.
+struct PlannedBuffer {
+  /// `kernel.param` of the call that first names it.
+  std::string Label;
+  int64_t Offset = 0, Size = 0;
+  /// The first and last call that name it (Program::Calls indices).
+  int64_t First = 0, Last = 0;
+};
+
+/// The workspace plan: where each temporary lives and the least any plan
+/// for these lifetimes can use, the most bytes live during one call.
+struct MemoryReport {
+  std::vector<PlannedBuffer> Buffers;
+  int64_t WorkspaceSize = 0;
+  int64_t LowerBound = 0;
+  /// The call at which LowerBound bytes are live.
+  int64_t PeakCall = -1;
+};
+
+/// What passes record for the driver to show (`tidalc info`). Not part of
+/// either IR: it describes one run of the pipeline and is empty for a
+/// Program parsed from text.
+struct CompileReport {
+  std::map<std::string, KernelReport> Kernels; // by kernel name
+  MemoryReport Memory;
+};
+
 /// The unit passes work on.
 struct Module {
   std::unique_ptr<Graph> G;
@@ -49,6 +94,7 @@ struct Module {
   /// What passes report without failing (a user schedule that was not
   /// applied), for the driver to print.
   std::vector<std::string> Warnings;
+  CompileReport Report;
 };
 
 using PassFn = llvm::Error (*)(Module &, const PassOptions &);

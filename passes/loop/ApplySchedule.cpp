@@ -820,6 +820,13 @@ llvm::Error tidal::applySchedule(Module &M, const PassOptions &Opts) {
       return D.Kind == Directive::Pack;
     });
   };
+  auto Record = [&M](const Kernel &K, const Schedule &S, bool IsUser) {
+    KernelReport &R = M.Report.Kernels[K.Name];
+    R.Schedule.clear();
+    for (const Directive &D : S)
+      R.Schedule.push_back(describe(D));
+    R.UserSchedule = IsUser;
+  };
   for (Kernel &K : M.P->Kernels) {
     const KernelSchedule *User = nullptr;
     for (const KernelSchedule &S : Opts.UserSchedules)
@@ -829,6 +836,7 @@ llvm::Error tidal::applySchedule(Module &M, const PassOptions &Opts) {
       Used.insert(K.Name);
       llvm::Error E = applyKernelSchedule(*M.P, K, User->Sched, Opts.Target);
       if (!E) {
+        Record(K, User->Sched, true);
         Packed |= Packs(User->Sched);
         K.Sched.clear();
         continue;
@@ -838,6 +846,7 @@ llvm::Error tidal::applySchedule(Module &M, const PassOptions &Opts) {
     }
     if (llvm::Error E = applyKernelSchedule(*M.P, K, K.Sched, Opts.Target))
       return E;
+    Record(K, K.Sched, false);
     Packed |= Packs(K.Sched);
     K.Sched.clear();
   }

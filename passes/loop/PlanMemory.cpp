@@ -5,12 +5,16 @@
 //
 // A temporary is live from the first call that names it to the last one,
 // both included, so two temporaries that one call uses together (one read,
-// one written) never share bytes. Temporaries are placed largest first (ties
-// by index, so the plan is deterministic), each at the best-fitting aligned
-// gap left by the already placed temporaries whose lifetimes overlap its own,
-// or else past the last of them. The arena starts after whatever workspace
+// one written) never share bytes. Temporaries are placed one after another,
+// each at the best-fitting aligned gap left by the already placed
+// temporaries whose lifetimes overlap its own, or else past the last of
+// them; several orders are tried (placeAll) and the smallest arena kept,
+// deterministically. The arena starts after whatever workspace
 // the program already used; WorkspaceSize becomes the arena's end rounded up
 // to 64, and TempSizes is cleared because no Temp binding remains.
+//
+// The plan and its lower bound (the most bytes live during one call) go to
+// Module::Report for `tidalc info`.
 //
 // Assumes the program verifies: every Temp binding names a temporary.
 //
@@ -19,6 +23,7 @@
 #include "passes/PassRegistry.h"
 #include <algorithm>
 #include <limits>
+#include <random>
 
 using namespace tidal;
 
@@ -79,24 +84,146 @@ int64_t bestFit(const TempPlan &T, const std::vector<const TempPlan *> &Placed) 
   return Best >= 0 ? Best : Cursor;
 }
 
-/// Places every used temporary; returns the arena size.
-int64_t placeAll(std::vector<TempPlan> &Temps) {
-  std::vector<TempPlan *> Order;
-  for (TempPlan &T : Temps)
-    if (T.Last >= 0)
-      Order.push_back(&T);
-  std::stable_sort(Order.begin(), Order.end(),
-                   [](const TempPlan *A, const TempPlan *B) {
-                     return A->Size > B->Size;
-                   });
+/// Places the temporaries Order lists, in that order, each at its best
+/// fit among those placed before; returns the arena's end.
+int64_t placeInOrder(std::vector<TempPlan> &Temps,
+                     const std::vector<size_t> &Order) {
   std::vector<const TempPlan *> Placed;
   int64_t End = 0;
-  for (TempPlan *T : Order) {
-    T->Offset = bestFit(*T, Placed);
-    End = std::max(End, T->Offset + T->Size);
-    Placed.push_back(T);
+  for (size_t I : Order) {
+    TempPlan &T = Temps[I];
+    T.Offset = bestFit(T, Placed);
+    End = std::max(End, T.Offset + T.Size);
+    Placed.push_back(&T);
   }
   return End;
+}
+
+/// The most bytes of aligned temporaries live during one call: no plan can
+/// end below it, so the search stops there.
+int64_t alignedPeak(const std::vector<TempPlan> &Temps, size_t NumCalls) {
+  std::vector<int64_t> Live(NumCalls + 1, 0);
+  for (const TempPlan &T : Temps)
+    if (T.Last >= 0) {
+      Live[T.First] += T.Size;
+      Live[T.Last + 1] -= T.Size;
+    }
+  int64_t Peak = 0, Bytes = 0;
+  for (int64_t L : Live)
+    Peak = std::max(Peak, Bytes += L);
+  return Peak;
+}
+
+/// The orders placeAll tries: largest first, then largest lifetime, then
+/// largest area (bytes x calls), then largest first with sizes weighted by
+/// pseudo-random factors from 1 to 3, a fixed sequence so that the plan is
+/// deterministic. Ties keep index order.
+std::vector<size_t> orderFor(const std::vector<TempPlan> &Temps,
+                             const std::vector<size_t> &Used, unsigned Round,
+                             std::mt19937 &Rng) {
+  std::vector<int64_t> Key(Temps.size());
+  for (size_t I : Used) {
+    const TempPlan &T = Temps[I];
+    int64_t Calls = T.Last - T.First + 1;
+    switch (Round) {
+    case 0:
+      Key[I] = T.Size;
+      break;
+    case 1:
+      Key[I] = Calls;
+      break;
+    case 2:
+      Key[I] = T.Size * Calls;
+      break;
+    default:
+      Key[I] = T.Size * int64_t(64 + Rng() % 129);
+    }
+  }
+  std::vector<size_t> Order = Used;
+  std::stable_sort(Order.begin(), Order.end(),
+                   [&](size_t A, size_t B) { return Key[A] > Key[B]; });
+  return Order;
+}
+
+/// Places every used temporary; returns the arena size. Greedy best fit
+/// depends on the order: largest first alone left resnet-like chains of
+/// equal buffers alternating between two offsets so that a small one
+/// between them needed a third (ad_autoencoder: 1088 bytes for a bound of
+/// 1024), and concatenations in place fragment the arena (densenet121,
+/// shufflenet). So several orders are tried, within a budget of pairs
+/// compared, and the smallest arena is kept; the search stops early at the
+/// aligned peak, which no order can beat.
+int64_t placeAll(std::vector<TempPlan> &Temps, size_t NumCalls) {
+  std::vector<size_t> Used;
+  for (size_t I = 0; I < Temps.size(); ++I)
+    if (Temps[I].Last >= 0)
+      Used.push_back(I);
+  int64_t Bound = alignedPeak(Temps, NumCalls);
+  constexpr int64_t PairBudget = 20'000'000;
+  int64_t N = static_cast<int64_t>(Used.size());
+  unsigned Rounds = static_cast<unsigned>(
+      std::clamp<int64_t>(PairBudget / std::max<int64_t>(N * N, 1), 1, 64));
+  std::mt19937 Rng(1); // the same sequence on every host
+  std::vector<int64_t> BestOffsets;
+  int64_t Best = std::numeric_limits<int64_t>::max();
+  for (unsigned Round = 0; Round < Rounds && Best > Bound; ++Round) {
+    int64_t End = placeInOrder(Temps, orderFor(Temps, Used, Round, Rng));
+    if (End < Best) {
+      Best = End;
+      BestOffsets.clear();
+      for (const TempPlan &T : Temps)
+        BestOffsets.push_back(T.Offset);
+    }
+  }
+  for (size_t I = 0; I < Temps.size(); ++I)
+    Temps[I].Offset = BestOffsets[I];
+  return Used.empty() ? 0 : Best;
+}
+
+/// The most bytes of temporaries live during one call (sizes as the
+/// lowering asked for them, before alignment): no placement of these
+/// lifetimes can use less. Sets PeakCall to that call.
+int64_t peakLiveBytes(const Program &P, const std::vector<TempPlan> &Temps,
+                      int64_t &PeakCall) {
+  std::vector<int64_t> Live(P.Calls.size() + 1, 0); // differences
+  for (const TempPlan &T : Temps)
+    if (T.Last >= 0) {
+      Live[T.First] += P.TempSizes[T.Index];
+      Live[T.Last + 1] -= P.TempSizes[T.Index];
+    }
+  int64_t Peak = 0, Bytes = 0;
+  for (size_t C = 0; C < P.Calls.size(); ++C) {
+    Bytes += Live[C];
+    if (Bytes > Peak) {
+      Peak = Bytes;
+      PeakCall = C;
+    }
+  }
+  return Peak;
+}
+
+/// `kernel.param` of the first call's parameter bound to temporary T.
+std::string labelOf(const Program &P, const TempPlan &T) {
+  const KernelCall &C = P.Calls[T.First];
+  const Kernel *K = P.findKernel(C.Kernel);
+  for (size_t I = 0; I < C.Args.size(); ++I)
+    if (C.Args[I].Storage == StorageKind::Temp && C.Args[I].Index == T.Index)
+      return C.Kernel + "." +
+             (K && I < K->Params.size() ? K->Params[I].Name
+                                        : std::to_string(I));
+  return C.Kernel;
+}
+
+/// The plan as `tidalc info` shows it; Base is where the arena starts.
+MemoryReport report(const Program &P, const std::vector<TempPlan> &Temps,
+                    int64_t Base) {
+  MemoryReport R;
+  for (const TempPlan &T : Temps)
+    if (T.Last >= 0)
+      R.Buffers.push_back(
+          {labelOf(P, T), Base + T.Offset, T.Size, T.First, T.Last});
+  R.LowerBound = Base + peakLiveBytes(P, Temps, R.PeakCall);
+  return R;
 }
 
 } // namespace
@@ -107,13 +234,15 @@ llvm::Error tidal::planMemory(Module &M, const PassOptions &) {
   Program &P = *M.P;
   std::vector<TempPlan> Temps = computeLiveness(P);
   int64_t Base = alignUp(P.WorkspaceSize);
-  int64_t ArenaSize = placeAll(Temps);
+  int64_t ArenaSize = placeAll(Temps, P.Calls.size());
+  M.Report.Memory = report(P, Temps, Base);
   for (KernelCall &C : P.Calls)
     for (BufferBinding &B : C.Args)
       if (B.Storage == StorageKind::Temp)
         B = BufferBinding{StorageKind::Workspace, 0,
                           Base + Temps[B.Index].Offset + B.Offset};
   P.WorkspaceSize = alignUp(Base + ArenaSize);
+  M.Report.Memory.WorkspaceSize = P.WorkspaceSize;
   P.TempSizes.clear();
   return llvm::Error::success();
 }

@@ -276,6 +276,52 @@ std::string kernelFamily(const Node &N) {
   }
 }
 
+/// Multiply-accumulates of N as ONNX defines it: each output element of a
+/// convolution or matrix product is a sum of products (for a transposed
+/// convolution, each input element is scattered through the kernel).
+int64_t countMACs(const Node &N) {
+  auto TapsPerChannel = [](const TensorType &W) {
+    int64_t Taps = 1;
+    for (size_t I = 1; I < W.Shape.size(); ++I)
+      Taps *= W.Shape[I];
+    return Taps;
+  };
+  const TensorType &Out = N.result()->Type;
+  switch (N.Kind) {
+  case OpKind::Conv: // W: M x C/group x k...
+    return Out.numElements() * TapsPerChannel(N.Operands[1]->Type);
+  case OpKind::ConvTranspose: // W: C x M/group x k...
+    return N.Operands[0]->Type.numElements() *
+           TapsPerChannel(N.Operands[1]->Type);
+  case OpKind::Gemm: {
+    const TensorType &A = N.Operands[0]->Type;
+    return Out.numElements() * A.Shape[N.getInt("transA", 0) ? 0 : 1];
+  }
+  case OpKind::MatMul: {
+    const TensorType &A = N.Operands[0]->Type;
+    return A.rank() == 0 ? 0 : Out.numElements() * A.Shape.back();
+  }
+  default:
+    return 0;
+  }
+}
+
+/// What `tidalc info` shows of the kernel lowered from C.
+KernelReport reportChain(const Chain &C) {
+  KernelReport R;
+  for (const Node *N : C) {
+    const char *Sep = N == C.front() ? "" : "+";
+    R.Ops += Sep + opName(N->Kind).str();
+    R.Nodes += (N == C.front() ? "" : ",") + N->Name;
+  }
+  for (const Value *V : C.front()->Operands)
+    if (V && !V->constantData())
+      R.Operands.push_back(V->Type);
+  R.Result = C.back()->result()->Type;
+  R.MACs = countMACs(*C.front());
+  return R;
+}
+
 llvm::Expected<LoweredKernel> lowerChain(const Chain &C, size_t Index,
                                          const PassOptions &Opts) {
   const Node &Anchor = *C.front();
@@ -447,6 +493,7 @@ llvm::Error tidal::lowerToLoops(Module &M, const PassOptions &Opts) {
       continue;
     }
     Produced.insert(C.back()->result());
+    M.Report.Kernels[L->K.Name] = reportChain(C);
     Kernels.push_back(std::move(*L));
   }
   if (!Errors.empty())

@@ -8,7 +8,8 @@
 1  the same run with the expected output off by 1%: every element, or one
    element only (the line must name that element). This is the end-to-end
    test of the comparator: a 1% error in an expected output is caught.
-2  models that cannot be compiled: an unsupported node (compile and run),
+2  models that cannot be compiled: an unsupported node (compile, run and
+   info --layers, which compiles),
    and files that hold no model (garbage, a truncated model, an empty file,
    a TensorProto instead of a model, a ModelProto without a graph), from
    compile, run and info; the message names the file.
@@ -16,7 +17,8 @@
    or a folder given as one, an unknown flag, a missing -o, a missing
    --inputs, a missing --inputs folder, a bad --target, a bad -O level, a
    negative or NaN or infinite tolerance, --threads 0, a negative --repeat,
-   an unknown or missing subcommand.
+   an unknown or missing subcommand, an info --memory-map file that cannot
+   be written.
 
 Every failing case must print at least one line to stderr, and every
 stderr line of every case must start with `error: `; 0 and 1 print nothing
@@ -149,6 +151,10 @@ def check_rejected(c, work, good, exact):
             ["run", unsupported, "--inputs", data, "--compare"], err_has="odd_nonzero")
     c.check("info, unsupported node (described)", tt.EXIT_OK, ["info", unsupported])
     c.check("info, good model", tt.EXIT_OK, ["info", good])
+    c.check("info --layers, unsupported node (compiled)", tt.EXIT_REJECTED,
+            ["info", unsupported, "--layers"], err_has="odd_nonzero")
+    c.check("info --layers, good model", tt.EXIT_OK, ["info", good, "--layers"],
+            out_has="lower bound")
     for label, path in tt.broken_model_files(work, good).items():
         name = os.path.basename(path)
         c.check("compile, %s file" % label, tt.EXIT_REJECTED,
@@ -182,6 +188,10 @@ def check_usage(c, work, good, exact):
          "--align 32"),
         ("compile, -MD with -o /dev/null", ["compile", good, "-o", os.devnull, "-MD"],
          "depfile"),
+        ("info, --memory-map into a missing folder",
+         ["info", good, "--memory-map", os.path.join(work, "no-such-folder", "m.svg")],
+         "no-such-folder"),
+        ("info, bad --target", ["info", good, "--layers", "--target", "x86"], "--target"),
         ("run, missing --inputs", ["run", good, "--compare"], "--inputs"),
         ("run, missing --inputs folder",
          ["run", good, "--inputs", os.path.join(work, "no-such-folder")], "--inputs"),

@@ -140,9 +140,9 @@ llvm::Error tidal::checkModelReadable(llvm::StringRef Path) {
   return llvm::Error::success();
 }
 
-llvm::Expected<std::unique_ptr<Program>>
-tidal::compileToProgram(const CompileOptions &Opts, llvm::StringRef Name,
-                        std::vector<std::string> *ReadFiles) {
+llvm::Expected<Module>
+tidal::compileToModule(const CompileOptions &Opts, llvm::StringRef Name,
+                       std::vector<std::string> *ReadFiles) {
   if (llvm::Error E = checkTarget(Opts.Target))
     return std::move(E);
   if (llvm::Error E = checkPrintAfter(Opts.PrintAfter))
@@ -181,7 +181,16 @@ tidal::compileToProgram(const CompileOptions &Opts, llvm::StringRef Name,
   if (!M.P)
     return makeError("internal error: the pipeline did not lower the model");
   M.P->Name = Name.str();
-  return std::move(M.P);
+  return std::move(M);
+}
+
+llvm::Expected<std::unique_ptr<Program>>
+tidal::compileToProgram(const CompileOptions &Opts, llvm::StringRef Name,
+                        std::vector<std::string> *ReadFiles) {
+  llvm::Expected<Module> M = compileToModule(Opts, Name, ReadFiles);
+  if (!M)
+    return M.takeError();
+  return std::move(M->P);
 }
 
 void tidal::removeStale(llvm::StringRef Path) {

@@ -14,6 +14,7 @@
 
 #include "compiler/Graph.h"
 #include "compiler/Loop.h"
+#include "compiler/PassManager.h"
 #include "llvm/Support/Error.h"
 #include <map>
 #include <memory>
@@ -111,6 +112,26 @@ llvm::Error checkModelReadable(llvm::StringRef Path);
 llvm::Expected<std::unique_ptr<Program>>
 compileToProgram(const CompileOptions &Opts, llvm::StringRef Name,
                  std::vector<std::string> *ReadFiles = nullptr);
+
+/// compileToProgram's pipeline, returning the whole Module: the Program and
+/// what the passes reported about it (`tidalc info --layers`).
+llvm::Expected<Module>
+compileToModule(const CompileOptions &Opts, llvm::StringRef Name,
+                std::vector<std::string> *ReadFiles = nullptr);
+
+/// `tidalc info`: the model's description, and with Layers, Json or
+/// MemoryMap set, what the compile for Compile's target makes of it.
+struct InfoOptions {
+  CompileOptions Compile;
+  /// The per-kernel table, the workspace and its lower bound.
+  bool Layers = false;
+  /// The same as JSON on stdout, instead of the text.
+  bool Json = false;
+  /// --memory-map FILE.svg: the workspace plan over time as a picture.
+  std::string MemoryMap;
+};
+/// Returns the exit status (errors are printed).
+int runInfo(const InfoOptions &Opts);
 
 /// A make depfile (`tidalc compile -MD`): the outputs depend on Prereqs;
 /// with Phony (-MP), each prerequisite but the model is also a target of no

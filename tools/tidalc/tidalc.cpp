@@ -17,7 +17,6 @@
 #include "tools/tidalc/Tidalc.h"
 #include "codegen/Codegen.h"
 #include "compiler/Diagnostics.h"
-#include "frontend/OnnxImporter.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -58,7 +57,8 @@ struct Flags {
   CompileFlags Compile;
   RunOptions Run;
   std::vector<std::string> RunShapes, RunBinds;
-  std::string InfoModel;
+  InfoOptions Info;
+  std::vector<std::string> InfoShapes, InfoBinds;
   std::string LinkTarget = "x86-64";
 };
 } // namespace
@@ -169,8 +169,20 @@ static void addRun(CLI::App &App, Flags &F) {
 
 static void addInfoAndLinkFlags(CLI::App &App, Flags &F) {
   CLI::App *Info = App.add_subcommand(
-      "info", "Describe a model: opsets, inputs, outputs, operators");
-  Info->add_option("model", F.InfoModel, "The ONNX model")->required();
+      "info", "Describe a model: opsets, inputs, outputs, operators; with "
+              "--layers, what the compile makes of it");
+  addCodegenFlags(Info, F.Info.Compile, F.InfoShapes, F.InfoBinds);
+  Info->add_flag("--layers", F.Info.Layers,
+                 "Compile for the target and list each kernel call "
+                 "(operators, shapes, MACs, weight bytes, workspace "
+                 "buffers, schedule) and the workspace against its lower "
+                 "bound");
+  Info->add_flag("--json", F.Info.Json,
+                 "The --layers table and the workspace plan as JSON, "
+                 "instead of the text");
+  Info->add_option("--memory-map", F.Info.MemoryMap,
+                   "FILE.svg: draw the workspace plan (calls across, "
+                   "bytes down)");
   CLI::App *Link = App.add_subcommand(
       "link-flags", "Print what a link needs after the objects");
   Link->add_option("--target", F.LinkTarget,
@@ -256,21 +268,6 @@ static int runCompile(CompileFlags &F) {
   return exitCodeFor(std::move(E));
 }
 
-static int runInfo(const std::string &Model) {
-  // A model the frontend rejects is described (status 0), but a file that
-  // is no model at all fails as it would for compile (status 2:
-  // describeOnnxModel reads it as the importer does).
-  if (llvm::Error E = checkModelReadable(Model))
-    return exitCodeFor(std::move(E));
-  llvm::Expected<std::string> Text = describeOnnxModel(Model);
-  if (!Text)
-    return exitCodeFor(Text.takeError());
-  llvm::outs() << *Text;
-  if (!llvm::StringRef(*Text).ends_with("\n"))
-    llvm::outs() << "\n";
-  return ExitOk;
-}
-
 static int runLinkFlags(const std::string &Target) {
   llvm::Expected<std::vector<std::string>> F = linkFlags(Target);
   if (!F)
@@ -308,8 +305,11 @@ static int dispatch(CLI::App &App, Flags &F) {
       return exitCodeFor(std::move(E));
     return runModel(F.Run);
   }
-  if (App.got_subcommand("info"))
-    return runInfo(F.InfoModel);
+  if (App.got_subcommand("info")) {
+    if (llvm::Error E = parseShapes(F.InfoShapes, F.InfoBinds, F.Info.Compile))
+      return exitCodeFor(std::move(E));
+    return runInfo(F.Info);
+  }
   return runLinkFlags(F.LinkTarget);
 }
 
