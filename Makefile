@@ -11,6 +11,8 @@
 #                docs/performance.md
 #   make install tidalc, the runtimes, tools/tidal.mk and the CMake package
 #                (find_package(Tidal), docs/build.md) under PREFIX
+#   make docs    regenerate docs/cli-reference.md from tidalc's help (the
+#                ctest cli-reference fails while it is stale)
 #   make clean   remove the build folder
 # Variables: BUILD (build folder), PYTHON (needs onnx, numpy, torch), SHARED
 # (the shared folder with onnx-tests/, models/, peer/), NINJAFLAGS, CTESTFLAGS.
@@ -25,7 +27,7 @@ CTESTFLAGS ?=
 TIDALC     := $(BUILD)/bin/tidalc
 PEER       := $(SHARED)/peer
 
-.PHONY: all deps configure build example test update-conformance bench install clean
+.PHONY: all deps configure build example test update-conformance bench install docs clean
 
 all: example
 
@@ -46,6 +48,10 @@ build: configure
 
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+# The CLI reference is tidalc's own help (test/scripts/cli_reference.py).
+docs: build
+	@$(PYTHON) test/scripts/cli_reference.py --tidalc $(TIDALC)
 
 example: build
 	@echo "examples/main.c with examples/classifier.onnx compiled by $(TIDALC):"

@@ -57,15 +57,21 @@ __attribute__((noreturn)) void board_halt(int code) {
 
 int main(void);
 
-/* The entry point: qemu leaves sp 16-byte aligned; a cleared frame pointer
- * and link register end the frame chain. Real boot code would also set up
- * the stack and enable the FP/SIMD unit (CPACR_EL1.FPEN) first. */
+/* The entry point: sp goes to the top of the stack that firmware.ld
+ * reserves in RAM (__stack_top, 16-byte aligned); a cleared frame pointer
+ * and link register end the frame chain. Real boot code would also enable
+ * the FP/SIMD unit (CPACR_EL1.FPEN), copy .data from its load address in
+ * flash and zero .bss first; qemu's loader leaves the FP/SIMD unit on and
+ * has placed .data and .bss. */
 __attribute__((noreturn, used)) void board_start(void) { board_halt(main()); }
 
 __asm__(".text\n"
         ".global _start\n"
         ".type _start, %function\n"
         "_start:\n"
+        "  adrp x0, __stack_top\n"
+        "  add x0, x0, :lo12:__stack_top\n"
+        "  mov sp, x0\n"
         "  mov x29, #0\n"
         "  mov x30, #0\n"
         "  bl board_start\n"

@@ -4,7 +4,10 @@ examples/classifier.onnx with tidalc, links examples/main.c with it and the
 runtime exactly as README.md tells a user to, runs it and prints its output.
 With --check, the printed probabilities must match
 examples/expected_output.txt (computed by examples/make_model.py with numpy)
-within 2e-5, and the predicted class must be the same.
+within 2e-5, and the predicted class must be the same; and the code the
+user documentation quotes from the examples (a block introduced by
+"(from examples/...):" in docs/guide.md and docs/firmware.md) must be
+lines of that file as they are.
 
     example.py [--work build/example] [--check] [--target cortex-a53]
 """
@@ -17,6 +20,9 @@ import tidal_test as tt  # noqa: E402
 
 EXAMPLES = os.path.join(tt.REPO, "examples")
 LINE = re.compile(r"^class (\d+): ([-+0-9.eE]+)$")
+# A quoted excerpt: "(from examples/FILE):", a blank line, an indented block.
+QUOTE = re.compile(r"\(from (examples/[\w./-]+)\):\n\n((?:    .*\n|\n)+)")
+QUOTING_DOCS = ("guide.md", "firmware.md")
 
 
 def build(args, work):
@@ -51,6 +57,26 @@ def check(output):
     print("example: output matches examples/expected_output.txt")
 
 
+def check_quotes():
+    """Every excerpt the docs quote from an example is a run of that
+    file's lines, unchanged."""
+    count = 0
+    for doc in QUOTING_DOCS:
+        with open(os.path.join(tt.REPO, "docs", doc)) as f:
+            text = f.read()
+        for m in QUOTE.finditer(text):
+            quoted = [line[4:] for line in m.group(2).rstrip("\n").split("\n")]
+            with open(os.path.join(tt.REPO, m.group(1))) as f:
+                lines = f.read().split("\n")
+            if not any(lines[i:i + len(quoted)] == quoted for i in range(len(lines))):
+                tt.fail("docs/%s quotes %s, but these lines are not in it as quoted:\n%s"
+                        % (doc, m.group(1), "\n".join(quoted)))
+            count += 1
+    if count == 0:
+        tt.fail("no excerpt of examples/ found in docs/%s" % ", docs/".join(QUOTING_DOCS))
+    print("docs: %d excerpts of examples/ quoted as they are" % count)
+
+
 def main():
     p = tt.parser(__doc__)
     tt.add_common_args(p, work=True)
@@ -65,6 +91,7 @@ def main():
         tt.fail("the example exited with %s:\n%s" % (r.rc, r.err))
     if args.check:
         check(r.out)
+        check_quotes()
 
 
 if __name__ == "__main__":

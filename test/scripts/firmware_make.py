@@ -9,6 +9,13 @@ compile read.
    (TIDAL_ROOT: this repository, TIDALC: the tidalc under test) for
    Cortex-A53 through tools/tidal.mk; `make run` runs it under qemu and it
    must print examples/expected_output.txt within 2e-5.
+   The image is laid out by examples/firmware/firmware.ld: read from its
+   section table and nm, every allocated section lies in one of the
+   script's MEMORY regions, the read-only ones in FLASH and the writable
+   ones in RAM; the weights (output section .tidal.weights, the header's
+   CLASSIFIER_WEIGHTS_SIZE bytes, 64-aligned, holding classifier_weights)
+   in FLASH; __stack_top in RAM. Built again with TIDAL_FLAGS=--align 4096,
+   it prints the same and its weights are 4096-aligned.
 2. `make -q` says all is up to date; after touching the weights file, and
    then the model, `make` must rebuild classifier.o, classifier.h, main.o
    (which includes the header) and the image, and not board.o.
@@ -21,11 +28,13 @@ compile read.
     firmware_make.py [--work DIR]
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import abi_contract  # noqa: E402
 import example  # noqa: E402
 import tidal_test as tt  # noqa: E402
 
@@ -45,6 +54,73 @@ def external_model(src, folder):
     m = onnx.load(src)
     onnx.save_model(m, os.path.join(folder, "classifier.onnx"), save_as_external_data=True,
                     all_tensors_to_one_file=True, location=DATA, size_threshold=0)
+
+
+def memory_regions(script):
+    """name -> (origin, length) of the MEMORY regions of a linker script
+    (lengths in bytes, K or M)."""
+    scale = {"": 1, "K": 1 << 10, "M": 1 << 20}
+    regions = {}
+    for m in re.finditer(r"^\s*(\w+)\s*\([a-z!]*\)\s*:\s*ORIGIN\s*=\s*(\w+)\s*,"
+                         r"\s*LENGTH\s*=\s*(\d+)([KM]?)\s*$", read_text(script), re.M):
+        regions[m.group(1)] = (int(m.group(2), 0), int(m.group(3)) * scale[m.group(4)])
+    if set(regions) != {"FLASH", "RAM"}:
+        tt.fail("%s: MEMORY regions %s, expected FLASH and RAM" % (script, sorted(regions)))
+    return regions
+
+
+def region_of(regions, start, size):
+    """The region holding [start, start + size), or None."""
+    for name, (origin, length) in sorted(regions.items()):
+        if origin <= start and start + size <= origin + length:
+            return name
+    return None
+
+
+def header_macro(header, name):
+    m = re.search(r"^#define %s\s+(\d+)" % name, read_text(header), re.M)
+    if not m:
+        tt.fail("%s does not define %s" % (header, name))
+    return int(m.group(1))
+
+
+def check_layout(folder, align=64):
+    """The image's sections and symbols lie where firmware.ld puts them;
+    the weights are aligned to align."""
+    regions = memory_regions(os.path.join(folder, "firmware.ld"))
+    image = os.path.join(folder, "firmware")
+    elf = abi_contract.Elf(image)
+    for sec in elf.sections:
+        if not sec["flags"] & abi_contract.SHF_ALLOC or sec["size"] == 0:
+            continue
+        want = "RAM" if sec["flags"] & abi_contract.SHF_WRITE else "FLASH"
+        got = region_of(regions, sec["addr"], sec["size"])
+        if got != want:
+            tt.fail("section %s (%s, 0x%x, %d bytes) is in %s, expected %s" % (
+                sec["name"], abi_contract.flag_letters(sec["flags"]), sec["addr"], sec["size"],
+                got or "no region", want))
+    weights = [s for s in elf.sections if s["name"] == ".tidal.weights"]
+    if len(weights) != 1:
+        tt.fail("the image has no section .tidal.weights (sections: %s)"
+                % ", ".join(s["name"] for s in elf.sections if s["name"]))
+    w = weights[0]
+    size = header_macro(os.path.join(folder, "classifier.h"), "CLASSIFIER_WEIGHTS_SIZE")
+    if w["size"] != size or w["addr"] % align or w["flags"] & abi_contract.SHF_WRITE:
+        tt.fail(".tidal.weights: %d bytes at 0x%x, flags %s; expected %d bytes (the header's "
+                "CLASSIFIER_WEIGHTS_SIZE), %d-aligned, read-only" % (
+                    w["size"], w["addr"], abi_contract.flag_letters(w["flags"]), size, align))
+    out = tt.checked(["aarch64-linux-gnu-nm", image], "nm " + image).out
+    addr = {line.split()[2]: int(line.split()[0], 16)
+            for line in out.splitlines() if len(line.split()) == 3}
+    if addr.get("classifier_weights") != w["addr"]:
+        tt.fail("classifier_weights is at %s, not at the start of .tidal.weights (0x%x)"
+                % (hex(addr["classifier_weights"]) if "classifier_weights" in addr
+                   else "nowhere", w["addr"]))
+    top = addr.get("__stack_top")
+    if top is None or top % 16 or region_of(regions, top - 1, 1) != "RAM":
+        tt.fail("__stack_top is %s; expected a 16-aligned address in RAM" % top)
+    print("firmware.ld: sections in FLASH and RAM as placed, %d bytes of weights at 0x%x "
+          "(FLASH, %d-aligned), the stack's top at 0x%x (RAM)" % (size, w["addr"], align, top))
 
 
 def make(args, folder, *targets, check=True):
@@ -84,14 +160,29 @@ def check_rebuild(args, folder, touched):
                                                      ", ".join(built)))
 
 
-def check_firmware(args, work):
-    folder = os.path.join(work, "firmware")
+def copy_firmware(work, name):
+    """examples/firmware copied into work/name, the model in its models/."""
+    folder = os.path.join(work, name)
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(FIRMWARE, folder)
     os.makedirs(os.path.join(folder, "models"))
     external_model(tt.EXAMPLE_MODEL, os.path.join(folder, "models"))
+    return folder
+
+
+def check_aligned(args, work):
+    """The firmware with --align 4096: the weights on their own page."""
+    folder = copy_firmware(work, "firmware-align")
+    make(args, folder, "TIDAL_FLAGS=--align 4096")
+    example.check(make(args, folder, "--no-print-directory", "-s", "run").out)
+    check_layout(folder, align=4096)
+
+
+def check_firmware(args, work):
+    folder = copy_firmware(work, "firmware")
     make(args, folder)
     example.check(make(args, folder, "--no-print-directory", "-s", "run").out)
+    check_layout(folder)
     if make(args, folder, "-q", check=False).rc != 0:
         tt.fail("make -q: the firmware is not up to date right after make")
     check_rebuild(args, folder, os.path.join(folder, "models", DATA))
@@ -141,6 +232,7 @@ def main():
             tt.skip("%s is not installed (tools/setup/install-deps.sh installs it)" % tool)
     work = tt.work_dir(args.work, "firmware-make")
     check_firmware(args, work)
+    check_aligned(args, work)
     check_depfile_flags(args, work)
 
 
