@@ -9,7 +9,8 @@
 #   target_link_libraries(app PRIVATE net)
 #
 # tidal_add_model makes the static library target `net` holding the model's
-# object, carrying the directory of its header net.h (include "net.h") and
+# object, carrying the directory of its header net.h (include "net.h"), the
+# runtime's headers (tidalrt.h, for <name>_run_threaded's thread pool) and
 # the runtime the object needs, for the target architecture. The model is
 # recompiled when it, its external data, or tidalc changes (tidalc's
 # depfile). Defines the imported executable Tidal::tidalc.
@@ -47,7 +48,8 @@ function(tidal_add_model)
   set_source_files_properties("${Obj}" PROPERTIES EXTERNAL_OBJECT TRUE GENERATED TRUE)
   add_library(${ARG_TARGET} STATIC "${Obj}" "${Header}")
   set_target_properties(${ARG_TARGET} PROPERTIES LINKER_LANGUAGE C)
-  target_include_directories(${ARG_TARGET} INTERFACE "${Dir}")
+  target_include_directories(${ARG_TARGET} INTERFACE "${Dir}"
+                             "${_TIDAL_PREFIX}/include")
   # What a link needs after the object: the runtime for the architecture.
   execute_process(
     COMMAND "${Tidal_TIDALC}" link-flags --target "${ARG_TARGET_ARCH}"

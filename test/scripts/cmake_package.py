@@ -10,7 +10,8 @@ program with tidal_add_model:
 
 classifier is examples/classifier.onnx, whose printed probabilities must
 match examples/expected_output.txt within 2e-5; affine computes
-y = 2 x + 1 on 5 numbers, checked by the program. Then touching affine.onnx
+y = 2 x + 1 on 5 numbers, run on a thread pool of the installed tidalrt.h
+and checked by the program. Then touching affine.onnx
 must rebuild affine's object and the program and not classifier's object
 (the depfile, through the custom command's DEPFILE).
 
@@ -35,6 +36,7 @@ target_link_libraries(app PRIVATE classifier affine)
 
 MAIN = r"""#include "affine.h"
 #include "classifier.h"
+#include "tidalrt.h"
 #include <stdio.h>
 
 static float image[CLASSIFIER_INPUT0_NUM_ELEMENTS];
@@ -63,8 +65,14 @@ int main(void) {
     x[i] = (float)i - 2.0f;
   const void *const in2[] = {x};
   void *const out2[] = {y};
-  if (affine_run(in2, out2, ws2) != 0)
+  /* The installed tidalrt.h: the affine model on a pool of two threads. */
+  static void *pool_memory[4096];
+  struct tidal_pool *pool =
+      tidal_pool_create(pool_memory, sizeof pool_memory, 2);
+  if (!pool || tidal_pool_size(2) > sizeof pool_memory ||
+      affine_run_threaded(pool, in2, out2, ws2) != 0)
     return 1;
+  tidal_pool_destroy(pool);
   for (int i = 0; i < AFFINE_OUTPUT0_NUM_ELEMENTS; ++i)
     if (y[i] != 2.0f * x[i] + 1.0f) {
       printf("affine: y[%d] = %g, want %g\n", i, y[i], 2.0f * x[i] + 1.0f);
