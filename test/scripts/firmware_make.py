@@ -15,7 +15,10 @@ compile read.
    ones in RAM; the weights (output section .tidal.weights, the header's
    CLASSIFIER_WEIGHTS_SIZE bytes, 64-aligned, holding classifier_weights)
    in FLASH; __stack_top in RAM. Built again with TIDAL_FLAGS=--align 4096,
-   it prints the same and its weights are 4096-aligned.
+   it prints the same and its weights are 4096-aligned. The runtime code
+   the image links (.text from libtidalrt.a in firmware.map) is at most
+   4 KiB (issue 8); an image whose model calls powf must show pow.o and
+   exp_log.o in the same count, so the map is read.
 2. `make -q` says all is up to date; after touching the weights file, and
    then the model, `make` must rebuild classifier.o, classifier.h, main.o
    (which includes the header) and the image, and not board.o.
@@ -123,6 +126,65 @@ def check_layout(folder, align=64):
           "(FLASH, %d-aligned), the stack's top at 0x%x (RAM)" % (size, w["addr"], align, top))
 
 
+def runtime_code(map_path):
+    """Bytes of code (.text*) the link took from libtidalrt.a, by member,
+    read from a GNU ld map: `.text  ADDR  SIZE  .../libtidalrt.a(exp_log.o)`,
+    the section's name on the line before when it is long."""
+    code, pending = {}, None
+    for line in read_text(map_path).splitlines():
+        parts = line.split()
+        section, pending = pending, None
+        if len(parts) == 1 and parts[0].startswith("."):
+            pending = parts[0]
+            continue
+        if len(parts) == 4 and parts[0].startswith("."):
+            section, parts = parts[0], parts[1:]
+        if (len(parts) == 3 and section and section.startswith(".text")
+                and parts[0].startswith("0x") and "libtidalrt.a(" in parts[2]):
+            member = parts[2][parts[2].index("(") + 1:-1]
+            code[member] = code.get(member, 0) + int(parts[1], 16)
+    return code
+
+
+def check_runtime_code(args, folder, work):
+    """Issue 8's bound: the runtime code the example firmware links is at
+    most 4 KiB. The same count of an image whose model calls powf (pow.o
+    and exp_log.o) shows that the map is read."""
+    code = runtime_code(os.path.join(folder, "firmware.map"))
+    total = sum(code.values())
+    if total > 4096:
+        tt.fail("the firmware links %d bytes of runtime code (%s), more than 4 KiB"
+                % (total, code))
+    from onnx import TensorProto, helper
+    import onnx
+    pow_dir = tt.fresh_dir(os.path.join(work, "runtime-pow"))
+    graph = helper.make_graph(
+        [helper.make_node("Pow", ["x", "x"], ["y"])], "pow",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [16])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+              os.path.join(pow_dir, "pow.onnx"))
+    tt.compile_model(args.tidalc, os.path.join(pow_dir, "pow.onnx"),
+                     os.path.join(pow_dir, "pow.o"), ["--target", "cortex-a53"])
+    tt.write_text(os.path.join(pow_dir, "main.c"),
+                  '#include "pow.h"\nstatic float x[16], y[16];\n'
+                  'void _start(void) {\n  const void *const in[] = {x};\n'
+                  '  void *const out[] = {y};\n  pow_run(in, out, 0);\n  for (;;) {}\n}\n')
+    runtime = os.path.join(os.path.dirname(tt.link_flags(args.tidalc, "cortex-a53")[0]),
+                           "..", "cortex-a53-baremetal", "libtidalrt.a")
+    tt.checked(["aarch64-linux-gnu-gcc", "-O2", "-ffreestanding", "-nostdlib", "-static",
+                "-I", pow_dir, os.path.join(pow_dir, "main.c"), os.path.join(pow_dir, "pow.o"),
+                runtime, "-o", os.path.join(pow_dir, "image"),
+                "-Wl,-Map," + os.path.join(pow_dir, "image.map")], "linking the powf image")
+    pow_code = runtime_code(os.path.join(pow_dir, "image.map"))
+    if "pow.o" not in pow_code or "exp_log.o" not in pow_code:
+        tt.fail("the powf image's map shows runtime code %s, expected pow.o and exp_log.o"
+                % pow_code)
+    print("runtime code linked: the firmware %d bytes (at most 4096); a model calling "
+          "powf %d bytes (%s)" % (total, sum(pow_code.values()),
+                                  ", ".join("%s %d" % kv for kv in sorted(pow_code.items()))))
+
+
 def make(args, folder, *targets, check=True):
     cmd = ["make", "-C", folder, "TIDAL_ROOT=" + tt.REPO, "TIDALC=" + os.path.abspath(args.tidalc),
            "MODELS=" + os.path.join(folder, "models")] + list(targets)
@@ -183,6 +245,7 @@ def check_firmware(args, work):
     make(args, folder)
     example.check(make(args, folder, "--no-print-directory", "-s", "run").out)
     check_layout(folder)
+    check_runtime_code(args, folder, work)
     if make(args, folder, "-q", check=False).rc != 0:
         tt.fail("make -q: the firmware is not up to date right after make")
     check_rebuild(args, folder, os.path.join(folder, "models", DATA))
