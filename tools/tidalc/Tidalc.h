@@ -171,6 +171,28 @@ struct RunOptions {
 /// `tidalc run`; returns the exit status (errors are printed).
 int runModel(const RunOptions &Opts);
 
+/// DIR/PREFIX0.pb, PREFIX1.pb, ... (TensorProto files) up to the first
+/// missing one; each path read is appended to ReadFiles where it is set.
+llvm::Expected<std::vector<Tensor>>
+readTensorFiles(llvm::StringRef Dir, llvm::StringRef Prefix,
+                std::vector<std::string> *ReadFiles = nullptr);
+
+/// Checks test inputs (input_K.pb of Dir, in that order) against the
+/// compiled model P's inputs and keeps those it feeds: all of them, or with
+/// inputs bound in C (which input_K.pb still counts: K is the graph input of
+/// the original model) the others. Errors say which input differs.
+llvm::Expected<std::vector<Tensor>> checkTestInputs(const Program &P,
+                                                    std::vector<Tensor> Inputs,
+                                                    const CompileOptions &C,
+                                                    llvm::StringRef Dir);
+
+/// Links P (compiled for Opts.Compile's target) with a generated driver in
+/// a work folder (Opts.KeepDir, else a temporary one), runs it on Inputs
+/// and reads its outputs back.
+llvm::Expected<std::vector<Tensor>>
+buildAndRun(const RunOptions &Opts, const Program &P,
+            const std::vector<Tensor> &Inputs);
+
 /// The C source of a driver for P (see Driver.cpp for its command line);
 /// Threaded (the CPU targets) runs it through <name>_run_threaded.
 std::string generateDriver(const Program &P, llvm::StringRef HeaderName,
