@@ -12,6 +12,7 @@
 #ifndef TIDAL_TOOLS_TIDALC_TIDALC_H
 #define TIDAL_TOOLS_TIDALC_TIDALC_H
 
+#include "codegen/Selftest.h"
 #include "compiler/Graph.h"
 #include "compiler/Loop.h"
 #include "llvm/Support/Error.h"
@@ -121,16 +122,45 @@ struct DepFile {
   bool Phony = false;
 };
 
+/// `tidalc compile --emit-selftest FILE` and its options.
+struct SelftestOptions {
+  /// FILE; empty: no selftest.
+  std::string Path;
+  /// --selftest-data DIR: input_K.pb, and maybe output_K.pb.
+  std::string DataDir;
+  /// --selftest-rtol, --selftest-atol.
+  double RTol = 1e-3, ATol = 1e-4;
+};
+
+/// The test vector of P's selftest: inputs from S.DataDir or pseudo-random
+/// (floats uniform in [-1, 1)), expected outputs from S.DataDir's
+/// output_K.pb or, without them, from running the model compiled for this
+/// machine (x86-64) on the inputs. The data files read are appended to
+/// ReadFiles where it is set (the depfile's prerequisites).
+llvm::Expected<SelftestVector>
+makeSelftestVector(const Program &P, const CompileOptions &C,
+                   const SelftestOptions &S,
+                   std::vector<std::string> *ReadFiles = nullptr);
+
+/// A selftest for writeOutputs: where it goes, the header's name it
+/// includes, and what it checks.
+struct SelftestFile {
+  std::string Path;
+  std::string HeaderName;
+  SelftestVector Vector;
+};
+
 /// Writes P's object (or LLVM IR) to OutPath ("-": stdout), unless
-/// HeaderPath is empty its C header to HeaderPath, and where Dep is set the
-/// depfile naming both. All are written to temporary files beside their
-/// destinations and renamed into place only when all succeeded, so a
-/// failure never leaves a partial file; special files such as /dev/null
-/// are written in place.
+/// HeaderPath is empty its C header to HeaderPath, where Selftest is set
+/// the selftest, and where Dep is set the depfile naming them all. All are
+/// written to temporary files beside their destinations and renamed into
+/// place only when all succeeded, so a failure never leaves a partial file;
+/// special files such as /dev/null are written in place.
 llvm::Error writeOutputs(const Program &P, const CompileOptions &Opts,
                          EmitKind Emit, llvm::StringRef OutPath,
                          llvm::StringRef HeaderPath,
-                         const DepFile *Dep = nullptr);
+                         const DepFile *Dep = nullptr,
+                         const SelftestFile *Selftest = nullptr);
 
 /// Removes Path if it is a regular file. A failed compile removes its
 /// destinations: a stale output of an earlier run would look current to a
