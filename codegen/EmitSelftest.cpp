@@ -111,13 +111,29 @@ void emitArray(llvm::raw_ostream &OS, const std::string &Name,
      << " */\n"
      << "static const " << wordType(T.Type.Elem) << " " << Name << "["
      << std::max<int64_t>(N, 1) << "] = {";
-  unsigned PerLine = elemBits(T.Type.Elem) == 64 ? 4 : 6;
+  unsigned Bytes = elemBits(T.Type.Elem) / 8;
+  // "0x", the digits, the suffix and ", ": as many as fit in 80 columns.
+  unsigned PerLine = 76 / (2 + 2 * Bytes + (Bytes == 8 ? 3 : 1) + 2);
   for (int64_t I = 0; I < N; ++I)
     OS << (I % PerLine ? " " : "\n    ") << wordLiteral(T, I)
        << (I + 1 < N ? "," : "");
   if (N == 0)
     OS << "0";
   OS << "\n};\n\n";
+}
+
+/// Text with every `@KEY@` of Subst replaced by its value.
+std::string
+fill(llvm::StringRef Template,
+     std::initializer_list<std::pair<llvm::StringRef, std::string>> Subst) {
+  std::string S = Template.str();
+  for (const auto &[Key, Value] : Subst) {
+    std::string Token = ("@" + Key + "@").str();
+    for (size_t At = S.find(Token); At != std::string::npos;
+         At = S.find(Token, At + Value.size()))
+      S.replace(At, Token.size(), Value);
+  }
+  return S;
 }
 
 const char NearHelper[] =
@@ -131,12 +147,12 @@ static int selftest_near(double got, double want) {
     return got == want;
   diff = got < want ? want - got : got - want;
   scale = want < 0 ? -want : want;
-  return diff <= %ATOL% + %RTOL% * scale;
+  return diff <= @UPPER@_SELFTEST_ATOL + @UPPER@_SELFTEST_RTOL * scale;
 }
 
 )";
 
-const char F16Helper[] = R"(/* The value of an IEEE half's bits, exactly. */
+const char HalfHelper[] = R"(/* The value of an IEEE half's bits, exactly. */
 static double selftest_half(uint16_t h) {
   union { uint32_t u; float f; } v;
   uint32_t e = (h >> 10) & 31u, m = h & 1023u;
@@ -149,60 +165,77 @@ static double selftest_half(uint16_t h) {
   return v.f;
 }
 
+static int
+selftest_f16(const void *out, const uint16_t *want, unsigned long n) {
+  const uint16_t *got = (const uint16_t *)out;
+  unsigned long i;
+  for (i = 0; i < n; ++i)
+    if (!selftest_near(selftest_half(got[i]), selftest_half(want[i])))
+      return 0;
+  return 1;
+}
+
 )";
 
-/// The helper for one Check: returns 1 when n elements at out match want.
-std::string checkHelper(Check C) {
-  auto Floats = [](const char *Name, const char *Word, const char *Type) {
-    return std::string("static int selftest_") + Name +
-           "(const void *out, const " + Word +
-           " *want, unsigned long n) {\n  const " + Type + " *got = (const " +
-           Type +
-           " *)out;\n  unsigned long i;\n"
-           "  for (i = 0; i < n; ++i) {\n    union { " +
-           Word + " u; " + Type +
-           " f; } w;\n    w.u = want[i];\n"
-           "    if (!selftest_near(got[i], w.f))\n      return 0;\n  }\n"
-           "  return 1;\n}\n\n";
-  };
-  auto Exact = [](const char *Name, const char *Word) {
-    return std::string("static int selftest_") + Name +
-           "(const void *out, const " + Word +
-           " *want, unsigned long n) {\n  const " + Word + " *got = (const " +
-           Word +
-           " *)out;\n  unsigned long i;\n"
-           "  for (i = 0; i < n; ++i)\n    if (got[i] != want[i])\n"
-           "      return 0;\n  return 1;\n}\n\n";
-  };
-  switch (C) {
-  case Check::F16:
-    return std::string(F16Helper) +
-           "static int selftest_f16(const void *out, const uint16_t *want, "
-           "unsigned long n) {\n  const uint16_t *got = (const uint16_t "
-           "*)out;\n"
-           "  unsigned long i;\n  for (i = 0; i < n; ++i)\n"
-           "    if (!selftest_near(selftest_half(got[i]), "
-           "selftest_half(want[i])))\n      return 0;\n  return 1;\n}\n\n";
-  case Check::F32:
-    return Floats("f32", "uint32_t", "float");
-  case Check::F64:
-    return Floats("f64", "uint64_t", "double");
-  case Check::Bits8:
-    return Exact("bits8", "unsigned char");
-  case Check::Bits16:
-    return Exact("bits16", "uint16_t");
-  case Check::Bits32:
-    return Exact("bits32", "uint32_t");
-  case Check::Bits64:
-    return Exact("bits64", "uint64_t");
+/// f32 and f64: the expected values' bits (WORD) read as floats (TYPE).
+const char FloatHelper[] = R"(static int
+selftest_@NAME@(const void *out, const @WORD@ *want, unsigned long n) {
+  const @TYPE@ *got = (const @TYPE@ *)out;
+  unsigned long i;
+  for (i = 0; i < n; ++i) {
+    union { @WORD@ u; @TYPE@ f; } w;
+    w.u = want[i];
+    if (!selftest_near(got[i], w.f))
+      return 0;
   }
-  llvm_unreachable("unknown check");
+  return 1;
 }
+
+)";
+
+/// Integers and booleans: equal bits are equal values.
+const char ExactHelper[] = R"(static int
+selftest_@NAME@(const void *out, const @WORD@ *want, unsigned long n) {
+  const @WORD@ *got = (const @WORD@ *)out;
+  unsigned long i;
+  for (i = 0; i < n; ++i)
+    if (got[i] != want[i])
+      return 0;
+  return 1;
+}
+
+)";
 
 const char *checkName(Check C) {
   static const char *Names[] = {"f16",    "f32",    "f64",   "bits8",
                                 "bits16", "bits32", "bits64"};
   return Names[static_cast<int>(C)];
+}
+
+/// The helper for one Check: returns 1 when n elements at out match want.
+std::string checkHelper(Check C) {
+  auto Exact = [&](const char *Word) {
+    return fill(ExactHelper, {{"NAME", checkName(C)}, {"WORD", Word}});
+  };
+  switch (C) {
+  case Check::F16:
+    return HalfHelper;
+  case Check::F32:
+    return fill(FloatHelper,
+                {{"NAME", "f32"}, {"WORD", "uint32_t"}, {"TYPE", "float"}});
+  case Check::F64:
+    return fill(FloatHelper,
+                {{"NAME", "f64"}, {"WORD", "uint64_t"}, {"TYPE", "double"}});
+  case Check::Bits8:
+    return Exact("unsigned char");
+  case Check::Bits16:
+    return Exact("uint16_t");
+  case Check::Bits32:
+    return Exact("uint32_t");
+  case Check::Bits64:
+    return Exact("uint64_t");
+  }
+  llvm_unreachable("unknown check");
 }
 
 const char PoisonHelper[] =
@@ -230,49 +263,41 @@ std::string doubleLiteral(double V) {
   return S;
 }
 
-void emitPreamble(llvm::raw_ostream &OS, const Program &P,
-                  llvm::StringRef HeaderName, const SelftestVector &V) {
-  std::string Upper = llvm::StringRef(P.Name).upper();
-  OS << "/* " << P.Name << "_selftest: the on-target self-check of the model '"
-     << P.Name << "',\n * generated by tidalc --emit-selftest. Do not edit.\n"
-     << " *\n *   int " << P.Name
-     << "_selftest(void *const outputs[], void *workspace);\n *\n"
-     << " * runs " << P.Name
-     << "_run on the test inputs below, into the caller's\n"
-     << " * outputs (outputs[k]: " << Upper
-     << "_OUTPUTk_SIZE bytes) and workspace\n"
-     << " * (" << Upper << "_WORKSPACE_SIZE bytes aligned to " << Upper
-     << "_WORKSPACE_ALIGN), and compares\n"
-     << " * each output with its expected values: floats within\n"
-     << " * " << Upper << "_SELFTEST_ATOL + " << Upper
-     << "_SELFTEST_RTOL * |want| (NaN matches NaN, an infinity\n"
-     << " * only itself), integers and booleans exactly. Returns 0 when every\n"
-     << " * output matches; " << P.Name << "_run's status when it is nonzero; "
-     << "else 1 + the\n * index of the first output that does not match.\n"
-     << " *\n * Inputs: " << V.InputsFrom << ".\n"
-     << " * Expected outputs: " << V.ExpectedFrom << ".\n"
-     << " * See docs/abi.md, \"On-target self-check\". */\n"
-     << "#include <stdint.h>\n#include \"" << HeaderName << "\"\n\n"
-     << "#define " << Upper << "_SELFTEST_RTOL " << doubleLiteral(V.RTol)
-     << "\n"
-     << "#define " << Upper << "_SELFTEST_ATOL " << doubleLiteral(V.ATol)
-     << "\n\n"
-     << "int " << P.Name
-     << "_selftest(void *const outputs[], void *workspace);\n\n";
-}
+const char Preamble[] =
+    R"(/* @NAME@_selftest: the on-target self-check of the model '@NAME@',
+ * generated by tidalc --emit-selftest. Do not edit.
+ *
+ *   int @NAME@_selftest(void *const outputs[], void *workspace);
+ *
+ * runs @NAME@_run on the test inputs below, into the caller's outputs
+ * (outputs[k]: @UPPER@_OUTPUTk_SIZE bytes) and workspace
+ * (@UPPER@_WORKSPACE_SIZE bytes aligned to @UPPER@_WORKSPACE_ALIGN), and
+ * compares each output with its expected values: floats within
+ * @UPPER@_SELFTEST_ATOL + @UPPER@_SELFTEST_RTOL * |want| (NaN matches NaN, an
+ * infinity only itself), integers and booleans exactly. Returns 0 when
+ * every output matches; @NAME@_run's status when it is nonzero; else 1 + the
+ * index of the first output that does not match.
+ *
+ * Inputs: @INPUTS@.
+ * Expected outputs: @EXPECTED@.
+ * See docs/abi.md, "On-target self-check". */
+#include <stdint.h>
+#include "@HEADER@"
+
+#define @UPPER@_SELFTEST_RTOL @RTOL@
+#define @UPPER@_SELFTEST_ATOL @ATOL@
+
+int @NAME@_selftest(void *const outputs[], void *workspace);
+
+)";
 
 void emitHelpers(llvm::raw_ostream &OS, const Program &P) {
   std::set<Check> Used;
   for (const IOInfo &IO : P.Outputs)
     Used.insert(checkFor(IO.Type.Elem));
-  std::string Upper = llvm::StringRef(P.Name).upper();
   if (Used.count(Check::F16) || Used.count(Check::F32) ||
-      Used.count(Check::F64)) {
-    std::string Near = NearHelper;
-    Near.replace(Near.find("%ATOL%"), 6, Upper + "_SELFTEST_ATOL");
-    Near.replace(Near.find("%RTOL%"), 6, Upper + "_SELFTEST_RTOL");
-    OS << Near;
-  }
+      Used.count(Check::F64))
+    OS << fill(NearHelper, {{"UPPER", llvm::StringRef(P.Name).upper()}});
   for (Check C : Used) // std::set: in the enum's order, deterministic.
     OS << checkHelper(C);
   if (!P.Outputs.empty())
@@ -311,7 +336,14 @@ void tidal::emitSelftest(const Program &P, llvm::StringRef HeaderName,
                          const SelftestVector &V, llvm::raw_ostream &OS) {
   assert(V.Inputs.size() == P.Inputs.size() &&
          V.Expected.size() == P.Outputs.size() && "a vector for another model");
-  emitPreamble(OS, P, HeaderName, V);
+  // The header's name last: a user's file name is not searched for keys.
+  OS << fill(Preamble, {{"NAME", P.Name},
+                        {"UPPER", llvm::StringRef(P.Name).upper()},
+                        {"RTOL", doubleLiteral(V.RTol)},
+                        {"ATOL", doubleLiteral(V.ATol)},
+                        {"INPUTS", V.InputsFrom},
+                        {"EXPECTED", V.ExpectedFrom},
+                        {"HEADER", HeaderName.str()}});
   for (size_t K = 0; K < P.Inputs.size(); ++K)
     emitArray(OS, arrayName(P, "input", K), "input " + std::to_string(K),
               P.Inputs[K], V.Inputs[K]);

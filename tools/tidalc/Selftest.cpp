@@ -162,8 +162,7 @@ tidal::makeSelftestVector(const Program &P, const CompileOptions &C,
     if (!Want)
       return Want.takeError();
     V.Expected = std::move(*Want);
-    V.ExpectedFrom = "computed on the compiling machine (x86-64, default "
-                     "options)";
+    V.ExpectedFrom = "computed on the compiling machine (x86-64)";
   }
   return V;
 }
