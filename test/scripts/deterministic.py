@@ -28,10 +28,8 @@ def compile_into(args, model, folder, relative):
         cmd += [os.path.relpath(model, folder), "-o", "net.o"]
     else:
         cmd += [os.path.abspath(model), "-o", os.path.join(folder, "net.o")]
-    files = ["net.o", "net.h"]
-    if args.target != "nvptx":  # the selftest is for the CPU targets
-        files.append("net_selftest.c")
-        cmd += ["--emit-selftest", files[-1] if relative else os.path.join(folder, files[-1])]
+    files = ["net.o", "net.h", "net_selftest.c"]
+    cmd += ["--emit-selftest", files[2] if relative else os.path.join(folder, files[2])]
     r = tt.run(cmd + ["--name", "net"] + tt.target_args(args), timeout=600,
                cwd=folder if relative else tt.REPO)
     if r.rc != 0:

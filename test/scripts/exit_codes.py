@@ -17,7 +17,7 @@
    --inputs, a missing --inputs folder, a bad --target, a bad -O level, a
    negative or NaN or infinite tolerance, --threads 0, a negative --repeat,
    an unknown or missing subcommand; --emit-selftest with --emit llvm, with
-   -o /dev/null, for nvptx, over the object, with a negative or NaN
+   -o /dev/null, over the object, with a negative or NaN
    tolerance, or for a model with an integer input and no --selftest-data
    (the message names the input), and --selftest-data without
    --emit-selftest or naming no folder.
@@ -224,7 +224,6 @@ def selftest_cases(work, good, out):
         ("compile --emit-selftest, -o /dev/null",
          ["compile", good, "-o", os.devnull, "--emit-selftest", os.path.join(work, "st.c")],
          "-o to name a file"),
-        ("compile --emit-selftest, nvptx", c + ["--target", "nvptx"], "nvptx"),
         ("compile --emit-selftest over the object",
          ["compile", good, "-o", out, "--emit-selftest", out], "would overwrite"),
         ("compile --emit-selftest, negative --selftest-rtol", c + ["--selftest-rtol", "-1"],

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The on-target self-check (`tidalc compile --emit-selftest`, docs/abi.md).
 
-For --target (x86-64 or cortex-a53) each model is compiled as `net` with a
+For --target x86-64 or cortex-a53 each model is compiled as `net` with a
 selftest, which is compiled on its own as strict freestanding C99
 (-std=c99 -pedantic -Wall -Wextra -Werror -ffreestanding: an object with
 no writable section and no undefined symbol but net_run), and linked with
@@ -32,6 +32,13 @@ program runs under qemu-aarch64 -cpu cortex-a53 for cortex-a53. Checked:
   depfile names the selftest as a target and the data files as
   prerequisites.
 
+With --target nvptx the program is built for the host and net_run runs on
+the stand-in CUDA driver with the device code emulated on the host
+(nvptx_emulation.py; skipped without --clang): 0 for the example and the
+first model of --names with the default vector and with PyTorch's data, 1
+with one element off; and without a driver net_run's -1 comes back (exit
+255).
+
     selftest.py [--target cortex-a53] [--names kws_dscnn,ic_resnet8] [--work DIR]
 """
 import os
@@ -40,6 +47,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nvptx_emulation as emu  # noqa: E402
 import tidal_test as tt  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -74,6 +82,8 @@ def parse_args():
     p = tt.parser(__doc__)
     tt.add_common_args(p, work=True)
     tt.add_models_args(p, names="kws_dscnn,ic_resnet8")
+    p.add_argument("--clang", default=tt.DEFAULT_CLANG,
+                   help="nvptx: the clang that builds the emulated kernels")
     return p.parse_args()
 
 
@@ -89,6 +99,8 @@ class Target:
         self.args, self.target = args, args.target
         self.cc, self.link_flags, self.runner = tt.c_compiler(self.target)
         self.nm = "aarch64-linux-gnu-nm" if self.target == "cortex-a53" else "nm"
+        # nvptx: the environment that runs net_run on the stand-in driver.
+        self.env = None
 
     def compile(self, model, folder, flags=(), expect_rc=0):
         """`tidalc compile MODEL -o folder/net.o --emit-selftest
@@ -138,7 +150,7 @@ class Target:
                                                  os.path.join(folder, "net.o")]
                    + tt.link_flags(self.args.tidalc, self.target) + ["-o", exe],
                    "linking the selftest program")
-        r = tt.run(self.runner + [exe], timeout=600)
+        r = tt.run(self.runner + [exe], timeout=600, env=self.env)
         if r.rc is None or r.rc < 0 or r.err.strip():
             tt.fail("the selftest program crashed (%s):\n%s%s" % (r.rc, r.out, r.err))
         return r.rc
@@ -353,13 +365,43 @@ def check_atomic(t, work):
           % tt.first_error(r.err))
 
 
+def check_nvptx(t, work):
+    """The host program calls net_selftest as on the CPU targets; net_run
+    runs on the stand-in CUDA driver with the device code emulated on the
+    host (nvptx_emulation.py), for the example and the first model of
+    --names; without a driver, net_run's status comes back."""
+    emu.skip_without_clang(t.args.clang)
+    mock = emu.build_mock(work)
+    name = tt.model_names(t.args)[0]
+    model, data = tt.reference(t.args.models_dir, name)
+    for label, path in (("classifier", tt.EXAMPLE_MODEL), (name, model)):
+        t.env = emu.mock_env(mock, emu.device_library(t.args.tidalc, t.args.clang, path,
+                                                      work, label))
+        folder = os.path.join(work, label)
+        t.compile(path, folder)
+        t.expect_status(folder, 0, "%s, default test vector, emulated device" % label)
+    folder = os.path.join(work, name + "-pytorch")
+    t.compile(model, folder, ["--selftest-data", data])
+    t.expect_status(folder, 0, "%s, pytorch outputs, emulated device" % name)
+    folder = os.path.join(work, name + "-one-off")
+    t.compile(model, folder, ["--selftest-data", data_copy(work, "one-off", data, one_off)])
+    t.expect_status(folder, 1, "%s, one element off by 5x its allowance, emulated device" % name)
+    if emu.has_cuda_driver():
+        tt.skip_part("a CUDA driver is installed: the no-driver status is not checked")
+    else:
+        t.env = None  # -1, TIDAL_CUDA_ERROR_NO_DRIVER: the program exits 255
+        t.expect_status(folder, 255, "%s, no CUDA driver (net_run's status -1)" % name)
+    tt.end_skipped_parts()
+
+
 def main():
     args = parse_args()
-    if args.target == "nvptx":
-        tt.fail("the selftest is for the CPU targets (tidalc refuses nvptx)")
-    tt.require_target_tools(args.target)
     work = tt.work_dir(args.work, "selftest")
     t = Target(args)
+    if args.target == "nvptx":
+        check_nvptx(t, work)
+        return
+    tt.require_target_tools(args.target)
     check_classifier(t, work)
     check_small_model(t, work)
     for i, name in enumerate(tt.model_names(args)):

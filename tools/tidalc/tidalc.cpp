@@ -237,11 +237,6 @@ static llvm::Error checkSelftestFlags(const CompileFlags &F, bool Special) {
                      F.Emit + ")");
   if (Special)
     return makeError("--emit-selftest needs -o to name a file");
-  // The selftest is for firmware; a GPU model runs on a host with an OS,
-  // where `tidalc run --target nvptx --compare` checks it.
-  if (F.C.Target == "nvptx")
-    return makeError("--emit-selftest is for the CPU targets, not nvptx "
-                     "(check a GPU with tidalc run --target nvptx --compare)");
   if (llvm::Error E = checkTolerance("--selftest-rtol", S.RTol))
     return E;
   if (llvm::Error E = checkTolerance("--selftest-atol", S.ATol))
