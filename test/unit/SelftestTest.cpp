@@ -12,9 +12,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/Selftest.h"
 #include "TensorTestUtil.h"
 #include "codegen/Codegen.h"
+#include "codegen/Selftest.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Program.h"

@@ -15,8 +15,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Diagnostics.h"
 #include "tools/tidalc/Tidalc.h"
+#include "compiler/Diagnostics.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace tidal;
