@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Compiling the same model twice gives byte-identical object and header
-files (ARCHITECTURE.md: no time stamps, no pointer or hash order). The two
+files, and the same selftest (--emit-selftest, whose expected outputs are
+computed on this machine; ARCHITECTURE.md: no time stamps, no pointer or
+hash order). The two
 compiles write to different folders from different working directories,
 one with absolute paths and one with relative ones, so a path leaking into
 the output shows up as a difference too; and neither detects the host's
@@ -26,11 +28,13 @@ def compile_into(args, model, folder, relative):
         cmd += [os.path.relpath(model, folder), "-o", "net.o"]
     else:
         cmd += [os.path.abspath(model), "-o", os.path.join(folder, "net.o")]
+    files = ["net.o", "net.h", "net_selftest.c"]
+    cmd += ["--emit-selftest", files[2] if relative else os.path.join(folder, files[2])]
     r = tt.run(cmd + ["--name", "net"] + tt.target_args(args), timeout=600,
                cwd=folder if relative else tt.REPO)
     if r.rc != 0:
         tt.fail("compiling %s in %s failed: %s" % (model, folder, r.err))
-    return [os.path.join(folder, f) for f in ("net.o", "net.h")]
+    return [os.path.join(folder, f) for f in files]
 
 
 def check(args, label, model, work):

@@ -18,7 +18,10 @@
    --inputs, a missing --inputs folder, a bad --target, a bad -O level, a
    negative or NaN or infinite tolerance, --threads 0, a negative --repeat,
    an unknown or missing subcommand, an info --memory-map file that cannot
-   be written.
+   be written; --emit-selftest with --emit llvm, with -o /dev/null, over
+   the object, with a negative or NaN tolerance, or for a model with an
+   integer input and no --selftest-data (the message names the input), and
+   --selftest-data without --emit-selftest or naming no folder.
 
 Every failing case must print at least one line to stderr, and every
 stderr line of every case must start with `error: `; 0 and 1 print nothing
@@ -75,6 +78,15 @@ def test_data(folder, w, b, scale=1.0, element=None):
     save_tensor(os.path.join(folder, "input_0.pb"), x, "x")
     save_tensor(os.path.join(folder, "output_0.pb"), y, "y")
     return folder
+
+
+def int_input_model(path):
+    """y = Cast(n): an integer input, whose valid values only the model knows."""
+    g = helper.make_graph([helper.make_node("Cast", ["n"], ["y"], to=TensorProto.FLOAT)],
+                          "int_input",
+                          [helper.make_tensor_value_info("n", TensorProto.INT64, [3])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
 
 
 def unsupported_model(path):
@@ -204,11 +216,37 @@ def check_usage(c, work, good, exact):
         ("unknown subcommand", ["frobnicate", good], "frobnicate"),
         ("no subcommand", [], "subcommand"),
     ]
-    for label, args, err_has in cases:
+    for label, args, err_has in cases + selftest_cases(work, good, out):
         c.check(label, tt.EXIT_USAGE, args, err_has=err_has)
     c.check("--version", tt.EXIT_OK, ["--version"], out_has="tidalc ")
     c.check("--help", tt.EXIT_OK, ["--help"], out_has="compile")
     c.check("run --help", tt.EXIT_OK, ["run", "--help"], out_has="--rtol")
+
+
+def selftest_cases(work, good, out):
+    """Usage errors of `compile --emit-selftest` (label, args, stderr has)."""
+    int_model = os.path.join(work, "int_input.onnx")
+    int_input_model(int_model)
+    c = ["compile", good, "-o", out, "--emit-selftest", os.path.join(work, "st.c")]
+    return [
+        ("compile --emit-selftest, --emit llvm", c + ["--emit", "llvm"], "--emit llvm"),
+        ("compile --emit-selftest, -o /dev/null",
+         ["compile", good, "-o", os.devnull, "--emit-selftest", os.path.join(work, "st.c")],
+         "-o to name a file"),
+        ("compile --emit-selftest over the object",
+         ["compile", good, "-o", out, "--emit-selftest", out], "would overwrite"),
+        ("compile --emit-selftest, negative --selftest-rtol", c + ["--selftest-rtol", "-1"],
+         "--selftest-rtol"),
+        ("compile --emit-selftest, NaN --selftest-atol", c + ["--selftest-atol", "nan"],
+         "--selftest-atol"),
+        ("compile --emit-selftest, integer input and no --selftest-data",
+         ["compile", int_model, "-o", out, "--emit-selftest", os.path.join(work, "st.c")],
+         "input 0 ('n') is i64[3]"),
+        ("compile --selftest-data without --emit-selftest",
+         ["compile", good, "-o", out, "--selftest-data", work], "--emit-selftest"),
+        ("compile --selftest-data, missing folder",
+         c + ["--selftest-data", os.path.join(work, "no-such-folder")], "--selftest-data"),
+    ]
 
 
 def main():

@@ -313,8 +313,8 @@ static llvm::Error writeDepFile(const DepFile &Dep,
 
 llvm::Error tidal::writeOutputs(const Program &P, const CompileOptions &Opts,
                                 EmitKind Emit, llvm::StringRef OutPath,
-                                llvm::StringRef HeaderPath,
-                                const DepFile *Dep) {
+                                llvm::StringRef HeaderPath, const DepFile *Dep,
+                                const SelftestFile *Selftest) {
   CodegenOptions CG;
   CG.Target = Opts.Target;
   CG.CPU = Opts.CPU;
@@ -349,10 +349,17 @@ llvm::Error tidal::writeOutputs(const Program &P, const CompileOptions &Opts,
       emitHeader(P, CG, OS);
       return llvm::Error::success();
     });
+  if (!E && Selftest)
+    E = Add(Selftest->Path, [&](llvm::raw_pwrite_stream &OS) {
+      emitSelftest(P, Selftest->HeaderName, Selftest->Vector, OS);
+      return llvm::Error::success();
+    });
   if (!E && Dep) {
     std::vector<std::string> Targets = {OutPath.str()};
     if (!HeaderPath.empty())
       Targets.push_back(HeaderPath.str());
+    if (Selftest)
+      Targets.push_back(Selftest->Path);
     E = Add(Dep->Path, [&](llvm::raw_pwrite_stream &OS) {
       return writeDepFile(*Dep, Targets, OS);
     });

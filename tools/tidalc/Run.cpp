@@ -102,9 +102,9 @@ static llvm::Error runCommand(const std::vector<std::string> &Args,
   return makeError(Msg);
 }
 
-/// DIR/input_0.pb, input_1.pb, ... up to the first missing one.
-static llvm::Expected<std::vector<Tensor>> readTensors(llvm::StringRef Dir,
-                                                       llvm::StringRef Prefix) {
+llvm::Expected<std::vector<Tensor>>
+tidal::readTensorFiles(llvm::StringRef Dir, llvm::StringRef Prefix,
+                       std::vector<std::string> *ReadFiles) {
   std::vector<Tensor> Ts;
   for (unsigned K = 0;; ++K) {
     std::string Path = fileIn(Dir, Prefix + llvm::Twine(K) + ".pb");
@@ -115,6 +115,8 @@ static llvm::Expected<std::vector<Tensor>> readTensors(llvm::StringRef Dir,
       return makeError("cannot read '" + Path + "': " +
                        toString(T.takeError()));
     Ts.push_back(std::move(*T));
+    if (ReadFiles)
+      ReadFiles->push_back(Path);
   }
 }
 
@@ -136,12 +138,9 @@ static void fillSymbolicShapes(CompileOptions &C,
   }
 }
 
-/// Checks the test data against the compiled model's inputs and keeps the
-/// files it feeds: all of them, or with bound inputs (which input_K.pb
-/// still counts: K is the graph input of the original model) the others.
-static llvm::Expected<std::vector<Tensor>>
-checkInputs(const Program &P, std::vector<Tensor> Inputs,
-            const CompileOptions &C, llvm::StringRef Dir) {
+llvm::Expected<std::vector<Tensor>>
+tidal::checkTestInputs(const Program &P, std::vector<Tensor> Inputs,
+                       const CompileOptions &C, llvm::StringRef Dir) {
   std::vector<size_t> Fed;
   size_t NumFiles = P.Inputs.size();
   if (C.BoundInputs.empty()) {
@@ -272,7 +271,7 @@ static llvm::Expected<bool> compareResults(const RunOptions &Opts,
                                            const Program &P,
                                            const std::vector<Tensor> &Results) {
   llvm::Expected<std::vector<Tensor>> Want =
-      readTensors(Opts.InputsDir, "output_");
+      readTensorFiles(Opts.InputsDir, "output_");
   if (!Want)
     return Want.takeError();
   bool All = true;
@@ -314,7 +313,7 @@ static llvm::Error makeWorkDir(const RunOptions &Opts, WorkDir &W) {
 static llvm::Expected<std::unique_ptr<Program>>
 compileForInputs(const RunOptions &Opts, std::vector<Tensor> &Inputs) {
   llvm::Expected<std::vector<Tensor>> Read =
-      readTensors(Opts.InputsDir, "input_");
+      readTensorFiles(Opts.InputsDir, "input_");
   CompileOptions C = Opts.Compile;
   if (Read)
     fillSymbolicShapes(C, *Read);
@@ -334,18 +333,16 @@ compileForInputs(const RunOptions &Opts, std::vector<Tensor> &Inputs) {
   if (!Read)
     return Read.takeError();
   llvm::Expected<std::vector<Tensor>> Fed =
-      checkInputs(**P, std::move(*Read), C, Opts.InputsDir);
+      checkTestInputs(**P, std::move(*Read), C, Opts.InputsDir);
   if (!Fed)
     return Fed.takeError();
   Inputs = std::move(*Fed);
   return P;
 }
 
-/// Builds and runs the driver in its work folder (made only now, so that a
-/// failed compile leaves nothing behind); the results are the outputs.
-static llvm::Expected<std::vector<Tensor>>
-buildAndRun(const RunOptions &Opts, const Program &P,
-            const std::vector<Tensor> &Inputs) {
+llvm::Expected<std::vector<Tensor>>
+tidal::buildAndRun(const RunOptions &Opts, const Program &P,
+                   const std::vector<Tensor> &Inputs) {
   WorkDir W;
   if (llvm::Error E = makeWorkDir(Opts, W))
     return std::move(E);

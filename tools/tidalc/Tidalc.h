@@ -12,6 +12,7 @@
 #ifndef TIDAL_TOOLS_TIDALC_TIDALC_H
 #define TIDAL_TOOLS_TIDALC_TIDALC_H
 
+#include "codegen/Selftest.h"
 #include "compiler/Graph.h"
 #include "compiler/Loop.h"
 #include "compiler/PassManager.h"
@@ -142,16 +143,45 @@ struct DepFile {
   bool Phony = false;
 };
 
+/// `tidalc compile --emit-selftest FILE` and its options.
+struct SelftestOptions {
+  /// FILE; empty: no selftest.
+  std::string Path;
+  /// --selftest-data DIR: input_K.pb, and maybe output_K.pb.
+  std::string DataDir;
+  /// --selftest-rtol, --selftest-atol.
+  double RTol = 1e-3, ATol = 1e-4;
+};
+
+/// The test vector of P's selftest: inputs from S.DataDir or pseudo-random
+/// (floats uniform in [-1, 1)), expected outputs from S.DataDir's
+/// output_K.pb or, without them, from running the model compiled for this
+/// machine (x86-64) on the inputs. The data files read are appended to
+/// ReadFiles where it is set (the depfile's prerequisites).
+llvm::Expected<SelftestVector>
+makeSelftestVector(const Program &P, const CompileOptions &C,
+                   const SelftestOptions &S,
+                   std::vector<std::string> *ReadFiles = nullptr);
+
+/// A selftest for writeOutputs: where it goes, the header's name it
+/// includes, and what it checks.
+struct SelftestFile {
+  std::string Path;
+  std::string HeaderName;
+  SelftestVector Vector;
+};
+
 /// Writes P's object (or LLVM IR) to OutPath ("-": stdout), unless
-/// HeaderPath is empty its C header to HeaderPath, and where Dep is set the
-/// depfile naming both. All are written to temporary files beside their
-/// destinations and renamed into place only when all succeeded, so a
-/// failure never leaves a partial file; special files such as /dev/null
-/// are written in place.
+/// HeaderPath is empty its C header to HeaderPath, where Selftest is set
+/// the selftest, and where Dep is set the depfile naming them all. All are
+/// written to temporary files beside their destinations and renamed into
+/// place only when all succeeded, so a failure never leaves a partial file;
+/// special files such as /dev/null are written in place.
 llvm::Error writeOutputs(const Program &P, const CompileOptions &Opts,
                          EmitKind Emit, llvm::StringRef OutPath,
                          llvm::StringRef HeaderPath,
-                         const DepFile *Dep = nullptr);
+                         const DepFile *Dep = nullptr,
+                         const SelftestFile *Selftest = nullptr);
 
 /// Removes Path if it is a regular file. A failed compile removes its
 /// destinations: a stale output of an earlier run would look current to a
@@ -191,6 +221,28 @@ struct RunOptions {
 
 /// `tidalc run`; returns the exit status (errors are printed).
 int runModel(const RunOptions &Opts);
+
+/// DIR/PREFIX0.pb, PREFIX1.pb, ... (TensorProto files) up to the first
+/// missing one; each path read is appended to ReadFiles where it is set.
+llvm::Expected<std::vector<Tensor>>
+readTensorFiles(llvm::StringRef Dir, llvm::StringRef Prefix,
+                std::vector<std::string> *ReadFiles = nullptr);
+
+/// Checks test inputs (input_K.pb of Dir, in that order) against the
+/// compiled model P's inputs and keeps those it feeds: all of them, or with
+/// inputs bound in C (which input_K.pb still counts: K is the graph input of
+/// the original model) the others. Errors say which input differs.
+llvm::Expected<std::vector<Tensor>> checkTestInputs(const Program &P,
+                                                    std::vector<Tensor> Inputs,
+                                                    const CompileOptions &C,
+                                                    llvm::StringRef Dir);
+
+/// Links P (compiled for Opts.Compile's target) with a generated driver in
+/// a work folder (Opts.KeepDir, else a temporary one), runs it on Inputs
+/// and reads its outputs back.
+llvm::Expected<std::vector<Tensor>>
+buildAndRun(const RunOptions &Opts, const Program &P,
+            const std::vector<Tensor> &Inputs);
 
 /// The C source of a driver for P (see Driver.cpp for its command line);
 /// Threaded (the CPU targets) runs it through <name>_run_threaded.

@@ -25,6 +25,7 @@
 #include "llvm/Support/raw_ostream.h"
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <optional>
 
 using namespace tidal;
 
@@ -50,6 +51,8 @@ struct CompileFlags {
   /// -MD, -MF FILE, -MP.
   bool DepFile = false, DepPhony = false;
   std::string DepPath;
+  /// --emit-selftest FILE and the flags that shape it.
+  SelftestOptions Selftest;
 };
 
 /// Everything the command line can say; one subcommand is filled in.
@@ -118,6 +121,23 @@ static void addCodegenFlags(CLI::App *Sub, CompileOptions &C,
       ->check(CLI::IsMember({"auto", "off", "2", "4"}));
 }
 
+static void addSelftestFlags(CLI::App *Sub, SelftestOptions &S) {
+  CLI::Option *Emit = Sub->add_option(
+      "--emit-selftest", S.Path,
+      "FILE: also write a C file with a test vector and <name>_selftest, "
+      "which checks the model on the device");
+  Sub->add_option("--selftest-data", S.DataDir,
+                  "DIR: the selftest's inputs (input_K.pb) and expected "
+                  "outputs (output_K.pb; default: computed on this machine)")
+      ->needs(Emit);
+  Sub->add_option("--selftest-rtol", S.RTol,
+                  "The selftest's relative tolerance (default 1e-3)")
+      ->needs(Emit);
+  Sub->add_option("--selftest-atol", S.ATol,
+                  "The selftest's absolute tolerance (default 1e-4)")
+      ->needs(Emit);
+}
+
 static void addCompile(CLI::App &App, CompileFlags &F) {
   CLI::App *Sub = App.add_subcommand(
       "compile", "Compile a model to an object file and a C header");
@@ -142,6 +162,7 @@ static void addCompile(CLI::App &App, CompileFlags &F) {
                   "-MF FILE: the depfile to write (implies -MD)");
   Sub->add_flag("--MP", F.DepPhony,
                 "-MP: a phony target for each prerequisite but the model");
+  addSelftestFlags(Sub, F.Selftest);
 }
 
 static void addRun(CLI::App &App, Flags &F) {
@@ -208,6 +229,42 @@ static std::string defaultHeader(llvm::StringRef Output) {
   return std::string(H);
 }
 
+/// A tolerance must be a finite number >= 0: a negative allowance means
+/// nothing, and with NaN or infinity --compare would fail everything or
+/// pass every finite value without saying so.
+static llvm::Error checkTolerance(llvm::StringRef Flag, double V) {
+  if (std::isfinite(V) && V >= 0)
+    return llvm::Error::success();
+  std::string Text;
+  llvm::raw_string_ostream(Text) << llvm::format("%g", V);
+  return makeError(Flag + " must be a finite number >= 0, not " + Text);
+}
+
+/// The selftest needs an object and a header to go with (it includes the
+/// header by its file name), and a file of its own.
+static llvm::Error checkSelftestFlags(const CompileFlags &F, bool Special) {
+  const SelftestOptions &S = F.Selftest;
+  if (F.Emit != "obj")
+    return makeError("--emit-selftest needs an object file (not --emit " +
+                     F.Emit + ")");
+  if (Special)
+    return makeError("--emit-selftest needs -o to name a file");
+  if (llvm::Error E = checkTolerance("--selftest-rtol", S.RTol))
+    return E;
+  if (llvm::Error E = checkTolerance("--selftest-atol", S.ATol))
+    return E;
+  for (const std::string *Other : {&F.Output, &F.Header, &F.DepPath})
+    if (S.Path == *Other)
+      return makeError("--emit-selftest would overwrite '" + S.Path + "'");
+  llvm::StringRef Name = llvm::sys::path::filename(F.Header);
+  if (Name.find_first_of("\"\\\n") != llvm::StringRef::npos)
+    return makeError("--emit-selftest: the header's name '" + Name +
+                     "' cannot stand in an #include");
+  if (!S.DataDir.empty() && !llvm::sys::fs::is_directory(S.DataDir))
+    return makeError("--selftest-data '" + S.DataDir + "' is not a folder");
+  return llvm::Error::success();
+}
+
 static llvm::Error checkCompileFlags(CompileFlags &F) {
   if (llvm::Error E = parseShapes(F.Shapes, F.Binds, F.C))
     return E;
@@ -244,7 +301,29 @@ static llvm::Error checkCompileFlags(CompileFlags &F) {
                      "' (use -MF)");
   for (const std::string &B : F.Binds)
     F.C.BoundInputFiles.push_back(B.substr(B.find('=') + 1));
+  if (!F.Selftest.Path.empty())
+    return checkSelftestFlags(F, Special);
   return llvm::Error::success();
+}
+
+/// Writes the outputs of `tidalc compile`; the selftest's test vector is
+/// made first (which may run the model on this machine), so that a failure
+/// there leaves no output either.
+static llvm::Error writeCompileOutputs(const CompileFlags &F, const Program &P,
+                                       EmitKind Emit, DepFile &Dep) {
+  std::optional<SelftestFile> Selftest;
+  if (!F.Selftest.Path.empty()) {
+    llvm::Expected<SelftestVector> V = makeSelftestVector(
+        P, F.C, F.Selftest, F.DepFile ? &Dep.Prereqs : nullptr);
+    if (!V)
+      return V.takeError();
+    Selftest =
+        SelftestFile{F.Selftest.Path, llvm::sys::path::filename(F.Header).str(),
+                     std::move(*V)};
+  }
+  return writeOutputs(P, F.C, Emit, F.Output, F.Header,
+                      F.DepFile ? &Dep : nullptr,
+                      Selftest ? &*Selftest : nullptr);
 }
 
 static int runCompile(CompileFlags &F) {
@@ -256,13 +335,11 @@ static int runCompile(CompileFlags &F) {
   DepFile Dep{F.DepPath, {}, F.DepPhony};
   llvm::Expected<std::unique_ptr<Program>> P =
       compileToProgram(F.C, F.Name, F.DepFile ? &Dep.Prereqs : nullptr);
-  llvm::Error E = P ? writeOutputs(**P, F.C, Emit, F.Output, F.Header,
-                                   F.DepFile ? &Dep : nullptr)
-                    : P.takeError();
+  llvm::Error E = P ? writeCompileOutputs(F, **P, Emit, Dep) : P.takeError();
   if (!E)
     return ExitOk;
-  removeStale(F.Output);
-  removeStale(F.Header);
+  for (const std::string &Out : {F.Output, F.Header, F.Selftest.Path})
+    removeStale(Out);
   if (F.DepFile)
     removeStale(F.DepPath);
   return exitCodeFor(std::move(E));
@@ -274,17 +351,6 @@ static int runLinkFlags(const std::string &Target) {
     return exitCodeFor(F.takeError());
   llvm::outs() << llvm::join(*F, " ") << "\n";
   return ExitOk;
-}
-
-/// A tolerance must be a finite number >= 0: a negative allowance means
-/// nothing, and with NaN or infinity --compare would fail everything or
-/// pass every finite value without saying so.
-static llvm::Error checkTolerance(llvm::StringRef Flag, double V) {
-  if (std::isfinite(V) && V >= 0)
-    return llvm::Error::success();
-  std::string Text;
-  llvm::raw_string_ostream(Text) << llvm::format("%g", V);
-  return makeError(Flag + " must be a finite number >= 0, not " + Text);
 }
 
 static llvm::Error checkRunFlags(Flags &F) {
