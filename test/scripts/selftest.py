@@ -15,7 +15,8 @@ program runs under qemu-aarch64 -cpu cortex-a53 for cortex-a53. Checked:
   it match numpy's evaluation of the model on them (examples/make_model.py;
   Debian's onnx 1.12 has no onnx.reference). On
   cortex-a53 also linked into a bare-metal image (examples/firmware's
-  board.c, -nostdlib, the bare-metal runtime) that exits 0 under qemu.
+  board.c and firmware.ld, -nostdlib, the bare-metal runtime) that exits 0
+  under qemu.
 - a small model with f32, i64 (ArgMax) and bool (Greater) outputs: exits 0
   with the default vector, and its expected outputs match numpy's; with
   --selftest-data whose i64 output is off by one it exits 2, whose bool
@@ -166,7 +167,8 @@ class Target:
                     "-ffreestanding", "-mcpu=cortex-a53", "-nostdlib", "-static",
                     "-I", folder, "-I", os.path.dirname(BOARD), self.write_main(folder), BOARD,
                     os.path.join(folder, "net_selftest.c"), os.path.join(folder, "net.o"),
-                    runtime, "-o", exe], "linking the bare-metal image")
+                    runtime, "-T", os.path.join(os.path.dirname(BOARD), "firmware.ld"),
+                    "-o", exe], "linking the bare-metal image")
         r = tt.run(["qemu-aarch64", "-cpu", "cortex-a53", exe], timeout=600)
         return r.rc
 
