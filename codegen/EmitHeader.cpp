@@ -1,11 +1,13 @@
 //===- EmitHeader.cpp - The C header of a compiled model ------------------===//
 //
 // Writes the C99 header of the firmware contract (docs/abi.md): counts,
-// workspace size and alignment, per input and output its name, element
-// type, rank, dims, element count, size in bytes and quantization, and the
-// prototype of `<name>_run` (on the CPU targets also `<name>_run_threaded`,
-// which takes a thread pool). Macros are prefixed with the upper-cased model
-// name, so headers of several models can be included together; the shared
+// workspace size and alignment, the weights' size, alignment and place (a
+// section, or with --weights external the file, its CRC-32 and the hook
+// that loads it), per input and output its name, element type, rank, dims,
+// element count, size in bytes and quantization, and the prototype of
+// `<name>_run` (on the CPU targets also `<name>_run_threaded`, which takes a
+// thread pool). Macros are prefixed with the upper-cased model name, so
+// headers of several models can be included together; the shared
 // TIDAL_TYPE_* codes are identical in every header and guarded. The nvptx
 // header adds its target's declarations (NVPTXHeader.cpp).
 //
@@ -14,6 +16,7 @@
 #include "codegen/Codegen.h"
 #include "codegen/NVPTXCodegen.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CRC.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 #include <cmath>
@@ -132,6 +135,44 @@ void emitIO(llvm::raw_ostream &OS, const std::string &Prefix, const char *What,
   OS << "\n";
 }
 
+/// The weights' macros: where they are (a section of the object, or a file
+/// and its checksum), and with external weights the error codes of
+/// `<name>_run`.
+void emitWeightsMacros(llvm::raw_ostream &OS, const Program &P,
+                       const CodegenOptions &Opts, const std::string &Upper) {
+  define(OS, Upper + "_WEIGHTS_SIZE", intLiteral(int64_t(P.Weights.size())));
+  if (!Opts.ExternalWeights)
+    define(OS, Upper + "_WEIGHTS_SECTION",
+           "\"" + weightsSection(P, Opts.WeightsSection) + "\"");
+  define(OS, Upper + "_WEIGHTS_ALIGN", std::to_string(Opts.Align));
+  define(OS, Upper + "_WEIGHTS_EXTERNAL", Opts.ExternalWeights ? "1" : "0");
+  if (!Opts.ExternalWeights)
+    return;
+  define(OS, Upper + "_WEIGHTS_FILE", cString(Opts.WeightsFile));
+  char CRC[16];
+  snprintf(CRC, sizeof CRC, "0x%08xu", unsigned(llvm::crc32(P.Weights)));
+  define(OS, Upper + "_WEIGHTS_CRC32", CRC);
+  define(OS, Upper + "_ERROR_NO_WEIGHTS", std::to_string(RunErrorNoWeights));
+  define(OS, Upper + "_ERROR_WEIGHTS_ALIGN",
+         std::to_string(RunErrorWeightsAlign));
+}
+
+/// The hook that external weights come from, which the firmware defines.
+void emitLoadWeights(llvm::raw_ostream &OS, const Program &P,
+                     const std::string &U) {
+  OS << "/* External weights: the firmware defines this hook. " << P.Name
+     << "_run and\n * " << P.Name
+     << "_run_threaded call it once per call, before any kernel (never\n"
+     << " * when " << U << "_WEIGHTS_SIZE is 0). It returns the address of "
+     << U << "_WEIGHTS_SIZE\n * bytes holding the file " << U
+     << "_WEIGHTS_FILE (CRC-32 " << U << "_WEIGHTS_CRC32),\n * aligned to " << U
+     << "_WEIGHTS_ALIGN and unchanged until the call returns. NULL\n"
+     << " * makes the call return " << U
+     << "_ERROR_NO_WEIGHTS, a misaligned address\n * " << U
+     << "_ERROR_WEIGHTS_ALIGN, with the outputs untouched. */\n"
+     << "const void *" << loadWeightsSymbol(P) << "(void);\n\n";
+}
+
 } // namespace
 
 /// The header of P, with Extras (declarations of the target) at the end of
@@ -154,9 +195,7 @@ static void writeHeader(const Program &P, const CodegenOptions &Opts,
   define(OS, Upper + "_NUM_OUTPUTS", std::to_string(P.Outputs.size()));
   define(OS, Upper + "_WORKSPACE_SIZE", intLiteral(P.WorkspaceSize));
   define(OS, Upper + "_WORKSPACE_ALIGN", std::to_string(Opts.Align));
-  define(OS, Upper + "_WEIGHTS_SIZE", intLiteral(int64_t(P.Weights.size())));
-  define(OS, Upper + "_WEIGHTS_SECTION",
-         "\"" + weightsSection(P, Opts.WeightsSection) + "\"");
+  emitWeightsMacros(OS, P, Opts, Upper);
   OS << "\n";
   for (size_t I = 0; I < P.Inputs.size(); ++I)
     emitIO(OS, Upper, "INPUT", I, P.Inputs[I]);
@@ -170,6 +209,8 @@ static void writeHeader(const Program &P, const CodegenOptions &Opts,
   OS << "int " << P.Name
      << "_run(const void *const inputs[], void *const outputs[], void "
         "*workspace);\n\n";
+  if (Opts.ExternalWeights)
+    emitLoadWeights(OS, P, Upper);
   OS << Extras;
   OS << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << Guard << " */\n";
 }

@@ -112,6 +112,10 @@ static void addCodegenFlags(CLI::App *Sub, CompileOptions &C,
   Sub->add_option("--schedule", C.ScheduleFile,
                   "FILE: schedule directives for kernels by name, tried "
                   "instead of their defaults");
+  Sub->add_option("--weights", C.Weights,
+                  "embedded (default: in the object) or external (in a file "
+                  "the firmware loads; docs/abi.md)")
+      ->check(CLI::IsMember({"embedded", "external"}));
   Sub->add_option("--winograd", C.Winograd,
                   "Winograd 3x3 convolutions: auto (default: where they "
                   "pay), off, 2 or 4 (F(2x2,3x3) or F(4x4,3x3) wherever legal)")
@@ -132,6 +136,9 @@ static void addCompile(CLI::App &App, CompileFlags &F) {
   Sub->add_option("--weights-section", F.C.WeightsSection,
                   "NAME: the section of the weights (default "
                   ".tidal.weights.<name>), for a linker script");
+  Sub->add_option("--weights-file", F.C.WeightsFile,
+                  "PATH: where --weights external writes the weights "
+                  "(default: beside -o, as STEM.bin)");
   Sub->add_option("--align", F.C.Align,
                   "N: alignment of the weights and of the workspace "
                   "(a power of two from 64, the default, to 65536)");
@@ -196,6 +203,28 @@ static std::string defaultHeader(llvm::StringRef Output) {
   return std::string(H);
 }
 
+/// Resolves the file of external weights: --weights-file, else beside the
+/// object as STEM.bin (which `-o -` and special files have no room for).
+static llvm::Error checkWeightsFile(CompileFlags &F, bool Special) {
+  if (!F.C.externalWeights()) {
+    if (!F.C.WeightsFile.empty())
+      return makeError("--weights-file needs --weights external");
+    return llvm::Error::success();
+  }
+  if (F.C.WeightsFile.empty() && Special)
+    return makeError("--weights external with -o '" + F.Output +
+                     "' needs --weights-file");
+  if (F.C.WeightsFile.empty()) {
+    llvm::SmallString<256> W(F.Output);
+    llvm::sys::path::replace_extension(W, ".bin");
+    F.C.WeightsFile = std::string(W);
+  }
+  if (F.C.WeightsFile == F.Output || F.C.WeightsFile == F.Header)
+    return makeError("the weights file would overwrite '" + F.C.WeightsFile +
+                     "' (name another with --weights-file)");
+  return llvm::Error::success();
+}
+
 static llvm::Error checkCompileFlags(CompileFlags &F) {
   if (llvm::Error E = parseShapes(F.Shapes, F.Binds, F.C))
     return E;
@@ -214,10 +243,9 @@ static llvm::Error checkCompileFlags(CompileFlags &F) {
   if (F.Header == F.Output && !Special)
     return makeError("the header and the object would both be '" + F.Output +
                      "' (use --header)");
-  CodegenOptions Placement;
-  Placement.WeightsSection = F.C.WeightsSection;
-  Placement.Align = F.C.Align;
-  if (llvm::Error E = checkPlacement(Placement))
+  if (llvm::Error E = checkWeightsFile(F, Special))
+    return E;
+  if (llvm::Error E = checkWeightsFlags(F.C))
     return E;
   F.DepFile |= !F.DepPath.empty() || F.DepPhony;
   if (F.DepFile && Special)
@@ -227,7 +255,8 @@ static llvm::Error checkCompileFlags(CompileFlags &F) {
     llvm::sys::path::replace_extension(D, ".d");
     F.DepPath = std::string(D);
   }
-  if (F.DepFile && (F.DepPath == F.Output || F.DepPath == F.Header))
+  if (F.DepFile && (F.DepPath == F.Output || F.DepPath == F.Header ||
+                    F.DepPath == F.C.WeightsFile))
     return makeError("the depfile would overwrite '" + F.DepPath +
                      "' (use -MF)");
   for (const std::string &B : F.Binds)
@@ -251,6 +280,8 @@ static int runCompile(CompileFlags &F) {
     return ExitOk;
   removeStale(F.Output);
   removeStale(F.Header);
+  if (F.C.externalWeights())
+    removeStale(F.C.WeightsFile);
   if (F.DepFile)
     removeStale(F.DepPath);
   return exitCodeFor(std::move(E));
@@ -297,6 +328,8 @@ static llvm::Error checkRunFlags(Flags &F) {
     return E;
   if (F.Run.Threads == 0)
     return makeError("--threads must be at least 1");
+  if (llvm::Error E = checkWeightsFlags(F.Run.Compile))
+    return E;
   return parseShapes(F.RunShapes, F.RunBinds, F.Run.Compile);
 }
 
