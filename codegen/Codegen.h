@@ -69,6 +69,11 @@ llvm::Error checkPlacement(const CodegenOptions &Opts);
 /// `.tidal.weights.<name>`.
 std::string weightsSection(const Program &P, llvm::StringRef WeightsSection);
 
+/// The alignment the generated code assumes of input (or output) Index of
+/// P: the size of its element, or more where a kernel reads or writes it
+/// as wider words (packed bits). The header's `_ALIGN` macros.
+uint64_t bufferAlignment(const Program &P, StorageKind Storage, size_t Index);
+
 /// What the target and CPU offer the schedules (PassOptions::Target), read
 /// off LLVM's subtarget for that CPU. Errors on an unknown target or CPU.
 llvm::Expected<TargetInfo> targetInfo(const CodegenOptions &Opts);

@@ -314,6 +314,22 @@ std::string tidal::weightsSection(const Program &P,
                                 : WeightsSection.str();
 }
 
+uint64_t tidal::bufferAlignment(const Program &P, StorageKind Storage,
+                                size_t Index) {
+  assert((Storage == StorageKind::Input || Storage == StorageKind::Output) &&
+         "only inputs and outputs belong to the caller");
+  const std::vector<IOInfo> &IOs =
+      Storage == StorageKind::Input ? P.Inputs : P.Outputs;
+  uint64_t Align = std::max(1u, elemBits(IOs[Index].Type.Elem) / 8);
+  for (const KernelCall &C : P.Calls) {
+    const Kernel *K = P.findKernel(C.Kernel);
+    for (size_t I = 0; K && I < C.Args.size() && I < K->Params.size(); ++I)
+      if (C.Args[I].Storage == Storage && size_t(C.Args[I].Index) == Index)
+        Align = std::max<uint64_t>(Align, elementBytes(K->Params[I].Elem));
+  }
+  return Align;
+}
+
 std::string tidal::loadWeightsSymbol(const Program &P) {
   return P.Name + "_load_weights";
 }
