@@ -20,7 +20,8 @@
    an unknown or missing subcommand; --weights neither embedded nor
    external, --weights external with --weights-section, for nvptx (compile
    and run) or with -o /dev/null and no --weights-file, --weights-file
-   without --weights external or naming the header.
+   without --weights external or naming the header, a weights file that
+   is the model's external data (which stays as it was).
 
 Every failing case must print at least one line to stderr, and every
 stderr line of every case must start with `error: `; 0 and 1 print nothing
@@ -219,6 +220,17 @@ def check_usage(c, work, good, exact):
     ]
     for label, args, err_has in cases:
         c.check(label, tt.EXIT_USAGE, args, err_has=err_has)
+    # The default weights file out.bin is the model's own external data.
+    shared = os.path.join(work, "shared-data.onnx")
+    onnx.save_model(onnx.load(good), shared, save_as_external_data=True,
+                    location="out.bin", size_threshold=0)
+    with open(os.path.join(work, "out.bin"), "rb") as f:
+        data = f.read()
+    c.check("compile, --weights external over the model's external data", tt.EXIT_USAGE,
+            ["compile", shared, "-o", out, "--weights", "external"], err_has="would overwrite")
+    with open(os.path.join(work, "out.bin"), "rb") as f:
+        if f.read() != data:
+            c.failed.append("the model's external data out.bin was changed")
     c.check("--version", tt.EXIT_OK, ["--version"], out_has="tidalc ")
     c.check("--help", tt.EXIT_OK, ["--help"], out_has="compile")
     c.check("run --help", tt.EXIT_OK, ["run", "--help"], out_has="--rtol")

@@ -264,6 +264,20 @@ static llvm::Error checkCompileFlags(CompileFlags &F) {
   return llvm::Error::success();
 }
 
+/// An output that is a file the compile read would replace it: say a
+/// model's external data file named like the default weights file, NET.bin
+/// beside NET.onnx. An error that leaves every file as it was.
+static llvm::Error checkOutputsNotRead(const CompileFlags &F,
+                                       const std::vector<std::string> &Read) {
+  for (const std::string *Out :
+       {&F.Output, &F.Header, &F.C.WeightsFile, &F.DepPath})
+    for (const std::string &In : Read)
+      if (!Out->empty() && llvm::sys::fs::equivalent(*Out, In))
+        return makeError("the output '" + *Out + "' would overwrite '" + In +
+                         "', which the compile reads (name another output)");
+  return llvm::Error::success();
+}
+
 static int runCompile(CompileFlags &F) {
   if (llvm::Error E = checkCompileFlags(F))
     return exitCodeFor(std::move(E));
@@ -272,7 +286,10 @@ static int runCompile(CompileFlags &F) {
                                     : EmitKind::Object;
   DepFile Dep{F.DepPath, {}, F.DepPhony};
   llvm::Expected<std::unique_ptr<Program>> P =
-      compileToProgram(F.C, F.Name, F.DepFile ? &Dep.Prereqs : nullptr);
+      compileToProgram(F.C, F.Name, &Dep.Prereqs);
+  if (P)
+    if (llvm::Error E = checkOutputsNotRead(F, Dep.Prereqs))
+      return exitCodeFor(std::move(E)); // Removes nothing: one is an input.
   llvm::Error E = P ? writeOutputs(**P, F.C, Emit, F.Output, F.Header,
                                    F.DepFile ? &Dep : nullptr)
                     : P.takeError();
