@@ -13,7 +13,11 @@
 # runtime's headers (tidalrt.h, for <name>_run_threaded's thread pool) and
 # the runtime the object needs, for the target architecture. The model is
 # recompiled when it, its external data, or tidalc changes (tidalc's
-# depfile). Defines the imported executable Tidal::tidalc.
+# depfile). With OPTIONS --weights external, the command also writes the
+# weights file <target>.bin beside the header, whose path is the target's
+# property TIDAL_WEIGHTS_FILE (the firmware loads it and defines
+# <target>_load_weights; docs/abi.md). Defines the imported executable
+# Tidal::tidalc.
 
 get_filename_component(_TIDAL_PREFIX "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
 if(NOT TARGET Tidal::tidalc)
@@ -35,8 +39,14 @@ function(tidal_add_model)
   set(Dir "${CMAKE_CURRENT_BINARY_DIR}/tidal/${ARG_TARGET}")
   set(Obj "${Dir}/${ARG_TARGET}.o")
   set(Header "${Dir}/${ARG_TARGET}.h")
+  set(Outputs "${Obj}" "${Header}")
+  string(REPLACE ";" " " Joined "${ARG_OPTIONS}")
+  if(Joined MATCHES "(^| )--weights[ =]external( |$)")
+    set(Weights "${Dir}/${ARG_TARGET}.bin")
+    list(APPEND Outputs "${Weights}")
+  endif()
   add_custom_command(
-    OUTPUT "${Obj}" "${Header}"
+    OUTPUT ${Outputs}
     COMMAND "${CMAKE_COMMAND}" -E make_directory "${Dir}"
     COMMAND Tidal::tidalc compile "${Model}" -o "${Obj}" --header "${Header}"
             --name "${ARG_TARGET}" --target "${ARG_TARGET_ARCH}"
@@ -50,6 +60,9 @@ function(tidal_add_model)
   set_target_properties(${ARG_TARGET} PROPERTIES LINKER_LANGUAGE C)
   target_include_directories(${ARG_TARGET} INTERFACE "${Dir}"
                              "${_TIDAL_PREFIX}/include")
+  if(Weights)
+    set_target_properties(${ARG_TARGET} PROPERTIES TIDAL_WEIGHTS_FILE "${Weights}")
+  endif()
   # What a link needs after the object: the runtime for the architecture.
   execute_process(
     COMMAND "${Tidal_TIDALC}" link-flags --target "${ARG_TARGET_ARCH}"

@@ -40,19 +40,39 @@ struct CodegenOptions {
   /// (the header's `<NAME>_WORKSPACE_ALIGN`): a power of two, at least 64,
   /// which the kernels assume.
   uint64_t Align = 64;
+  /// --weights external: the object holds no weights; `<name>_run` asks the
+  /// firmware's `<name>_load_weights()` for them (docs/abi.md), and the
+  /// header names WeightsFile (a base name), the file tidalc writes them to.
+  bool ExternalWeights = false;
+  std::string WeightsFile;
 };
+
+/// What `<name>_run` returns, besides 0, when its weights are external:
+/// `<name>_load_weights()` gave NULL, or an address not aligned to
+/// CodegenOptions::Align. The header defines them as `<NAME>_ERROR_*`.
+enum RunError : int { RunErrorNoWeights = 1, RunErrorWeightsAlign = 2 };
+
+/// The firmware's hook that external weights come from:
+/// `const void *<name>_load_weights(void)`.
+std::string loadWeightsSymbol(const Program &P);
 
 /// Checks WeightsSection and Align (--weights-section, --align): a section
 /// name an assembler and a linker script can take (letters, digits, `.`,
 /// `_`, `$`), not one of the writable, zero-filled or code sections the
 /// firmware contract rules out (docs/abi.md); an alignment that is a power
 /// of two from 64 (what the kernels assume of the weights and the
-/// workspace) to 65536.
+/// workspace) to 65536. External weights have no section, and nvptx has no
+/// hook: its runtime copies the weights to the GPU from the object.
 llvm::Error checkPlacement(const CodegenOptions &Opts);
 
 /// The section P's weights go in: WeightsSection, or by default
 /// `.tidal.weights.<name>`.
 std::string weightsSection(const Program &P, llvm::StringRef WeightsSection);
+
+/// The alignment the generated code assumes of input (or output) Index of
+/// P: the size of its element, or more where a kernel reads or writes it
+/// as wider words (packed bits). The header's `_ALIGN` macros.
+uint64_t bufferAlignment(const Program &P, StorageKind Storage, size_t Index);
 
 /// What the target and CPU offer the schedules (PassOptions::Target), read
 /// off LLVM's subtarget for that CPU. Errors on an unknown target or CPU.

@@ -1,19 +1,24 @@
 //===- EmitHeader.cpp - The C header of a compiled model ------------------===//
 //
 // Writes the C99 header of the firmware contract (docs/abi.md): counts,
-// workspace size and alignment, per input and output its name, element
-// type, rank, dims, element count, size in bytes and quantization, and the
-// prototype of `<name>_run` (on the CPU targets also `<name>_run_threaded`,
-// which takes a thread pool). Macros are prefixed with the upper-cased model
-// name, so headers of several models can be included together; the shared
-// TIDAL_TYPE_* codes are identical in every header and guarded. The nvptx
-// header adds its target's declarations (NVPTXHeader.cpp).
+// workspace size and alignment, the weights' size, alignment and place (a
+// section, or with --weights external the file, its CRC-32 and the hook
+// that loads it), per input and output its name, index by name, element
+// type, rank, dims, element count, size in bytes, alignment and
+// quantization, and the prototype of `<name>_run` (on the CPU targets also
+// `<name>_run_threaded`, which takes a thread pool). Macros are prefixed
+// with the upper-cased model name, so headers of several models can be
+// included together; the shared TIDAL_TYPE_* codes are identical in every
+// header and guarded. The nvptx header adds its target's declarations
+// (NVPTXHeader.cpp).
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Codegen.h"
 #include "codegen/NVPTXCodegen.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/CRC.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 #include <cmath>
@@ -110,12 +115,37 @@ void emitQuantization(llvm::raw_ostream &OS, const std::string &P,
   }
 }
 
+/// The suffix of the macro `<NAME>_INPUT_<suffix>` (or OUTPUT) that gives
+/// the index of each of IOs by name: its name upper-cased, where the name
+/// is a C identifier without `__` (reserved in C++) and no other name of
+/// IOs upper-cases to the same; empty otherwise. These macros never clash
+/// with the others, whose INPUT or OUTPUT is followed by a digit.
+std::vector<std::string> indexSuffixes(const std::vector<IOInfo> &IOs) {
+  std::vector<std::string> Suffixes;
+  llvm::StringMap<unsigned> Count;
+  for (const IOInfo &IO : IOs) {
+    llvm::StringRef N = IO.Name;
+    bool Usable =
+        !N.empty() && llvm::isAlpha(N[0]) && !N.contains("__") &&
+        llvm::all_of(N, [](char C) { return llvm::isAlnum(C) || C == '_'; });
+    Suffixes.push_back(Usable ? N.upper() : "");
+    ++Count[Suffixes.back()];
+  }
+  for (std::string &S : Suffixes)
+    if (Count[S] > 1)
+      S.clear();
+  return Suffixes;
+}
+
 void emitIO(llvm::raw_ostream &OS, const std::string &Prefix, const char *What,
-            size_t Index, const IOInfo &IO) {
+            size_t Index, const IOInfo &IO, const std::string &IndexSuffix,
+            uint64_t Align) {
   std::string P = Prefix + "_" + What + std::to_string(Index);
   const TensorType &T = IO.Type;
   OS << "/* " << llvm::StringRef(What).lower() << " " << Index << ": "
      << T.str() << " */\n";
+  if (!IndexSuffix.empty())
+    define(OS, Prefix + "_" + What + "_" + IndexSuffix, std::to_string(Index));
   define(OS, P + "_NAME", cString(IO.Name));
   define(OS, P + "_TYPE", typeMacro(T.Elem));
   define(OS, P + "_TYPE_NAME", cString(elemTypeName(T.Elem)));
@@ -125,11 +155,60 @@ void emitIO(llvm::raw_ostream &OS, const std::string &Prefix, const char *What,
   define(OS, P + "_DIMS", initializer(Dims, intLiteral));
   define(OS, P + "_NUM_ELEMENTS", intLiteral(T.numElements()));
   define(OS, P + "_SIZE", intLiteral(T.sizeInBytes()));
+  define(OS, P + "_ALIGN", std::to_string(Align));
   if (T.Quant)
     emitQuantization(OS, P, *T.Quant);
   else
     define(OS, P + "_QUANTIZED", "0");
   OS << "\n";
+}
+
+void emitIOs(llvm::raw_ostream &OS, const Program &P, const std::string &Upper,
+             StorageKind Storage) {
+  bool In = Storage == StorageKind::Input;
+  const std::vector<IOInfo> &IOs = In ? P.Inputs : P.Outputs;
+  std::vector<std::string> Suffixes = indexSuffixes(IOs);
+  for (size_t I = 0; I < IOs.size(); ++I)
+    emitIO(OS, Upper, In ? "INPUT" : "OUTPUT", I, IOs[I], Suffixes[I],
+           bufferAlignment(P, Storage, I));
+}
+
+/// The weights' macros: where they are (a section of the object, or a file
+/// and its checksum), and with external weights the error codes of
+/// `<name>_run`.
+void emitWeightsMacros(llvm::raw_ostream &OS, const Program &P,
+                       const CodegenOptions &Opts, const std::string &Upper) {
+  define(OS, Upper + "_WEIGHTS_SIZE", intLiteral(int64_t(P.Weights.size())));
+  if (!Opts.ExternalWeights)
+    define(OS, Upper + "_WEIGHTS_SECTION",
+           "\"" + weightsSection(P, Opts.WeightsSection) + "\"");
+  define(OS, Upper + "_WEIGHTS_ALIGN", std::to_string(Opts.Align));
+  define(OS, Upper + "_WEIGHTS_EXTERNAL", Opts.ExternalWeights ? "1" : "0");
+  if (!Opts.ExternalWeights)
+    return;
+  define(OS, Upper + "_WEIGHTS_FILE", cString(Opts.WeightsFile));
+  char CRC[16];
+  snprintf(CRC, sizeof CRC, "0x%08xu", unsigned(llvm::crc32(P.Weights)));
+  define(OS, Upper + "_WEIGHTS_CRC32", CRC);
+  define(OS, Upper + "_ERROR_NO_WEIGHTS", std::to_string(RunErrorNoWeights));
+  define(OS, Upper + "_ERROR_WEIGHTS_ALIGN",
+         std::to_string(RunErrorWeightsAlign));
+}
+
+/// The hook that external weights come from, which the firmware defines.
+void emitLoadWeights(llvm::raw_ostream &OS, const Program &P,
+                     const std::string &U) {
+  OS << "/* External weights: the firmware defines this hook. " << P.Name
+     << "_run and\n * " << P.Name
+     << "_run_threaded call it once per call, before any kernel (never\n"
+     << " * when " << U << "_WEIGHTS_SIZE is 0). It returns the address of "
+     << U << "_WEIGHTS_SIZE\n * bytes holding the file " << U
+     << "_WEIGHTS_FILE (CRC-32 " << U << "_WEIGHTS_CRC32),\n * aligned to " << U
+     << "_WEIGHTS_ALIGN and unchanged until the call returns. NULL\n"
+     << " * makes the call return " << U
+     << "_ERROR_NO_WEIGHTS, a misaligned address\n * " << U
+     << "_ERROR_WEIGHTS_ALIGN, with the outputs untouched. */\n"
+     << "const void *" << loadWeightsSymbol(P) << "(void);\n\n";
 }
 
 } // namespace
@@ -154,14 +233,10 @@ static void writeHeader(const Program &P, const CodegenOptions &Opts,
   define(OS, Upper + "_NUM_OUTPUTS", std::to_string(P.Outputs.size()));
   define(OS, Upper + "_WORKSPACE_SIZE", intLiteral(P.WorkspaceSize));
   define(OS, Upper + "_WORKSPACE_ALIGN", std::to_string(Opts.Align));
-  define(OS, Upper + "_WEIGHTS_SIZE", intLiteral(int64_t(P.Weights.size())));
-  define(OS, Upper + "_WEIGHTS_SECTION",
-         "\"" + weightsSection(P, Opts.WeightsSection) + "\"");
+  emitWeightsMacros(OS, P, Opts, Upper);
   OS << "\n";
-  for (size_t I = 0; I < P.Inputs.size(); ++I)
-    emitIO(OS, Upper, "INPUT", I, P.Inputs[I]);
-  for (size_t I = 0; I < P.Outputs.size(); ++I)
-    emitIO(OS, Upper, "OUTPUT", I, P.Outputs[I]);
+  emitIOs(OS, P, Upper, StorageKind::Input);
+  emitIOs(OS, P, Upper, StorageKind::Output);
   OS << "/* Runs the model: inputs[k] and outputs[k] point to the k-th input "
         "and\n * output buffer, workspace to "
      << Upper << "_WORKSPACE_SIZE bytes. Returns 0 on success.\n"
@@ -170,6 +245,8 @@ static void writeHeader(const Program &P, const CodegenOptions &Opts,
   OS << "int " << P.Name
      << "_run(const void *const inputs[], void *const outputs[], void "
         "*workspace);\n\n";
+  if (Opts.ExternalWeights)
+    emitLoadWeights(OS, P, Upper);
   OS << Extras;
   OS << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << Guard << " */\n";
 }

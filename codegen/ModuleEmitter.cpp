@@ -10,6 +10,10 @@
 // pointers computed from the bindings and the pool (every kernel takes it
 // last, for its parallel loops: KernelParallel.cpp), and `int
 // <name>_run(inputs, outputs, workspace)`, which calls it without a pool.
+// With external weights (--weights external) there is no weights global:
+// `<name>_run_threaded` first asks the firmware's `<name>_load_weights()`
+// for their address, returns an error code when it is NULL or misaligned,
+// and computes the kernels' weight pointers from it.
 //
 // Kernel parameters are `noalias` unless some call binds a written
 // parameter and another parameter of the same call to overlapping storage
@@ -138,10 +142,10 @@ llvm::Function *declareKernel(llvm::Module &M, const Program &P,
   return F;
 }
 
-/// The pointer a binding denotes inside `<name>_run_threaded`.
+/// The pointer a binding denotes inside `<name>_run_threaded`, where
+/// Weights is the weights' address.
 llvm::Value *bindingPointer(llvm::IRBuilder<> &B, llvm::Function *Run,
-                            llvm::GlobalVariable *Weights,
-                            const BufferBinding &Bd) {
+                            llvm::Value *Weights, const BufferBinding &Bd) {
   llvm::Type *Ptr = B.getPtrTy();
   switch (Bd.Storage) {
   case StorageKind::Input:
@@ -158,6 +162,41 @@ llvm::Value *bindingPointer(llvm::IRBuilder<> &B, llvm::Function *Run,
     break;
   }
   llvm_unreachable("temporaries are rejected by analyzeCalls");
+}
+
+/// Ends the block at B with a branch that returns Code from F when Failed
+/// holds, and continues B in the block where it does not.
+void returnIf(llvm::IRBuilder<> &B, llvm::Function *F, llvm::Value *Failed,
+              int Code) {
+  llvm::LLVMContext &Ctx = F->getContext();
+  auto *Fail = llvm::BasicBlock::Create(Ctx, "fail", F);
+  auto *Next = llvm::BasicBlock::Create(Ctx, "next", F);
+  B.CreateCondBr(Failed, Fail, Next);
+  B.SetInsertPoint(Fail);
+  B.CreateRet(B.getInt32(Code));
+  B.SetInsertPoint(Next);
+}
+
+/// The weights' address in `<name>_run_threaded`: the global, or for
+/// external weights what `<name>_load_weights()` returns. The checks come
+/// before any kernel, so a failed call leaves the outputs untouched; and
+/// the alignment the kernels' `align` attributes assume becomes an error
+/// code instead of undefined behaviour.
+llvm::Value *weightsBase(llvm::IRBuilder<> &B, llvm::Function *Threaded,
+                         const Program &P, const TargetSetup &T,
+                         llvm::GlobalVariable *Global) {
+  if (!T.ExternalWeights || P.Weights.empty())
+    return Global;
+  llvm::Module &M = *Threaded->getParent();
+  llvm::FunctionCallee Hook = M.getOrInsertFunction(
+      loadWeightsSymbol(P), llvm::FunctionType::get(B.getPtrTy(), false));
+  llvm::Value *Base = B.CreateCall(Hook, {}, "weights");
+  returnIf(B, Threaded, B.CreateIsNull(Base), RunErrorNoWeights);
+  llvm::Type *IntPtr = M.getDataLayout().getIntPtrType(M.getContext());
+  llvm::Value *Low =
+      B.CreateAnd(B.CreatePtrToInt(Base, IntPtr), T.Align - 1, "misaligned");
+  returnIf(B, Threaded, B.CreateIsNotNull(Low), RunErrorWeightsAlign);
+  return Base;
 }
 
 /// `<name>_run_threaded(pool, inputs, outputs, workspace)`, which calls the
@@ -179,11 +218,12 @@ void emitEntryPoints(llvm::Module &M, const Program &P, const TargetSetup &T,
   }
   Threaded->addFnAttr(llvm::Attribute::NoInline);
   llvm::IRBuilder<> B(llvm::BasicBlock::Create(M.getContext(), "entry", Threaded));
+  llvm::Value *Base = weightsBase(B, Threaded, P, T, Weights);
   for (const KernelCall &C : P.Calls) {
     const Kernel *K = P.findKernel(C.Kernel);
     std::vector<llvm::Value *> Args;
     for (const BufferBinding &Bd : C.Args)
-      Args.push_back(bindingPointer(B, Threaded, Weights, Bd));
+      Args.push_back(bindingPointer(B, Threaded, Base, Bd));
     Args.push_back(Threaded->getArg(0));
     B.CreateCall(Kernels[K - P.Kernels.data()], Args);
   }
@@ -274,9 +314,29 @@ std::string tidal::weightsSection(const Program &P,
                                 : WeightsSection.str();
 }
 
+uint64_t tidal::bufferAlignment(const Program &P, StorageKind Storage,
+                                size_t Index) {
+  assert((Storage == StorageKind::Input || Storage == StorageKind::Output) &&
+         "only inputs and outputs belong to the caller");
+  const std::vector<IOInfo> &IOs =
+      Storage == StorageKind::Input ? P.Inputs : P.Outputs;
+  uint64_t Align = std::max(1u, elemBits(IOs[Index].Type.Elem) / 8);
+  for (const KernelCall &C : P.Calls) {
+    const Kernel *K = P.findKernel(C.Kernel);
+    for (size_t I = 0; K && I < C.Args.size() && I < K->Params.size(); ++I)
+      if (C.Args[I].Storage == Storage && size_t(C.Args[I].Index) == Index)
+        Align = std::max<uint64_t>(Align, elementBytes(K->Params[I].Elem));
+  }
+  return Align;
+}
+
+std::string tidal::loadWeightsSymbol(const Program &P) {
+  return P.Name + "_load_weights";
+}
+
 llvm::GlobalVariable *tidal::emitWeights(llvm::Module &M, const Program &P,
                                          const TargetSetup &T) {
-  if (P.Weights.empty())
+  if (P.Weights.empty() || T.ExternalWeights)
     return nullptr;
   llvm::Constant *Init =
       llvm::ConstantDataArray::get(M.getContext(), llvm::ArrayRef<uint8_t>(P.Weights));

@@ -34,7 +34,8 @@ llvm::Error checkBinding(const Program &P, const KernelCall &C,
                          const BufferDecl &D, const BufferBinding &Bd);
 
 /// The weights of P as the internal constant `<name>_weights` in the
-/// section `.tidal.weights.<name>`; null when P has none.
+/// section `.tidal.weights.<name>`; null when P has none or they are
+/// external (TargetSetup::ExternalWeights).
 llvm::GlobalVariable *emitWeights(llvm::Module &M, const Program &P,
                                   const TargetSetup &T);
 

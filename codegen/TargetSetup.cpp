@@ -70,6 +70,13 @@ static std::string hostFeatures() {
 
 llvm::Error tidal::checkPlacement(const CodegenOptions &Opts) {
   llvm::StringRef S = Opts.WeightsSection;
+  if (Opts.ExternalWeights && !S.empty())
+    return makeError("--weights-section: external weights (--weights "
+                     "external) are in no section of the object");
+  if (Opts.ExternalWeights && Opts.Target == "nvptx")
+    return makeError("--weights external: not supported for --target nvptx "
+                     "(its runtime copies the weights to the GPU from the "
+                     "object)");
   if (!llvm::all_of(S, [](char C) {
         return llvm::isAlnum(C) || C == '.' || C == '_' || C == '$';
       }))
@@ -181,6 +188,7 @@ tidal::setupTarget(const CodegenOptions &Opts) {
     return std::move(E);
   T->WeightsSection = Opts.WeightsSection;
   T->Align = Opts.Align;
+  T->ExternalWeights = Opts.ExternalWeights;
   std::string Err;
   const llvm::Target *Target = llvm::TargetRegistry::lookupTarget(T->Triple, Err);
   if (!Target)

@@ -39,9 +39,10 @@ struct TargetSetup {
   bool NativeRounding = false;
 
   /// Where the weights go: CodegenOptions::WeightsSection (resolved by
-  /// weightsSection()) and CodegenOptions::Align.
+  /// weightsSection()), CodegenOptions::Align and ExternalWeights.
   std::string WeightsSection;
   uint64_t Align = 64;
+  bool ExternalWeights = false;
   bool isCPU() const { return Kind != Arch::NVPTX; }
 };
 

@@ -20,12 +20,14 @@
 #   TIDALC        the compiler (default: tidalc on PATH)
 #   TIDAL_TARGET  x86-64 (default), cortex-a53 or nvptx
 #   TIDAL_MCPU    the CPU, passed as --mcpu when set
-#   TIDAL_FLAGS   any other `tidalc compile` flags (-O2, --input-shape ...)
+#   TIDAL_FLAGS   any other `tidalc compile` flags (-O2, --input-shape ...);
+#                 with --weights external the rule also writes NAME.bin, the
+#                 weights the firmware loads (a target of the same rule)
 #   TIDAL_LINK_FLAGS  what the link needs after the objects: the runtime
 #                 (`tidalc link-flags --target $(TIDAL_TARGET)`)
 #
 # For objects in another folder than their models, write the same recipe
-# under your own pattern, e.g. `build/%.o build/%.h: models/%.onnx`:
+# under your own pattern, e.g. `build/%.o build/%.h build/%.bin: models/%.onnx`:
 # $(TIDAL_COMPILE) names its outputs after the target's folder and the stem.
 
 TIDALC ?= tidalc
@@ -34,13 +36,15 @@ TIDAL_MCPU ?=
 TIDAL_FLAGS ?=
 TIDAL_LINK_FLAGS = $(shell $(TIDALC) link-flags --target $(TIDAL_TARGET))
 
-# One call writes the object, the header and the depfile (a grouped pattern
-# rule: make runs it once for both targets). $(@D)/$(*F) is the output
-# path without its extension, whichever of the two targets make asked for.
+# One call writes the object, the header, the depfile and, with --weights
+# external, the weights file (a grouped pattern rule: make runs it once for
+# all its targets; without external weights nothing asks for NAME.bin).
+# $(@D)/$(*F) is the output path without its extension, whichever of the
+# targets make asked for.
 TIDAL_COMPILE = $(TIDALC) compile $< -o $(@D)/$(*F).o \
   --header $(@D)/$(*F).h -MD -MP -MF $(@D)/$(*F).d \
   --target $(TIDAL_TARGET) $(if $(TIDAL_MCPU),--mcpu $(TIDAL_MCPU)) \
   $(TIDAL_FLAGS)
 
-%.o %.h: %.onnx
+%.o %.h %.bin: %.onnx
 	$(TIDAL_COMPILE)

@@ -20,7 +20,8 @@ machine, and:
   textrel    no absolute relocation into a read-only section (it would
              make the loader write there: PIC keeps read-only data read-only);
   undefined  undefined symbols only tidal_*, memcpy and memset (nvptx:
-             only tidal_cuda_run);
+             only tidal_cuda_run); with --weights external also
+             N_load_weights, exactly when N_WEIGHTS_SIZE is not 0;
   global     the global (or weak) defined symbols are exactly the entry
              points, functions in an executable section: N_run, and on the
              CPU targets N_run_threaded (nvptx: N_run only);
@@ -28,15 +29,20 @@ machine, and:
              N_WEIGHTS_SIZE is not 0 (else not): flags A only, PROGBITS,
              aligned to 64 bytes (or a multiple), N_WEIGHTS_SIZE bytes long,
              holding the local object N_weights; no other .tidal.weights.*.
+             With --weights external: no .tidal.weights.* section and no
+             N_weights symbol at all.
 
 First the checker checks itself: a small C file with an initialized global
 int, a zeroed static, a constructor, a __thread variable, a call to printf,
 a read-only pointer table compiled without PIC and 16-aligned weights,
 compiled with the target's C compiler (cc where that is missing), must be
 reported on every one of those counts, and a clean one (PIC, weights
-64-aligned, calling memcpy) on none.
+64-aligned, calling memcpy) on none; with external weights, the clean
+object is reported for its weights section and for lacking the hook, and
+one that calls net_load_weights instead passes.
 
     abi_contract.py [--target x86-64|cortex-a53|nvptx] [--names ic_resnet8] [--work DIR]
+                    [--weights external]
 """
 import os
 import re
@@ -111,9 +117,10 @@ def flag_letters(flags):
                                     (SHF_TLS, "T")) if flags & bit) or "-"
 
 
-def problems(path, name, target, weights_size):
+def problems(path, name, target, weights_size, external=False):
     """[(kind, message)] for every way the object at path breaks the
-    contract, for model name on target, whose header says weights_size."""
+    contract, for model name on target, whose header says weights_size;
+    external: compiled with --weights external."""
     elf, found = Elf(path), []
 
     def bad(kind, msg):
@@ -146,8 +153,14 @@ def problems(path, name, target, weights_size):
             bad("tls", "symbol %s is thread-local" % sym["name"])
         if sym["shndx"] == SHN_COMMON:
             bad("writable", "symbol %s is COMMON (writable data)" % sym["name"])
-        if sym["shndx"] == SHN_UNDEF and sym["name"] and not allowed.match(sym["name"]):
+        if sym["shndx"] == SHN_UNDEF and sym["name"] and not allowed.match(sym["name"]) \
+                and not (external and sym["name"] == name + "_load_weights"):
             bad("undefined", "needs %s, not a runtime symbol" % sym["name"])
+    hook = any(s["name"] == name + "_load_weights" and s["shndx"] == SHN_UNDEF
+               for s in elf.symbols)
+    if external and hook != (weights_size > 0):
+        bad("undefined", "%s_load_weights is %sundefined, with %d bytes of weights"
+            % (name, "" if hook else "not ", weights_size))
     defined = [s for s in elf.symbols if s["bind"] != STB_LOCAL and s["shndx"] != SHN_UNDEF]
     entries = [name + "_run"] + ([] if target == "nvptx" else [name + "_run_threaded"])
     if sorted(s["name"] for s in defined) != sorted(entries):
@@ -158,6 +171,13 @@ def problems(path, name, target, weights_size):
                 or not elf.sections[s["shndx"]]["flags"] & SHF_EXECINSTR:
             bad("global", "%s is not a function in an executable section" % s["name"])
 
+    if external:
+        for s in elf.sections:
+            if s["name"].startswith(".tidal.weights."):
+                bad("weights", "section %s, but the weights are external" % s["name"])
+        if any(s["name"] == name + "_weights" for s in elf.symbols):
+            bad("weights", "symbol %s_weights, but the weights are external" % name)
+        return found
     section = ".tidal.weights." + name
     weights = [s for s in elf.sections if s["name"] == section]
     for s in elf.sections:
@@ -233,36 +253,64 @@ int net_run_threaded(struct tidal_pool *pool, const void *const in[],
 """
 
 
+CLEAN_EXTERNAL_C = r"""
+#include <string.h>
+const void *net_load_weights(void);
+int net_run(const void *const in[], void *const out[], void *ws) {
+  const void *w = net_load_weights();
+  (void)ws;
+  if (!w)
+    return 1;
+  memcpy(out[0], in[0], 16);
+  memcpy(out[1], w, 64);
+  return 0;
+}
+struct tidal_pool;
+int net_run_threaded(struct tidal_pool *pool, const void *const in[],
+                     void *const out[], void *ws) {
+  (void)pool;
+  return net_run(in, out, ws);
+}
+"""
+
+
 def self_check(args, work):
     """The checker reports each broken promise of BROKEN_C, and nothing in
-    CLEAN_C, compiled with the target's C compiler."""
+    CLEAN_C, compiled with the target's C compiler; with external weights
+    CLEAN_C's weights section and its lack of the hook, and nothing in
+    CLEAN_EXTERNAL_C (whose hook, embedded, is an undefined symbol)."""
     cc = tt.c_compiler(args.target)[0][0]
     if not shutil.which(cc):
         cc = "cc"
     target = "x86-64" if cc == "cc" else args.target
-    for label, source, flags, want in (
-            ("broken", BROKEN_C, ["-fno-pic", "-fno-common"], BROKEN_KINDS),
-            ("clean", CLEAN_C, ["-fPIC"], set())):
+    external = args.weights == "external"
+    cases = [("broken", BROKEN_C, ["-fno-pic", "-fno-common"], BROKEN_KINDS),
+             ("clean", CLEAN_C, ["-fPIC"], {"weights", "undefined"} if external else set())]
+    if args.target != "nvptx":
+        cases.append(("clean-external", CLEAN_EXTERNAL_C, ["-fPIC"],
+                      set() if external else {"weights", "undefined"}))
+    for label, source, flags, want in cases:
         src, obj = os.path.join(work, label + ".c"), os.path.join(work, label + ".o")
         tt.write_text(src, source)
         tt.checked([cc, "-c", "-O1", "-w", src, "-o", obj] + flags, "%s -c %s" % (cc, src))
-        found = problems(obj, "net", target, 64)
+        found = problems(obj, "net", target, 64, external)
         kinds = {kind for kind, _ in found}
         if kinds != want:
             tt.fail("the checker on %s (%s) reports %s, expected %s:\n  %s"
                     % (label, cc, sorted(kinds), sorted(want),
                        "\n  ".join(m for _, m in found)))
-    print("ok   self-check (%s): a broken object is reported on all of %s; a clean one passes"
-          % (cc, ", ".join(sorted(BROKEN_KINDS))))
+    print("ok   self-check (%s%s): a broken object is reported on all of %s; a clean one passes"
+          % (cc, ", external weights" if external else "", ", ".join(sorted(BROKEN_KINDS))))
 
 
 def check(args, name, model, work):
     """Compiles model as name; prints what it found; True if it keeps the
     contract."""
     obj = os.path.join(work, name + ".o")
-    tt.compile_model(args.tidalc, model, obj, ["--name", name] + tt.target_args(args))
+    tt.compile_model(args.tidalc, model, obj, ["--name", name, "--weights", args.weights]
+                     + tt.target_args(args))
     weights = header_weights_size(os.path.join(work, name + ".h"), name)
-    found = problems(obj, name, args.target, weights)
+    found = problems(obj, name, args.target, weights, args.weights == "external")
     elf = Elf(obj)
     needs = sorted(s["name"] for s in elf.symbols if s["shndx"] == SHN_UNDEF and s["name"])
     allocated = " ".join("%s(%s)" % (s["name"], flag_letters(s["flags"]))
@@ -277,6 +325,8 @@ def main():
     p = tt.parser(__doc__)
     tt.add_common_args(p, work=True)
     tt.add_models_args(p, names=",".join(tt.REFERENCE_MODELS))
+    p.add_argument("--weights", default="embedded", choices=["embedded", "external"],
+                   help="compile with --weights external and check that contract")
     args = p.parse_args()
     work = tt.work_dir(args.work, "abi")
     self_check(args, work)

@@ -4,16 +4,19 @@ fresh prefix, then a CMake project outside the repository that finds it
 (find_package(Tidal) with CMAKE_PREFIX_PATH) and links two models into one
 program with tidal_add_model:
 
-    tidal_add_model(TARGET classifier MODEL classifier.onnx)
+    tidal_add_model(TARGET classifier MODEL classifier.onnx OPTIONS --weights external)
     tidal_add_model(TARGET affine MODEL affine.onnx OPTIONS -O3)
     target_link_libraries(app PRIVATE classifier affine)
 
-classifier is examples/classifier.onnx, whose printed probabilities must
-match examples/expected_output.txt within 2e-5; affine computes
-y = 2 x + 1 on 5 numbers, run on a thread pool of the installed tidalrt.h
-and checked by the program. Then touching affine.onnx
+classifier is examples/classifier.onnx with its weights in classifier.bin,
+which the program reads from the target's TIDAL_WEIGHTS_FILE and returns
+from classifier_load_weights; its printed probabilities must match
+examples/expected_output.txt within 2e-5. affine computes y = 2 x + 1 on
+5 numbers, run on a thread pool of the installed tidalrt.h and checked by
+the program. Then touching affine.onnx
 must rebuild affine's object and the program and not classifier's object
-(the depfile, through the custom command's DEPFILE).
+(the depfile, through the custom command's DEPFILE), and a removed
+classifier.bin must be made again (an output of the command).
 
     cmake_package.py --build-dir build [--work DIR]
 """
@@ -28,16 +31,35 @@ import tidal_test as tt  # noqa: E402
 PROJECT = r"""cmake_minimum_required(VERSION 3.20)
 project(TwoModels C)
 find_package(Tidal REQUIRED)
-tidal_add_model(TARGET classifier MODEL ${CMAKE_SOURCE_DIR}/classifier.onnx)
+tidal_add_model(TARGET classifier MODEL ${CMAKE_SOURCE_DIR}/classifier.onnx
+                OPTIONS --weights external)
 tidal_add_model(TARGET affine MODEL ${CMAKE_SOURCE_DIR}/affine.onnx OPTIONS -O3)
 add_executable(app main.c)
 target_link_libraries(app PRIVATE classifier affine)
+target_compile_definitions(app PRIVATE
+    "CLASSIFIER_BIN=\"$<TARGET_PROPERTY:classifier,TIDAL_WEIGHTS_FILE>\"")
 """
 
 MAIN = r"""#include "affine.h"
 #include "classifier.h"
 #include "tidalrt.h"
 #include <stdio.h>
+#include <stdlib.h>
+
+static void *weights; /* classifier.bin, as a firmware would load it */
+const void *classifier_load_weights(void) { return weights; }
+
+static int load_weights(void) {
+  size_t rounded = (CLASSIFIER_WEIGHTS_SIZE + CLASSIFIER_WEIGHTS_ALIGN - 1) /
+                   CLASSIFIER_WEIGHTS_ALIGN * CLASSIFIER_WEIGHTS_ALIGN;
+  FILE *f = fopen(CLASSIFIER_BIN, "rb");
+  weights = aligned_alloc(CLASSIFIER_WEIGHTS_ALIGN, rounded);
+  int ok = f && weights &&
+           fread(weights, 1, CLASSIFIER_WEIGHTS_SIZE, f) == CLASSIFIER_WEIGHTS_SIZE;
+  if (f)
+    fclose(f);
+  return ok;
+}
 
 static float image[CLASSIFIER_INPUT0_NUM_ELEMENTS];
 static float probs[CLASSIFIER_OUTPUT0_NUM_ELEMENTS];
@@ -51,7 +73,7 @@ int main(void) {
     image[i] = (float)((i * 37) % 17) / 16.0f - 0.5f;
   const void *const in1[] = {image};
   void *const out1[] = {probs};
-  if (classifier_run(in1, out1, ws1) != 0)
+  if (!load_weights() || classifier_run(in1, out1, ws1) != 0)
     return 1;
   int best = 0;
   for (int k = 0; k < CLASSIFIER_OUTPUT0_NUM_ELEMENTS; ++k) {
@@ -138,8 +160,13 @@ def main():
         tt.fail("touching affine.onnx: affine.o %s, classifier.o %s (want rebuilt, kept)"
                 % ("rebuilt" if after["affine"] != before["affine"] else "kept",
                    "rebuilt" if after["classifier"] != before["classifier"] else "kept"))
-    print("cmake package: two models in one program after cmake --install; "
-          "touching one model rebuilt only it")
+    weights = os.path.join(build, "tidal", "classifier", "classifier.bin")
+    os.remove(weights)
+    cmake("--build", build)
+    if not os.path.exists(weights):
+        tt.fail("removing classifier.bin: the build did not make it again")
+    print("cmake package: two models in one program after cmake --install, one with "
+          "external weights; touching one model rebuilt only it; a removed .bin is rebuilt")
 
 
 if __name__ == "__main__":

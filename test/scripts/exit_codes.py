@@ -3,8 +3,9 @@
 
 0  `run --compare` of a small model (Add, Mul, Relu) against numpy's
    outputs; also with the expected output off by 0.05% (inside the default
-   rtol 1e-3), and off by 1% with --rtol 0.02. `info` on a good model and on
-   one the frontend rejects; --help and --version (on stdout).
+   rtol 1e-3), off by 1% with --rtol 0.02, and with --weights external.
+   `info` on a good model and on one the frontend rejects; --help and
+   --version (on stdout).
 1  the same run with the expected output off by 1%: every element, or one
    element only (the line must name that element). This is the end-to-end
    test of the comparator: a 1% error in an expected output is caught.
@@ -21,7 +22,12 @@
    be written; --emit-selftest with --emit llvm, with -o /dev/null, over
    the object, with a negative or NaN tolerance, or for a model with an
    integer input and no --selftest-data (the message names the input), and
-   --selftest-data without --emit-selftest or naming no folder.
+   --selftest-data without --emit-selftest or naming no folder; --weights
+   neither embedded nor external, --weights external with
+   --weights-section, for nvptx (compile and run) or with -o /dev/null and
+   no --weights-file, --weights-file without --weights external or naming
+   the header, a weights file that is the model's external data (which
+   stays as it was).
 
 Every failing case must print at least one line to stderr, and every
 stderr line of every case must start with `error: `; 0 and 1 print nothing
@@ -148,6 +154,8 @@ def check_runs(c, work, model, w, b):
             out_has="1 of 6 elements outside tolerance; worst at 4 [1,1]")
     c.check("run --compare --rtol 0.02, expected off by 1%", tt.EXIT_OK,
             run + [data("off-1pct"), "--rtol", "0.02"])
+    c.check("run --compare --weights external", tt.EXIT_OK,
+            run + [data("exact"), "--weights", "external"])
 
 
 def check_rejected(c, work, good, exact):
@@ -198,6 +206,23 @@ def check_usage(c, work, good, exact):
          ["compile", good, "-o", out, "--align", "96"], "--align 96"),
         ("compile, --align below 64", ["compile", good, "-o", out, "--align", "32"],
          "--align 32"),
+        ("compile, bad --weights", ["compile", good, "-o", out, "--weights", "flash"],
+         "--weights"),
+        ("compile, --weights external with --weights-section",
+         ["compile", good, "-o", out, "--weights", "external", "--weights-section", ".w"],
+         "--weights-section"),
+        ("compile, --weights external for nvptx",
+         ["compile", good, "-o", out, "--weights", "external", "--target", "nvptx"],
+         "nvptx"),
+        ("run, --weights external for nvptx",
+         run + ["--weights", "external", "--target", "nvptx"], "nvptx"),
+        ("compile, --weights-file without --weights external",
+         ["compile", good, "-o", out, "--weights-file", out + ".bin"], "--weights-file"),
+        ("compile, --weights external with -o /dev/null",
+         ["compile", good, "-o", os.devnull, "--weights", "external"], "--weights-file"),
+        ("compile, --weights-file naming the header",
+         ["compile", good, "-o", out, "--weights", "external", "--weights-file",
+          os.path.join(work, "out.h")], "weights file"),
         ("compile, -MD with -o /dev/null", ["compile", good, "-o", os.devnull, "-MD"],
          "depfile"),
         ("info, --memory-map into a missing folder",
@@ -218,6 +243,17 @@ def check_usage(c, work, good, exact):
     ]
     for label, args, err_has in cases + selftest_cases(work, good, out):
         c.check(label, tt.EXIT_USAGE, args, err_has=err_has)
+    # The default weights file out.bin is the model's own external data.
+    shared = os.path.join(work, "shared-data.onnx")
+    onnx.save_model(onnx.load(good), shared, save_as_external_data=True,
+                    location="out.bin", size_threshold=0)
+    with open(os.path.join(work, "out.bin"), "rb") as f:
+        data = f.read()
+    c.check("compile, --weights external over the model's external data", tt.EXIT_USAGE,
+            ["compile", shared, "-o", out, "--weights", "external"], err_has="would overwrite")
+    with open(os.path.join(work, "out.bin"), "rb") as f:
+        if f.read() != data:
+            c.failed.append("the model's external data out.bin was changed")
     c.check("--version", tt.EXIT_OK, ["--version"], out_has="tidalc ")
     c.check("--help", tt.EXIT_OK, ["--help"], out_has="compile")
     c.check("run --help", tt.EXIT_OK, ["run", "--help"], out_has="--rtol")

@@ -27,6 +27,9 @@ compile read.
    the data file (-MP); a --bind-input tensor and a --schedule file are
    listed too; -MF names it; a compile that fails leaves no depfile, and
    -MD without a file to name (-o /dev/null) is a usage error (exit 3).
+4. `make classifier.bin TIDAL_FLAGS=--weights\ external` writes the weights
+   file with the object and header (one grouped rule), the depfile names
+   all three, and touching the model makes it again.
 
     firmware_make.py [--work DIR]
 """
@@ -259,6 +262,27 @@ def check_firmware(args, work):
         tt.fail("classifier.d is\n%s\nexpected\n%s" % (got, want))
 
 
+def check_external_weights(args, work):
+    """Step 4, in the folder step 1 built."""
+    folder = os.path.join(work, "firmware")
+    flags = "TIDAL_FLAGS=--weights external"
+    make(args, folder, flags, "classifier.bin")
+    weights = os.path.join(folder, "classifier.bin")
+    if not os.path.exists(weights):
+        tt.fail("make classifier.bin with --weights external wrote no classifier.bin")
+    if not read_text(os.path.join(folder, "classifier.d")).startswith(
+            "./classifier.o ./classifier.h ./classifier.bin:"):
+        tt.fail("the depfile does not name classifier.bin:\n"
+                + read_text(os.path.join(folder, "classifier.d")))
+    before = mtimes(folder, ["classifier.bin"])
+    touch_later(os.path.join(folder, "models", "classifier.onnx"))
+    make(args, folder, flags, "classifier.bin")
+    if mtimes(folder, ["classifier.bin"]) == before:
+        tt.fail("touching the model did not make classifier.bin again")
+    print("--weights external through tidal.mk: classifier.bin made with the object and "
+          "header, named by the depfile, made again after touching the model")
+
+
 def check_depfile_flags(args, work):
     folder = tt.fresh_dir(os.path.join(work, "depfile"))
     model = os.path.join(folder, "m.onnx")
@@ -296,6 +320,7 @@ def main():
     work = tt.work_dir(args.work, "firmware-make")
     check_firmware(args, work)
     check_aligned(args, work)
+    check_external_weights(args, work)
     check_depfile_flags(args, work)
 
 

@@ -205,6 +205,32 @@ void checkContract(const std::string &Object) {
   CHECK(S.Sections.count(".tidal.weights.net"));
 }
 
+/// The value of `#define Name value` in the header H ("" if undefined).
+std::string macro(const std::string &H, llvm::StringRef Name) {
+  size_t At = H.find("#define " + Name.str() + " ");
+  if (At == std::string::npos)
+    return "";
+  llvm::StringRef Rest = llvm::StringRef(H).substr(At + 8 + Name.size());
+  return Rest.split('\n').first.trim().str();
+}
+
+std::string headerOf(const Program &P, const CodegenOptions &Opts) {
+  std::string H;
+  llvm::raw_string_ostream OS(H);
+  emitHeader(P, Opts, OS);
+  return OS.str();
+}
+
+/// CRC-32 (IEEE 802.3, as zlib's crc32), bit by bit.
+uint32_t crc32Bitwise(const std::vector<uint8_t> &Data) {
+  uint32_t C = 0xffffffffu;
+  for (uint8_t B : Data) {
+    C ^= B;
+    for (int K = 0; K < 8; ++K)
+      C = (C >> 1) ^ (0xedb88320u & (0u - (C & 1)));
+  }
+  return ~C;
+}
 } // namespace
 
 TEST_CASE("codegen: x86-64 object keeps the firmware contract", "[codegen]") {
@@ -232,17 +258,10 @@ TEST_CASE("codegen: the weights go in the section and alignment asked for",
     Symbols S = symbolsOf(objectOf(P, Opts));
     CHECK(S.Sections[".rodata.flash"] == 4096);
     CHECK_FALSE(S.Sections.count(".tidal.weights.net"));
-    std::string H;
-    llvm::raw_string_ostream OS(H);
-    emitHeader(P, Opts, OS);
-    // The value of `#define Name value` in H.
-    auto Macro = [&](llvm::StringRef Name) {
-      llvm::StringRef Rest =
-          llvm::StringRef(H).split("#define " + Name.str()).second;
-      return Rest.split('\n').first.trim().str();
-    };
-    CHECK(Macro("NET_WORKSPACE_ALIGN") == "4096");
-    CHECK(Macro("NET_WEIGHTS_SECTION") == "\".rodata.flash\"");
+    std::string H = headerOf(P, Opts);
+    CHECK(macro(H, "NET_WORKSPACE_ALIGN") == "4096");
+    CHECK(macro(H, "NET_WEIGHTS_ALIGN") == "4096");
+    CHECK(macro(H, "NET_WEIGHTS_SECTION") == "\".rodata.flash\"");
   }
   auto Placement = [](const char *Section, uint64_t Align) {
     CodegenOptions O;
@@ -259,6 +278,79 @@ TEST_CASE("codegen: the weights go in the section and alignment asked for",
   CHECK(contains(errorOf(Placement("a b", 64)), "only letters"));
   for (uint64_t Bad : {0, 32, 96, 1 << 17})
     CHECK(contains(errorOf(Placement("", Bad)), "a power of two from 64"));
+}
+
+TEST_CASE("codegen: external weights leave the object for the firmware's hook",
+          "[codegen]") {
+  Program P = makeProgram();
+  CodegenOptions Opts;
+  std::string Embedded = headerOf(P, Opts);
+  CHECK(macro(Embedded, "NET_WEIGHTS_EXTERNAL") == "0");
+  CHECK(macro(Embedded, "NET_WEIGHTS_ALIGN") == "64");
+  CHECK(macro(Embedded, "NET_WEIGHTS_FILE").empty());
+  CHECK_FALSE(contains(Embedded, "net_load_weights"));
+  Opts.ExternalWeights = true;
+  Opts.WeightsFile = "net.bin";
+  for (const char *Target : {"x86-64", "cortex-a53"}) {
+    INFO(Target);
+    Opts.Target = Target;
+    Symbols S = symbolsOf(objectOf(P, Opts));
+    CHECK(S.DefinedGlobal ==
+          std::set<std::string>{"net_run", "net_run_threaded"});
+    CHECK(S.Undefined.count("net_load_weights"));
+    for (const auto &Section : S.Sections)
+      CHECK_FALSE(llvm::StringRef(Section.first).starts_with(".tidal.weights"));
+  }
+  std::string H = headerOf(P, Opts);
+  char CRC[16];
+  snprintf(CRC, sizeof CRC, "0x%08xu", unsigned(crc32Bitwise(P.Weights)));
+  CHECK(macro(H, "NET_WEIGHTS_SIZE") == "128");
+  CHECK(macro(H, "NET_WEIGHTS_EXTERNAL") == "1");
+  CHECK(macro(H, "NET_WEIGHTS_FILE") == "\"net.bin\"");
+  CHECK(macro(H, "NET_WEIGHTS_CRC32") == CRC);
+  CHECK(macro(H, "NET_ERROR_NO_WEIGHTS") == "1");
+  CHECK(macro(H, "NET_ERROR_WEIGHTS_ALIGN") == "2");
+  CHECK(macro(H, "NET_WEIGHTS_SECTION").empty());
+  CHECK(contains(H, "\nconst void *net_load_weights(void);\n"));
+  std::string IR;
+  llvm::raw_string_ostream OS(IR);
+  Opts.Target = "x86-64";
+  REQUIRE_FALSE(llvm::errorToBool(emitLLVMIR(P, Opts, OS)));
+  CHECK(contains(OS.str(), "call ptr @net_load_weights()"));
+  CHECK_FALSE(contains(IR, "@net_weights"));
+  Opts.WeightsSection = ".rodata.w";
+  CHECK(contains(errorOf(checkPlacement(Opts)), "in no section"));
+  Opts.WeightsSection.clear();
+  Opts.Target = "nvptx";
+  CHECK(contains(errorOf(checkPlacement(Opts)), "--target nvptx"));
+}
+
+TEST_CASE("codegen: the header gives each input and output an alignment and "
+          "an index by name",
+          "[codegen]") {
+  Program P = makeProgram(); // inputs x; outputs y, s, m, t, q (f32)
+  for (const char *Name : {"image", "input.1", "a__b", "Dup", "dup", "_x", "9"})
+    P.Inputs.push_back({Name, TensorType(ElemType::U8, {4})});
+  P.Outputs.push_back({"packed", TensorType(ElemType::U8, {8})});
+  Kernel Pack;
+  Pack.Name = "pack";
+  Pack.Params = {param("w", ScalarType::U64, 1, false)};
+  P.Kernels.push_back(Pack);
+  P.Calls.push_back({"pack", {BufferBinding{StorageKind::Output, 5, 0}}});
+  std::string H = headerOf(P);
+  CHECK(macro(H, "NET_INPUT_X") == "0");
+  CHECK(macro(H, "NET_INPUT_IMAGE") == "1");
+  CHECK(macro(H, "NET_OUTPUT_Q") == "4");
+  CHECK(macro(H, "NET_OUTPUT_PACKED") == "5");
+  // Not C identifiers, `__` (reserved in C++), or the same upper-cased.
+  for (const char *Skipped : {"NET_INPUT_INPUT_1", "NET_INPUT_A__B",
+                              "NET_INPUT_DUP", "NET_INPUT__X", "NET_INPUT_9"})
+    CHECK_FALSE(contains(H, Skipped));
+  CHECK(macro(H, "NET_INPUT0_ALIGN") == "4");
+  CHECK(macro(H, "NET_INPUT1_ALIGN") == "1");
+  CHECK(macro(H, "NET_OUTPUT1_ALIGN") == "4");
+  // Written as 64-bit words by a kernel.
+  CHECK(macro(H, "NET_OUTPUT5_ALIGN") == "8");
 }
 
 TEST_CASE("codegen: cortex-a53 object keeps the firmware contract", "[codegen]") {

@@ -311,16 +311,29 @@ static llvm::Error writeDepFile(const DepFile &Dep,
   return llvm::Error::success();
 }
 
-llvm::Error tidal::writeOutputs(const Program &P, const CompileOptions &Opts,
-                                EmitKind Emit, llvm::StringRef OutPath,
-                                llvm::StringRef HeaderPath, const DepFile *Dep,
-                                const SelftestFile *Selftest) {
+/// What codegen needs of Opts.
+static CodegenOptions codegenOptions(const CompileOptions &Opts) {
   CodegenOptions CG;
   CG.Target = Opts.Target;
   CG.CPU = Opts.CPU;
   CG.OptLevel = Opts.OptLevel;
   CG.WeightsSection = Opts.WeightsSection;
   CG.Align = Opts.Align;
+  CG.ExternalWeights = Opts.externalWeights();
+  // The base name only: the header says the same wherever it was built.
+  CG.WeightsFile = llvm::sys::path::filename(Opts.WeightsFile).str();
+  return CG;
+}
+
+llvm::Error tidal::checkWeightsFlags(const CompileOptions &C) {
+  return checkPlacement(codegenOptions(C));
+}
+
+llvm::Error tidal::writeOutputs(const Program &P, const CompileOptions &Opts,
+                                EmitKind Emit, llvm::StringRef OutPath,
+                                llvm::StringRef HeaderPath, const DepFile *Dep,
+                                const SelftestFile *Selftest) {
+  CodegenOptions CG = codegenOptions(Opts);
   if (Opts.Target == "nvptx")
     CG.DeviceLibPath = deviceMathLibrary();
   std::vector<llvm::sys::fs::TempFile> Temps;
@@ -349,6 +362,14 @@ llvm::Error tidal::writeOutputs(const Program &P, const CompileOptions &Opts,
       emitHeader(P, CG, OS);
       return llvm::Error::success();
     });
+  assert((!CG.ExternalWeights || !Opts.WeightsFile.empty()) &&
+         "the command line names the weights file");
+  if (!E && CG.ExternalWeights)
+    E = Add(Opts.WeightsFile, [&](llvm::raw_pwrite_stream &OS) {
+      OS.write(reinterpret_cast<const char *>(P.Weights.data()),
+               P.Weights.size());
+      return llvm::Error::success();
+    });
   if (!E && Selftest)
     E = Add(Selftest->Path, [&](llvm::raw_pwrite_stream &OS) {
       emitSelftest(P, Selftest->HeaderName, Selftest->Vector, OS);
@@ -358,6 +379,8 @@ llvm::Error tidal::writeOutputs(const Program &P, const CompileOptions &Opts,
     std::vector<std::string> Targets = {OutPath.str()};
     if (!HeaderPath.empty())
       Targets.push_back(HeaderPath.str());
+    if (CG.ExternalWeights)
+      Targets.push_back(Opts.WeightsFile);
     if (Selftest)
       Targets.push_back(Selftest->Path);
     E = Add(Dep->Path, [&](llvm::raw_pwrite_stream &OS) {

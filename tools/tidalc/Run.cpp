@@ -193,13 +193,15 @@ static std::vector<std::string> emulator(llvm::StringRef Target) {
 
 static llvm::Error buildDriver(const RunOptions &Opts, const Program &P,
                                const WorkDir &W) {
-  if (llvm::Error E = writeOutputs(P, Opts.Compile, EmitKind::Object,
-                                   W.file("model.o"), W.file("model.h")))
+  CompileOptions C = Opts.Compile;
+  if (C.externalWeights())
+    C.WeightsFile = W.file("model.bin");
+  if (llvm::Error E = writeOutputs(P, C, EmitKind::Object, W.file("model.o"),
+                                   W.file("model.h")))
     return E;
-  if (llvm::Error E =
-          writeWholeFile(W.file("driver.c"),
-                         generateDriver(P, "model.h",
-                                        Opts.Compile.Target != "nvptx")))
+  if (llvm::Error E = writeWholeFile(
+          W.file("driver.c"), generateDriver(P, "model.h", C.Target != "nvptx",
+                                             C.externalWeights())))
     return E;
   llvm::Expected<std::vector<std::string>> Flags =
       linkFlags(Opts.Compile.Target);
@@ -219,6 +221,8 @@ static llvm::Error runDriver(const RunOptions &Opts, const Program &P,
   std::vector<std::string> Cmd = emulator(Opts.Compile.Target);
   Cmd.insert(Cmd.end(), {W.file("driver"), std::to_string(Opts.Repeat),
                          std::to_string(Opts.Threads)});
+  if (Opts.Compile.externalWeights())
+    Cmd.push_back(W.file("model.bin"));
   for (size_t I = 0; I < Inputs.size(); ++I) {
     std::string Path = W.file("input_" + llvm::Twine(I) + ".bin");
     llvm::StringRef Bytes(reinterpret_cast<const char *>(Inputs[I].Bytes.data()),

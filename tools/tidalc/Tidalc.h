@@ -59,6 +59,11 @@ struct CompileOptions {
   /// --weights-section, --align (CodegenOptions).
   std::string WeightsSection;
   uint64_t Align = 64;
+  /// --weights: "embedded" or "external"; with external weights, the file
+  /// writeOutputs writes them to (--weights-file, else beside the object).
+  std::string Weights = "embedded";
+  std::string WeightsFile;
+  bool externalWeights() const { return Weights == "external"; }
 };
 
 /// The emitted form of `tidalc compile`.
@@ -171,12 +176,17 @@ struct SelftestFile {
   SelftestVector Vector;
 };
 
+/// Checks where the weights go (--weights, --weights-section, --align)
+/// for the target of C (checkPlacement).
+llvm::Error checkWeightsFlags(const CompileOptions &C);
+
 /// Writes P's object (or LLVM IR) to OutPath ("-": stdout), unless
-/// HeaderPath is empty its C header to HeaderPath, where Selftest is set
-/// the selftest, and where Dep is set the depfile naming them all. All are
-/// written to temporary files beside their destinations and renamed into
-/// place only when all succeeded, so a failure never leaves a partial file;
-/// special files such as /dev/null are written in place.
+/// HeaderPath is empty its C header to HeaderPath, with external weights
+/// the weights to Opts.WeightsFile, where Selftest is set the selftest, and
+/// where Dep is set the depfile naming them all. All are written to
+/// temporary files beside their destinations and renamed into place only
+/// when all succeeded, so a failure never leaves a partial file; special
+/// files such as /dev/null are written in place.
 llvm::Error writeOutputs(const Program &P, const CompileOptions &Opts,
                          EmitKind Emit, llvm::StringRef OutPath,
                          llvm::StringRef HeaderPath,
@@ -245,9 +255,10 @@ buildAndRun(const RunOptions &Opts, const Program &P,
             const std::vector<Tensor> &Inputs);
 
 /// The C source of a driver for P (see Driver.cpp for its command line);
-/// Threaded (the CPU targets) runs it through <name>_run_threaded.
+/// Threaded (the CPU targets) runs it through <name>_run_threaded;
+/// ExternalWeights reads the weights file and defines <name>_load_weights.
 std::string generateDriver(const Program &P, llvm::StringRef HeaderName,
-                           bool Threaded);
+                           bool Threaded, bool ExternalWeights = false);
 
 /// The result of comparing one output.
 struct CompareResult {

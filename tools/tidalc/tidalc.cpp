@@ -115,6 +115,10 @@ static void addCodegenFlags(CLI::App *Sub, CompileOptions &C,
   Sub->add_option("--schedule", C.ScheduleFile,
                   "FILE: schedule directives for kernels by name, tried "
                   "instead of their defaults");
+  Sub->add_option("--weights", C.Weights,
+                  "embedded (default: in the object) or external (in a file "
+                  "the firmware loads; docs/abi.md)")
+      ->check(CLI::IsMember({"embedded", "external"}));
   Sub->add_option("--winograd", C.Winograd,
                   "Winograd 3x3 convolutions: auto (default: where they "
                   "pay), off, 2 or 4 (F(2x2,3x3) or F(4x4,3x3) wherever legal)")
@@ -152,6 +156,9 @@ static void addCompile(CLI::App &App, CompileFlags &F) {
   Sub->add_option("--weights-section", F.C.WeightsSection,
                   "NAME: the section of the weights (default "
                   ".tidal.weights.<name>), for a linker script");
+  Sub->add_option("--weights-file", F.C.WeightsFile,
+                  "PATH: where --weights external writes the weights "
+                  "(default: beside -o, as STEM.bin)");
   Sub->add_option("--align", F.C.Align,
                   "N: alignment of the weights and of the workspace "
                   "(a power of two from 64, the default, to 65536)");
@@ -253,7 +260,8 @@ static llvm::Error checkSelftestFlags(const CompileFlags &F, bool Special) {
     return E;
   if (llvm::Error E = checkTolerance("--selftest-atol", S.ATol))
     return E;
-  for (const std::string *Other : {&F.Output, &F.Header, &F.DepPath})
+  for (const std::string *Other :
+       {&F.Output, &F.Header, &F.DepPath, &F.C.WeightsFile})
     if (S.Path == *Other)
       return makeError("--emit-selftest would overwrite '" + S.Path + "'");
   llvm::StringRef Name = llvm::sys::path::filename(F.Header);
@@ -262,6 +270,28 @@ static llvm::Error checkSelftestFlags(const CompileFlags &F, bool Special) {
                      "' cannot stand in an #include");
   if (!S.DataDir.empty() && !llvm::sys::fs::is_directory(S.DataDir))
     return makeError("--selftest-data '" + S.DataDir + "' is not a folder");
+  return llvm::Error::success();
+}
+
+/// Resolves the file of external weights: --weights-file, else beside the
+/// object as STEM.bin (which `-o -` and special files have no room for).
+static llvm::Error checkWeightsFile(CompileFlags &F, bool Special) {
+  if (!F.C.externalWeights()) {
+    if (!F.C.WeightsFile.empty())
+      return makeError("--weights-file needs --weights external");
+    return llvm::Error::success();
+  }
+  if (F.C.WeightsFile.empty() && Special)
+    return makeError("--weights external with -o '" + F.Output +
+                     "' needs --weights-file");
+  if (F.C.WeightsFile.empty()) {
+    llvm::SmallString<256> W(F.Output);
+    llvm::sys::path::replace_extension(W, ".bin");
+    F.C.WeightsFile = std::string(W);
+  }
+  if (F.C.WeightsFile == F.Output || F.C.WeightsFile == F.Header)
+    return makeError("the weights file would overwrite '" + F.C.WeightsFile +
+                     "' (name another with --weights-file)");
   return llvm::Error::success();
 }
 
@@ -283,10 +313,9 @@ static llvm::Error checkCompileFlags(CompileFlags &F) {
   if (F.Header == F.Output && !Special)
     return makeError("the header and the object would both be '" + F.Output +
                      "' (use --header)");
-  CodegenOptions Placement;
-  Placement.WeightsSection = F.C.WeightsSection;
-  Placement.Align = F.C.Align;
-  if (llvm::Error E = checkPlacement(Placement))
+  if (llvm::Error E = checkWeightsFile(F, Special))
+    return E;
+  if (llvm::Error E = checkWeightsFlags(F.C))
     return E;
   F.DepFile |= !F.DepPath.empty() || F.DepPhony;
   if (F.DepFile && Special)
@@ -296,13 +325,29 @@ static llvm::Error checkCompileFlags(CompileFlags &F) {
     llvm::sys::path::replace_extension(D, ".d");
     F.DepPath = std::string(D);
   }
-  if (F.DepFile && (F.DepPath == F.Output || F.DepPath == F.Header))
+  if (F.DepFile && (F.DepPath == F.Output || F.DepPath == F.Header ||
+                    F.DepPath == F.C.WeightsFile))
     return makeError("the depfile would overwrite '" + F.DepPath +
                      "' (use -MF)");
   for (const std::string &B : F.Binds)
     F.C.BoundInputFiles.push_back(B.substr(B.find('=') + 1));
   if (!F.Selftest.Path.empty())
     return checkSelftestFlags(F, Special);
+  return llvm::Error::success();
+}
+
+/// An output that is a file the compile read would replace it: say a
+/// model's external data file named like the default weights file, NET.bin
+/// beside NET.onnx. An error that leaves every file as it was.
+static llvm::Error checkOutputsNotRead(const CompileFlags &F,
+                                       const std::vector<std::string> &Read) {
+  for (const std::string *Out :
+       {&F.Output, &F.Header, &F.C.WeightsFile, &F.DepPath,
+        &F.Selftest.Path})
+    for (const std::string &In : Read)
+      if (!Out->empty() && llvm::sys::fs::equivalent(*Out, In))
+        return makeError("the output '" + *Out + "' would overwrite '" + In +
+                         "', which the compile reads (name another output)");
   return llvm::Error::success();
 }
 
@@ -334,11 +379,15 @@ static int runCompile(CompileFlags &F) {
                                     : EmitKind::Object;
   DepFile Dep{F.DepPath, {}, F.DepPhony};
   llvm::Expected<std::unique_ptr<Program>> P =
-      compileToProgram(F.C, F.Name, F.DepFile ? &Dep.Prereqs : nullptr);
+      compileToProgram(F.C, F.Name, &Dep.Prereqs);
+  if (P)
+    if (llvm::Error E = checkOutputsNotRead(F, Dep.Prereqs))
+      return exitCodeFor(std::move(E)); // Removes nothing: one is an input.
   llvm::Error E = P ? writeCompileOutputs(F, **P, Emit, Dep) : P.takeError();
   if (!E)
     return ExitOk;
-  for (const std::string &Out : {F.Output, F.Header, F.Selftest.Path})
+  for (const std::string &Out :
+       {F.Output, F.Header, F.Selftest.Path, F.C.WeightsFile})
     removeStale(Out);
   if (F.DepFile)
     removeStale(F.DepPath);
@@ -360,6 +409,8 @@ static llvm::Error checkRunFlags(Flags &F) {
     return E;
   if (F.Run.Threads == 0)
     return makeError("--threads must be at least 1");
+  if (llvm::Error E = checkWeightsFlags(F.Run.Compile))
+    return E;
   return parseShapes(F.RunShapes, F.RunBinds, F.Run.Compile);
 }
 
