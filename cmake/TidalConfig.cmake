@@ -5,13 +5,15 @@
 #
 #   find_package(Tidal REQUIRED)
 #   tidal_add_model(TARGET net MODEL net.onnx [TARGET_ARCH cortex-a53]
-#                   [OPTIONS -O3 --input-shape x=1x3x32x32 ...])
+#                   [BAREMETAL] [OPTIONS -O3 --input-shape x=1x3x32x32 ...])
 #   target_link_libraries(app PRIVATE net)
 #
 # tidal_add_model makes the static library target `net` holding the model's
 # object, carrying the directory of its header net.h (include "net.h"), the
 # runtime's headers (tidalrt.h, for <name>_run_threaded's thread pool) and
-# the runtime the object needs, for the target architecture. The model is
+# the runtime the object needs, for the target architecture (BAREMETAL, with
+# TARGET_ARCH cortex-a53: the runtime without an operating system, for a
+# firmware image linked -nostdlib; docs/firmware.md). The model is
 # recompiled when it, its external data, or tidalc changes (tidalc's
 # depfile). With OPTIONS --weights external, the command also writes the
 # weights file <target>.bin beside the header, whose path is the target's
@@ -28,12 +30,17 @@ endif()
 set(Tidal_TIDALC "${_TIDAL_PREFIX}/bin/tidalc")
 
 function(tidal_add_model)
-  cmake_parse_arguments(PARSE_ARGV 0 ARG "" "TARGET;MODEL;TARGET_ARCH" "OPTIONS")
+  cmake_parse_arguments(PARSE_ARGV 0 ARG "BAREMETAL" "TARGET;MODEL;TARGET_ARCH"
+                        "OPTIONS")
   if(NOT ARG_TARGET OR NOT ARG_MODEL)
     message(FATAL_ERROR "tidal_add_model: TARGET and MODEL are required")
   endif()
   if(NOT ARG_TARGET_ARCH)
     set(ARG_TARGET_ARCH x86-64)
+  endif()
+  if(ARG_BAREMETAL AND NOT ARG_TARGET_ARCH STREQUAL "cortex-a53")
+    message(FATAL_ERROR "tidal_add_model: BAREMETAL needs TARGET_ARCH "
+                        "cortex-a53 (the only bare-metal runtime)")
   endif()
   get_filename_component(Model "${ARG_MODEL}" ABSOLUTE)
   set(Dir "${CMAKE_CURRENT_BINARY_DIR}/tidal/${ARG_TARGET}")
@@ -64,6 +71,11 @@ function(tidal_add_model)
     set_target_properties(${ARG_TARGET} PROPERTIES TIDAL_WEIGHTS_FILE "${Weights}")
   endif()
   # What a link needs after the object: the runtime for the architecture.
+  if(ARG_BAREMETAL)
+    target_link_libraries(${ARG_TARGET} INTERFACE
+      "${_TIDAL_PREFIX}/lib/cortex-a53-baremetal/libtidalrt.a")
+    return()
+  endif()
   execute_process(
     COMMAND "${Tidal_TIDALC}" link-flags --target "${ARG_TARGET_ARCH}"
     OUTPUT_VARIABLE Flags OUTPUT_STRIP_TRAILING_WHITESPACE

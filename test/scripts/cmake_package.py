@@ -18,6 +18,11 @@ must rebuild affine's object and the program and not classifier's object
 (the depfile, through the custom command's DEPFILE), and a removed
 classifier.bin must be made again (an output of the command).
 
+Last, examples/firmware's image is built by a CMake project for Cortex-A53
+without an operating system (tidal_add_model(... TARGET_ARCH cortex-a53
+BAREMETAL), aarch64-linux-gnu-gcc, -nostdlib, firmware.ld) and must print
+examples/expected_output.txt under qemu.
+
     cmake_package.py --build-dir build [--work DIR]
 """
 import os
@@ -106,6 +111,50 @@ int main(void) {
 """
 
 
+# examples/firmware's image, built by CMake: the model through
+# tidal_add_model with the bare-metal runtime, no C library, firmware.ld.
+FIRMWARE_PROJECT = r"""cmake_minimum_required(VERSION 3.20)
+set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+project(Firmware C)
+find_package(Tidal REQUIRED)
+tidal_add_model(TARGET classifier MODEL ${CMAKE_SOURCE_DIR}/classifier.onnx
+                TARGET_ARCH cortex-a53 BAREMETAL)
+add_executable(firmware main.c board.c)
+target_compile_options(firmware PRIVATE -std=c11 -O2 -ffreestanding -mcpu=cortex-a53)
+target_link_options(firmware PRIVATE -nostdlib -static -T ${CMAKE_SOURCE_DIR}/firmware.ld)
+target_link_libraries(firmware PRIVATE classifier)
+"""
+
+
+def check_firmware(prefix, work):
+    """examples/firmware built with CMake for Cortex-A53 without an
+    operating system (tidal_add_model ... BAREMETAL): it runs under qemu
+    and prints examples/expected_output.txt."""
+    if not shutil.which("aarch64-linux-gnu-gcc") or not shutil.which("qemu-aarch64"):
+        tt.skip_part("the bare-metal CMake build needs aarch64-linux-gnu-gcc and qemu-aarch64")
+        return
+    proj = tt.fresh_dir(os.path.join(work, "firmware"))
+    firmware = os.path.join(tt.REPO, "examples", "firmware")
+    for f in ("main.c", "board.c", "board.h", "firmware.ld"):
+        shutil.copy(os.path.join(firmware, f), proj)
+    shutil.copy(tt.EXAMPLE_MODEL, os.path.join(proj, "classifier.onnx"))
+    tt.write_text(os.path.join(proj, "CMakeLists.txt"), FIRMWARE_PROJECT)
+    build = os.path.join(proj, "build")
+    cmake("-S", proj, "-B", build, "-DCMAKE_PREFIX_PATH=" + prefix)
+    cmake("--build", build)
+    r = tt.run(["qemu-aarch64", "-cpu", "cortex-a53", os.path.join(build, "firmware")],
+               timeout=60)
+    if r.rc != 0:
+        tt.fail("the bare-metal image built by CMake failed (exit %s):\n%s%s"
+                % (r.rc, r.out, r.err))
+    example.check(r.out)
+    print("cmake package: examples/firmware built with tidal_add_model(... BAREMETAL) "
+          "runs under qemu")
+
+
 def affine_model(path):
     import numpy as np
     import onnx
@@ -167,6 +216,8 @@ def main():
         tt.fail("removing classifier.bin: the build did not make it again")
     print("cmake package: two models in one program after cmake --install, one with "
           "external weights; touching one model rebuilt only it; a removed .bin is rebuilt")
+    check_firmware(prefix, work)
+    tt.end_skipped_parts()
 
 
 if __name__ == "__main__":
