@@ -35,7 +35,8 @@ int64_t alignUp(int64_t V) { return (V + Align - 1) / Align * Align; }
 
 struct TempPlan {
   int64_t Index = 0;
-  int64_t Size = 0; // rounded up to Align
+  int64_t Bytes = 0; // as the lowering asked for them
+  int64_t Size = 0;  // rounded up to Align
   int64_t First = std::numeric_limits<int64_t>::max(), Last = -1;
   int64_t Offset = 0;
   bool overlapsInTime(const TempPlan &O) const {
@@ -48,6 +49,7 @@ std::vector<TempPlan> computeLiveness(const Program &P) {
   std::vector<TempPlan> Temps(P.TempSizes.size());
   for (size_t I = 0; I < Temps.size(); ++I) {
     Temps[I].Index = I;
+    Temps[I].Bytes = P.TempSizes[I];
     Temps[I].Size = alignUp(P.TempSizes[I]);
   }
   for (size_t C = 0; C < P.Calls.size(); ++C)
@@ -99,18 +101,26 @@ int64_t placeInOrder(std::vector<TempPlan> &Temps,
   return End;
 }
 
-/// The most bytes of aligned temporaries live during one call: no plan can
-/// end below it, so the search stops there.
-int64_t alignedPeak(const std::vector<TempPlan> &Temps, size_t NumCalls) {
-  std::vector<int64_t> Live(NumCalls + 1, 0);
+/// The most bytes live during one call, each temporary counted as
+/// SizeOf(T); PeakCall, where given, is set to that call.
+template <typename SizeFn>
+int64_t peakLive(const std::vector<TempPlan> &Temps, size_t NumCalls,
+                 SizeFn SizeOf, int64_t *PeakCall = nullptr) {
+  std::vector<int64_t> Live(NumCalls + 1, 0); // differences
   for (const TempPlan &T : Temps)
     if (T.Last >= 0) {
-      Live[T.First] += T.Size;
-      Live[T.Last + 1] -= T.Size;
+      Live[T.First] += SizeOf(T);
+      Live[T.Last + 1] -= SizeOf(T);
     }
   int64_t Peak = 0, Bytes = 0;
-  for (int64_t L : Live)
-    Peak = std::max(Peak, Bytes += L);
+  for (size_t C = 0; C < NumCalls; ++C) {
+    Bytes += Live[C];
+    if (Bytes > Peak) {
+      Peak = Bytes;
+      if (PeakCall)
+        *PeakCall = C;
+    }
+  }
   return Peak;
 }
 
@@ -158,7 +168,9 @@ int64_t placeAll(std::vector<TempPlan> &Temps, size_t NumCalls) {
   for (size_t I = 0; I < Temps.size(); ++I)
     if (Temps[I].Last >= 0)
       Used.push_back(I);
-  int64_t Bound = alignedPeak(Temps, NumCalls);
+  // The most aligned bytes live during one call: no order can end below it.
+  int64_t Bound =
+      peakLive(Temps, NumCalls, [](const TempPlan &T) { return T.Size; });
   constexpr int64_t PairBudget = 20'000'000;
   int64_t N = static_cast<int64_t>(Used.size());
   unsigned Rounds = static_cast<unsigned>(
@@ -178,28 +190,6 @@ int64_t placeAll(std::vector<TempPlan> &Temps, size_t NumCalls) {
   for (size_t I = 0; I < Temps.size(); ++I)
     Temps[I].Offset = BestOffsets[I];
   return Used.empty() ? 0 : Best;
-}
-
-/// The most bytes of temporaries live during one call (sizes as the
-/// lowering asked for them, before alignment): no placement of these
-/// lifetimes can use less. Sets PeakCall to that call.
-int64_t peakLiveBytes(const Program &P, const std::vector<TempPlan> &Temps,
-                      int64_t &PeakCall) {
-  std::vector<int64_t> Live(P.Calls.size() + 1, 0); // differences
-  for (const TempPlan &T : Temps)
-    if (T.Last >= 0) {
-      Live[T.First] += P.TempSizes[T.Index];
-      Live[T.Last + 1] -= P.TempSizes[T.Index];
-    }
-  int64_t Peak = 0, Bytes = 0;
-  for (size_t C = 0; C < P.Calls.size(); ++C) {
-    Bytes += Live[C];
-    if (Bytes > Peak) {
-      Peak = Bytes;
-      PeakCall = C;
-    }
-  }
-  return Peak;
 }
 
 /// `kernel.param` of the first call's parameter bound to temporary T.
@@ -222,7 +212,12 @@ MemoryReport report(const Program &P, const std::vector<TempPlan> &Temps,
     if (T.Last >= 0)
       R.Buffers.push_back(
           {labelOf(P, T), Base + T.Offset, T.Size, T.First, T.Last});
-  R.LowerBound = Base + peakLiveBytes(P, Temps, R.PeakCall);
+  // Sizes as the lowering asked for them, before alignment: no placement
+  // of these lifetimes can use less.
+  R.LowerBound =
+      Base + peakLive(
+                 Temps, P.Calls.size(),
+                 [](const TempPlan &T) { return T.Bytes; }, &R.PeakCall);
   return R;
 }
 
